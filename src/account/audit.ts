@@ -1,0 +1,62 @@
+// Security events: one row in audit_events and one structured log line each. Never a token.
+import type { Logger } from 'pino';
+import type { Queryable } from '../db/db.js';
+
+export const AUDIT = {
+  registered: 'registered',
+  loginSucceeded: 'login_succeeded',
+  loginFailed: 'login_failed',
+  tokenRefreshed: 'token_refreshed',
+  refreshReuseDetected: 'refresh_reuse_detected',
+  logout: 'logout',
+  sessionRevoked: 'session_revoked',
+  passwordChanged: 'password_changed',
+} as const;
+
+export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];
+
+export interface AuditEvent {
+  type: AuditType;
+  userId: string | null;
+  sessionId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  detail?: Record<string, string | number | boolean>;
+  at: Date;
+}
+
+export interface RecentEvent {
+  type: AuditType;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+export async function recordAudit(db: Queryable, logger: Logger, event: AuditEvent): Promise<void> {
+  logger.info(
+    { audit: event.type, userId: event.userId, sessionId: event.sessionId ?? undefined, ip: event.ip ?? undefined, ...event.detail },
+    `audit ${event.type}`,
+  );
+  await db.query(
+    `INSERT INTO audit_events (user_id, type, session_id, ip, user_agent, detail, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      event.userId,
+      event.type,
+      event.sessionId ?? null,
+      event.ip ?? null,
+      event.userAgent?.slice(0, 512) ?? null,
+      JSON.stringify(event.detail ?? {}),
+      event.at,
+    ],
+  );
+}
+
+export async function listRecentEvents(db: Queryable, userId: string, limit = 20): Promise<RecentEvent[]> {
+  const result = await db.query<RecentEvent>(
+    `SELECT type, ip, user_agent AS "userAgent", created_at AS "createdAt"
+       FROM audit_events WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+    [userId, limit],
+  );
+  return result.rows;
+}

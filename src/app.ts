@@ -1,0 +1,114 @@
+// createApp(config, deps): the middleware in order and the routers mounted — the map of the app.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import connectFlash from 'connect-flash';
+import cookieParser from 'cookie-parser';
+import cookieSession from 'cookie-session';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { createPasswordHasher } from './auth/passwords.js';
+import { authRoutes } from './auth/routes.js';
+import { createSessionStore } from './auth/sessions.js';
+import { createTokenService } from './auth/tokens.js';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import type { Db } from './db/db.js';
+import { crossSiteCheck } from './http/cross-site.js';
+import { errorHandler, notFound } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
+import { VIEWS_DIR, renderWithLayout } from './http/views.js';
+import { journalRoutes } from './journal/routes.js';
+
+const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
+const BODY_LIMIT = '1mb';
+
+export interface AppDeps {
+  db: Db;
+  logger: Logger;
+  /** Milliseconds since the epoch; defaults to Date.now. */
+  now?: () => number;
+}
+
+export function buildContext(config: Config, deps: AppDeps): AppContext {
+  const now = deps.now ?? Date.now;
+  const tokens = createTokenService(config.jwt, now);
+  return {
+    config,
+    db: deps.db,
+    logger: deps.logger,
+    now,
+    tokens,
+    sessions: createSessionStore({ db: deps.db, tokens, now, reuseGraceSeconds: config.jwt.reuseGraceSeconds }),
+    passwords: createPasswordHasher(config.bcryptRounds),
+  };
+}
+
+function securityHeaders(config: Config) {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'form-action': ["'self'"],
+        'upgrade-insecure-requests': config.cookies.secure ? [] : null,
+      },
+    },
+    strictTransportSecurity: config.profile === 'production' ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+}
+
+function requestIdFrom(header: unknown): string {
+  return typeof header === 'string' && /^[\w.-]{1,64}$/.test(header) ? header : randomUUID();
+}
+
+export function createApp(config: Config, deps: AppDeps): Express {
+  const ctx = buildContext(config, deps);
+  const app = express();
+
+  app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  app.set('views', VIEWS_DIR);
+  app.engine('ejs', renderWithLayout);
+  app.set('view engine', 'ejs');
+  app.set('view cache', config.profile === 'production');
+  app.locals.appName = 'Smriti';
+
+  app.use(pinoHttp({
+    logger: deps.logger,
+    genReqId: (req, res) => {
+      const id = requestIdFrom(req.headers['x-request-id']);
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    autoLogging: { ignore: (req) => req.url === '/healthz' },
+  }));
+  app.use(securityHeaders(config));
+  app.use(express.static(PUBLIC_DIR, { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
+  app.use(healthRoutes(ctx.db));
+
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+  app.use(cookieParser());
+  // Flash messages live in a signed cookie: no session state on the server.
+  app.use(cookieSession({ name: 'smriti_flash', keys: [config.flashCookieKey], httpOnly: true, sameSite: 'lax', path: '/' }));
+  app.use((req, _res, next) => {
+    // The flash cookie holds no credential; over plain HTTP (a proxy without TRUST_PROXY) it is sent
+    // without Secure rather than failing the request.
+    if (req.sessionOptions) req.sessionOptions.secure = config.cookies.secure && req.secure;
+    next();
+  });
+  app.use(connectFlash());
+  app.use(crossSiteCheck(config.appOrigin));
+
+  app.use(authRoutes(ctx));
+  app.use(journalRoutes(ctx));
+
+  app.use(notFound());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,114 @@
+// requireAuth for pages (refresh in place, else to the login page) and for the JSON API (401).
+import type { Request, RequestHandler, Response } from 'express';
+import { AUDIT, recordAudit } from '../account/audit.js';
+import type { AppContext } from '../context.js';
+import { AppError } from '../http/errors.js';
+import { loginUrl } from '../http/safe-next.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, clearAuthCookies, readCookie, setAuthCookies } from './cookies.js';
+import { RefreshError, type ClientInfo, type IssuedSession } from './sessions.js';
+import { TokenError, type TokenFailure } from './tokens.js';
+
+export interface AuthState {
+  userId: string;
+  sid: string;
+  /** Epoch seconds; the page hands it to secureFetch.js to refresh shortly before. */
+  accessExpiresAt: number;
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    auth?: AuthState;
+  }
+}
+
+export const API_TOKEN_MESSAGES: Record<TokenFailure, string> = {
+  missing: 'You are not signed in. Please sign in to continue.',
+  expired: 'Your sign-in has expired. Refresh it and try again.',
+  invalid: 'Your sign-in could not be verified. Please sign in again.',
+};
+
+export function clientInfo(req: Request): ClientInfo {
+  return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+}
+
+/** The signed-in state from the access cookie, or the reason there is none. */
+export function readAccess(ctx: AppContext, req: Request): AuthState | TokenFailure {
+  try {
+    const claims = ctx.tokens.verify('access', readCookie(req.cookies, ACCESS_COOKIE));
+    return { userId: claims.sub, sid: claims.sid, accessExpiresAt: claims.exp };
+  } catch (error) {
+    if (error instanceof TokenError) return error.reason;
+    throw error;
+  }
+}
+
+/**
+ * Rotates the refresh cookie and sets the new pair on `res`. A refusal clears both cookies and
+ * is rethrown as RefreshError; a database outage is rethrown untouched, cookies left alone.
+ */
+export async function refreshSession(ctx: AppContext, req: Request, res: Response): Promise<IssuedSession> {
+  const client = clientInfo(req);
+  const at = new Date(ctx.now());
+  let issued: IssuedSession;
+  try {
+    issued = await ctx.sessions.rotate(readCookie(req.cookies, REFRESH_COOKIE), client);
+  } catch (error) {
+    if (!(error instanceof RefreshError)) throw error;
+    clearAuthCookies(res, ctx.config);
+    if (error.revoked) {
+      await recordAudit(ctx.db, ctx.logger, { type: AUDIT.refreshReuseDetected, userId: error.revoked.userId, sessionId: error.revoked.sid, ...client, at });
+    }
+    throw error;
+  }
+  setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);
+  await recordAudit(ctx.db, ctx.logger, {
+    type: AUDIT.tokenRefreshed, userId: issued.userId, sessionId: issued.sid, ...client, at,
+    detail: issued.viaGrace ? { grace: true } : undefined,
+  });
+  return issued;
+}
+
+function stateOf(issued: IssuedSession): AuthState {
+  return { userId: issued.userId, sid: issued.sid, accessExpiresAt: issued.access.claims.exp };
+}
+
+/** For HTML pages: a lapsed access token is renewed in place from the refresh cookie. */
+export function requirePageAuth(ctx: AppContext): RequestHandler {
+  return async (req, res, next) => {
+    const access = readAccess(ctx, req);
+    if (typeof access === 'object') {
+      res.locals.auth = access;
+      return next();
+    }
+    const sentAnyToken = Boolean(readCookie(req.cookies, ACCESS_COOKIE) || readCookie(req.cookies, REFRESH_COOKIE));
+    if (readCookie(req.cookies, REFRESH_COOKIE)) {
+      try {
+        res.locals.auth = stateOf(await refreshSession(ctx, req, res));
+        return next();
+      } catch (error) {
+        if (!(error instanceof RefreshError)) throw error;
+      }
+    }
+    // A form post cannot be replayed after signing in, so only a GET comes back to its own URL.
+    const nextPath = req.method === 'GET' ? req.originalUrl : '/journal';
+    res.redirect(303, loginUrl(nextPath, sentAnyToken ? 'session_expired' : undefined));
+  };
+}
+
+/** For /api/*: no redirects and no refresh here; secureFetch.js refreshes on a 401. */
+export function requireApiAuth(ctx: AppContext): RequestHandler {
+  return (req, res, next) => {
+    const access = readAccess(ctx, req);
+    if (typeof access === 'string') {
+      return next(new AppError(401, `token_${access}`, API_TOKEN_MESSAGES[access]));
+    }
+    res.locals.auth = access;
+    next();
+  };
+}
+
+export function signedInUser(res: Response): AuthState {
+  const auth = res.locals.auth;
+  if (!auth) throw new AppError(401, 'token_missing', API_TOKEN_MESSAGES.missing);
+  return auth;
+}

@@ -1,0 +1,157 @@
+// Sign-in, registration, sign-out, token refresh and the signed-in user, as pages and JSON.
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { AUDIT, recordAudit } from '../account/audit.js';
+import type { AppContext } from '../context.js';
+import { AppError, type FieldErrors } from '../http/errors.js';
+import { textFields } from '../http/forms.js';
+import { safeNextPath } from '../http/safe-next.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, clearAuthCookies, readCookie, setAuthCookies } from './cookies.js';
+import { clientInfo, readAccess, refreshSession, requireApiAuth, signedInUser } from './middleware.js';
+import { passwordProblem } from './passwords.js';
+import { RefreshError, type IssuedSession } from './sessions.js';
+import { DuplicateEmailError, createUser, findUserByEmail, findUserById } from './users.js';
+
+export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
+  session_expired: 'Session expired. Please log in again.',
+  logged_out: 'You have signed out.',
+  password_changed: 'Your password was changed. Please sign in again.',
+  signed_out_everywhere: 'You have been signed out everywhere.',
+};
+
+const WRONG_CREDENTIALS = 'That email and password do not match an account.';
+const emailSchema = z.email().max(254);
+
+function emailProblem(email: string): string | undefined {
+  if (email.trim() === '') return 'Enter your email address.';
+  return emailSchema.safeParse(email.trim()).success ? undefined : 'Enter a valid email address, like name@example.com.';
+}
+
+function startSignedIn(ctx: AppContext, res: Response, issued: IssuedSession): void {
+  setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);
+}
+
+export function authRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { config, db, logger } = ctx;
+
+  router.get('/login', (req, res) => {
+    const nextPath = safeNextPath(req.query.next);
+    if (typeof readAccess(ctx, req) === 'object' && !req.query.flash) return res.redirect(303, nextPath);
+    const key = typeof req.query.flash === 'string' ? req.query.flash : '';
+    const known = Object.hasOwn(LOGIN_FLASH_MESSAGES, key) ? LOGIN_FLASH_MESSAGES[key] : undefined;
+    if (known) req.flash('info', known);
+    const messages = takeFlash(req);
+    res.render('auth/login', { title: 'Sign in', next: nextPath, email: '', errors: {}, messages });
+  });
+
+  router.post('/login', async (req, res) => {
+    const form = textFields(req.body, ['email', 'password', 'next', 'shared_computer'] as const);
+    const nextPath = safeNextPath(form.next);
+    const errors: FieldErrors = {};
+    const badEmail = emailProblem(form.email);
+    if (badEmail) errors.email = badEmail;
+    if (form.password === '') errors.password = 'Enter your password.';
+    const render = (status: number, fieldErrors: FieldErrors, messages: string[] = []) =>
+      res.status(status).render('auth/login', { title: 'Sign in', next: nextPath, email: form.email, errors: fieldErrors, messages });
+    if (Object.keys(errors).length > 0) return render(400, errors);
+
+    const client = clientInfo(req);
+    const at = new Date(ctx.now());
+    const user = await findUserByEmail(db, form.email);
+    const ok = user ? await ctx.passwords.verify(form.password, user.passwordHash) : await ctx.passwords.verifyAgainstNothing(form.password);
+    if (!user || !ok) {
+      await recordAudit(db, logger, { type: AUDIT.loginFailed, userId: user?.id ?? null, ...client, at, detail: { known_user: Boolean(user) } });
+      return render(401, { form: WRONG_CREDENTIALS });
+    }
+    const issued = await ctx.sessions.start(user.id, client, form.shared_computer !== '');
+    await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
+    startSignedIn(ctx, res, issued);
+    res.redirect(303, nextPath);
+  });
+
+  router.get('/register', (_req, res) => {
+    res.render('auth/register', { title: 'Create your journal', email: '', errors: {} });
+  });
+
+  router.post('/register', async (req, res) => {
+    const form = textFields(req.body, ['email', 'password', 'password_confirm'] as const);
+    const errors: FieldErrors = {};
+    const badEmail = emailProblem(form.email);
+    if (badEmail) errors.email = badEmail;
+    const badPassword = passwordProblem(form.password);
+    if (badPassword) errors.password = badPassword;
+    else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
+    const render = (status: number, fieldErrors: FieldErrors) =>
+      res.status(status).render('auth/register', { title: 'Create your journal', email: form.email, errors: fieldErrors });
+    if (Object.keys(errors).length > 0) return render(400, errors);
+
+    const client = clientInfo(req);
+    const at = new Date(ctx.now());
+    const hash = await ctx.passwords.hash(form.password);
+    let userId: string;
+    try {
+      userId = (await createUser(db, form.email, hash, at)).id;
+    } catch (error) {
+      if (error instanceof DuplicateEmailError) return render(409, { email: 'An account with this email already exists. Sign in instead?' });
+      throw error;
+    }
+    const issued = await ctx.sessions.start(userId, client, false);
+    await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
+    startSignedIn(ctx, res, issued);
+    res.redirect(303, '/journal');
+  });
+
+  router.post('/logout', async (req, res) => {
+    const session = sessionToEnd(ctx, req);
+    if (session) {
+      await ctx.sessions.revoke(session.userId, session.sid, 'logout');
+      await recordAudit(db, logger, { type: AUDIT.logout, userId: session.userId, sessionId: session.sid, ...clientInfo(req), at: new Date(ctx.now()) });
+    }
+    clearAuthCookies(res, config);
+    res.redirect(303, '/login?flash=logged_out');
+  });
+
+  router.post('/refresh', async (req, res) => {
+    try {
+      const issued = await refreshSession(ctx, req, res);
+      res.json({ accessTokenExpiresAt: issued.access.claims.exp });
+    } catch (error) {
+      if (error instanceof RefreshError) throw new AppError(401, error.code, error.message);
+      throw error;
+    }
+  });
+
+  router.get('/api/me', requireApiAuth(ctx), async (_req, res) => {
+    const auth = signedInUser(res);
+    const user = await findUserById(db, auth.userId);
+    if (!user) throw new AppError(401, 'token_invalid', 'This account no longer exists.');
+    res.json({ id: user.id, email: user.email, sessionId: auth.sid, accessTokenExpiresAt: auth.accessExpiresAt });
+  });
+
+  router.get('/api/test-token-expired', (_req, _res, next) => {
+    // A fixed 401 lets the browser suite drive secureFetch's refresh path; never in production.
+    if (config.profile === 'production') return next();
+    next(new AppError(401, 'token_expired', 'This test route always answers as if the access token had expired.'));
+  });
+
+  return router;
+}
+
+/** Pending flash messages; reading none leaves the flash cookie untouched. */
+export function takeFlash(req: Request): string[] {
+  return req.session?.flash ? req.flash('info') : [];
+}
+
+/** The session a sign-out ends: from the access token, or from the refresh token when that lapsed. */
+function sessionToEnd(ctx: AppContext, req: Request): { userId: string; sid: string } | undefined {
+  const access = readAccess(ctx, req);
+  if (typeof access === 'object') return access;
+  if (!readCookie(req.cookies, REFRESH_COOKIE) && !readCookie(req.cookies, ACCESS_COOKIE)) return undefined;
+  try {
+    const claims = ctx.sessions.verifyRefresh(readCookie(req.cookies, REFRESH_COOKIE));
+    return { userId: claims.sub, sid: claims.sid };
+  } catch {
+    return undefined;
+  }
+}

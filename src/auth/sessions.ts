@@ -1,0 +1,201 @@
+// The refresh_tokens store: sessions (token families), rotation with reuse detection, revocation.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../db/db.js';
+import { TokenError, type SignedToken, type TokenService } from './tokens.js';
+
+export type RefreshFailure = 'refresh_missing' | 'refresh_invalid' | 'refresh_expired' | 'refresh_reused';
+
+export const REFRESH_FAILURE_MESSAGES: Record<RefreshFailure, string> = {
+  refresh_missing: 'You are not signed in.',
+  refresh_invalid: 'Your session is no longer valid. Please sign in again.',
+  refresh_expired: 'Your session has expired. Please sign in again.',
+  refresh_reused: 'This session was signed out for your safety because an old sign-in token was used again. Please sign in again.',
+};
+
+export class RefreshError extends Error {
+  override name = 'RefreshError';
+  constructor(
+    readonly code: RefreshFailure,
+    /** Set when this failure revoked a family (reuse detected), for the audit log. */
+    readonly revoked?: { userId: string; sid: string },
+  ) {
+    super(REFRESH_FAILURE_MESSAGES[code]);
+  }
+}
+
+export type RevokeReason = 'logout' | 'refresh_reuse_detected' | 'revoked_by_user' | 'password_changed';
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface IssuedSession {
+  userId: string;
+  sid: string;
+  access: SignedToken;
+  refresh: SignedToken;
+  shared: boolean;
+  /** True when a recently rotated token was presented again inside the grace window. */
+  viaGrace: boolean;
+}
+
+export interface SessionSummary {
+  sid: string;
+  signedInAt: Date;
+  lastUsedAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** Only this digest is stored: a leaked table cannot be replayed as cookies. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+interface StoredToken {
+  id: string;
+  user_id: string;
+  family_id: string;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+// Every change to a user's families takes this lock first, so a rotation racing a sign-out or a
+// password change cannot mint a token into a family that is being revoked.
+async function lockUser(tx: Queryable, userId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smriti:user:${userId}`]);
+}
+
+export interface SessionStoreDeps {
+  db: Db;
+  tokens: TokenService;
+  now: () => number;
+  reuseGraceSeconds: number;
+}
+
+export function createSessionStore({ db, tokens, now, reuseGraceSeconds }: SessionStoreDeps) {
+  async function mint(tx: Queryable, userId: string, sid: string, shared: boolean, client: ClientInfo) {
+    const refresh = tokens.sign('refresh', { sub: userId, sid, shared });
+    const access = tokens.sign('access', { sub: userId, sid });
+    const row = await tx.query<{ id: string }>(
+      `INSERT INTO refresh_tokens (user_id, token_hash, jti, family_id, issued_at, expires_at, user_agent, ip)
+       VALUES ($1, $2, $3, $4, to_timestamp($5), to_timestamp($6), $7, $8) RETURNING id`,
+      [userId, hashToken(refresh.token), refresh.claims.jti, sid, refresh.claims.iat, refresh.claims.exp,
+        client.userAgent?.slice(0, 512) ?? null, client.ip],
+    );
+    return { id: row.rows[0]!.id, refresh, access };
+  }
+
+  async function start(userId: string, client: ClientInfo, shared: boolean): Promise<IssuedSession> {
+    const sid = randomUUID();
+    const { refresh, access } = await db.transaction((tx) => mint(tx, userId, sid, shared, client));
+    return { userId, sid, access, refresh, shared, viaGrace: false };
+  }
+
+  function verifyRefresh(token: string | undefined) {
+    try {
+      return tokens.verify('refresh', token);
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
+      throw new RefreshError(error.reason === 'missing' ? 'refresh_missing' : error.reason === 'expired' ? 'refresh_expired' : 'refresh_invalid');
+    }
+  }
+
+  async function rotate(token: string | undefined, client: ClientInfo): Promise<IssuedSession> {
+    const claims = verifyRefresh(token);
+    const shared = claims.shared === true;
+    const at = new Date(now());
+    const outcome = await db.transaction(async (tx) => {
+      await lockUser(tx, claims.sub);
+      const found = await tx.query<StoredToken>(
+        `SELECT id, user_id, family_id, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [hashToken(token!)],
+      );
+      const stored = found.rows[0];
+      if (!stored || stored.user_id !== claims.sub || stored.family_id !== claims.sid || stored.revoked_at) {
+        return { kind: 'invalid' as const };
+      }
+      if (stored.used_at) {
+        const sinceUse = (at.getTime() - stored.used_at.getTime()) / 1000;
+        if (sinceUse > reuseGraceSeconds) {
+          await revokeFamilyIn(tx, claims.sub, claims.sid, 'refresh_reuse_detected', at);
+          return { kind: 'reused' as const };
+        }
+        // Two tabs or two requests in flight sent the same token: a sibling in the same family.
+        const minted = await mint(tx, claims.sub, claims.sid, shared, client);
+        return { kind: 'ok' as const, minted, viaGrace: true };
+      }
+      const minted = await mint(tx, claims.sub, claims.sid, shared, client);
+      // The presented token, and any sibling minted in an earlier grace window, are now spent.
+      await tx.query(
+        `UPDATE refresh_tokens SET is_valid = false, used_at = $3, replaced_by = $2
+          WHERE family_id = $1 AND is_valid AND used_at IS NULL AND id <> $2`,
+        [claims.sid, minted.id, at],
+      );
+      return { kind: 'ok' as const, minted, viaGrace: false };
+    });
+    if (outcome.kind === 'invalid') throw new RefreshError('refresh_invalid');
+    if (outcome.kind === 'reused') throw new RefreshError('refresh_reused', { userId: claims.sub, sid: claims.sid });
+    const { access, refresh } = outcome.minted;
+    return { userId: claims.sub, sid: claims.sid, access, refresh, shared, viaGrace: outcome.viaGrace };
+  }
+
+  async function revokeFamilyIn(tx: Queryable, userId: string, sid: string, reason: RevokeReason, at: Date): Promise<number> {
+    const result = await tx.query(
+      `UPDATE refresh_tokens SET is_valid = false, revoked_at = $4, revoked_reason = $3
+        WHERE user_id = $1 AND family_id = $2 AND revoked_at IS NULL`,
+      [userId, sid, reason, at],
+    );
+    return result.rowCount;
+  }
+
+  /** Revokes one session of the user; false when it was not theirs or already ended. */
+  async function revoke(userId: string, sid: string, reason: RevokeReason): Promise<boolean> {
+    const count = await db.transaction(async (tx) => {
+      await lockUser(tx, userId);
+      return revokeFamilyIn(tx, userId, sid, reason, new Date(now()));
+    });
+    return count > 0;
+  }
+
+  /** Revokes every session of the user but `keepSid` (null: every session); returns how many. */
+  async function revokeOthers(userId: string, keepSid: string | null, reason: RevokeReason, tx?: Queryable): Promise<number> {
+    const work = async (q: Queryable) => {
+      await lockUser(q, userId);
+      const result = await q.query<{ family_id: string }>(
+        `UPDATE refresh_tokens SET is_valid = false, revoked_at = $3, revoked_reason = $2
+          WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR family_id <> $4::uuid)
+          RETURNING family_id`,
+        [userId, reason, new Date(now()), keepSid],
+      );
+      return new Set(result.rows.map((r) => r.family_id)).size;
+    };
+    return tx ? work(tx) : db.transaction(work);
+  }
+
+  async function list(userId: string): Promise<SessionSummary[]> {
+    const result = await db.query<SessionSummary>(
+      `SELECT family_id AS sid, min(issued_at) AS "signedInAt", max(issued_at) AS "lastUsedAt",
+              (array_agg(user_agent ORDER BY issued_at DESC))[1] AS "userAgent",
+              (array_agg(ip ORDER BY issued_at DESC))[1] AS ip
+         FROM refresh_tokens
+        WHERE user_id = $1
+        GROUP BY family_id
+       HAVING bool_or(is_valid AND expires_at > $2) AND bool_and(revoked_at IS NULL)
+        ORDER BY max(issued_at) DESC`,
+      [userId, new Date(now())],
+    );
+    return result.rows;
+  }
+
+  /** Deletes rows that expired before `before`; a live session never has such a row it needs. */
+  async function prune(before: Date): Promise<number> {
+    const result = await db.query(`DELETE FROM refresh_tokens WHERE expires_at < $1`, [before]);
+    return result.rowCount;
+  }
+
+  return { start, rotate, revoke, revokeOthers, list, prune, verifyRefresh };
+}
+
+export type SessionStore = ReturnType<typeof createSessionStore>;

@@ -1,0 +1,47 @@
+// The users table.
+import type { Queryable } from '../db/db.js';
+
+export interface User {
+  id: string;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+  passwordChangedAt: Date;
+}
+
+const COLUMNS = `id, email, password_hash AS "passwordHash", created_at AS "createdAt", password_changed_at AS "passwordChangedAt"`;
+
+export class DuplicateEmailError extends Error {
+  override name = 'DuplicateEmailError';
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export async function findUserByEmail(db: Queryable, email: string): Promise<User | undefined> {
+  const result = await db.query<User>(`SELECT ${COLUMNS} FROM users WHERE lower(email) = lower($1)`, [normaliseEmail(email)]);
+  return result.rows[0];
+}
+
+export async function findUserById(db: Queryable, id: string): Promise<User | undefined> {
+  const result = await db.query<User>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  return result.rows[0];
+}
+
+export async function createUser(db: Queryable, email: string, passwordHash: string, at: Date): Promise<User> {
+  try {
+    const result = await db.query<User>(
+      `INSERT INTO users (email, password_hash, created_at, password_changed_at) VALUES ($1, $2, $3, $3) RETURNING ${COLUMNS}`,
+      [normaliseEmail(email), passwordHash, at],
+    );
+    return result.rows[0]!;
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw new DuplicateEmailError('email already registered');
+    throw error;
+  }
+}
+
+export async function updatePasswordHash(db: Queryable, userId: string, passwordHash: string, at: Date): Promise<void> {
+  await db.query(`UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`, [userId, passwordHash, at]);
+}

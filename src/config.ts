@@ -1,0 +1,215 @@
+// Environment → validated, frozen Config. The only module that reads process.env.
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+
+export type Profile = 'development' | 'test' | 'production';
+export type SameSite = 'strict' | 'lax' | 'none';
+
+export interface Config {
+  readonly profile: Profile;
+  readonly port: number;
+  readonly databaseUrl: string | undefined;
+  readonly pgliteDir: string;
+  readonly jwt: {
+    readonly secret: string;
+    readonly previousSecrets: readonly string[];
+    readonly usingDevSecret: boolean;
+    readonly accessTtlSeconds: number;
+    readonly refreshTtlSeconds: number;
+    readonly leewaySeconds: number;
+    readonly reuseGraceSeconds: number;
+  };
+  readonly cookies: {
+    readonly domain: string | undefined;
+    readonly path: string;
+    readonly secure: boolean;
+    readonly sameSite: SameSite;
+  };
+  /** Key for the flash cookie (cookie-session), derived from JWT_SECRET so no extra secret is needed. */
+  readonly flashCookieKey: string;
+  readonly bcryptRounds: number;
+  readonly appOrigin: string;
+  readonly trustProxy: boolean | number | string | undefined;
+  readonly logLevel: string;
+  readonly webConcurrency: number;
+}
+
+/** A bad variable: the message is one line naming the variable and the rule. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+// Public on purpose: anyone can forge tokens signed with it, so production refuses it.
+export const DEV_JWT_SECRET = 'smriti-development-secret-do-not-use-in-production';
+
+const PROFILE_DEFAULTS = {
+  development: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12 },
+  test: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12 },
+  production: { accessTtl: 1800, refreshTtl: 1209600, cookieSecure: true, bcryptRounds: 12 },
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function fail(name: string, rule: string): never {
+  throw new ConfigError(`${name}: ${rule}`);
+}
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) fail(name, `must be a whole number of at least ${min} (got "${raw.slice(0, 40)}")`);
+  const value = Number(raw);
+  if (value < min || value > max) fail(name, `must be between ${min} and ${max} (got ${raw})`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  return fail(name, `must be true or false (got "${raw.slice(0, 40)}")`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) fail(name, `must be one of ${allowed.join(', ')} (got "${raw.slice(0, 40)}")`);
+  return raw as T;
+}
+
+function profileOf(env: Env): Profile {
+  return oneOf(env, 'NODE_ENV', ['development', 'test', 'production'], 'development');
+}
+
+function databaseUrl(env: Env, profile: Profile): string | undefined {
+  const url = read(env, 'DATABASE_URL');
+  if (url === undefined) {
+    if (profile === 'production') fail('DATABASE_URL', 'is required in production (postgres://user:pass@host:5432/db)');
+    return undefined;
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  return url;
+}
+
+function jwtSecret(env: Env, profile: Profile): { secret: string; usingDevSecret: boolean } {
+  const name = read(env, 'JWT_SECRET') !== undefined ? 'JWT_SECRET' : 'SESSION_SECRET';
+  const secret = read(env, name);
+  if (secret === undefined) {
+    if (profile === 'production') fail('JWT_SECRET', 'is required in production (at least 32 bytes; SESSION_SECRET is read when it is unset)');
+    return { secret: DEV_JWT_SECRET, usingDevSecret: true };
+  }
+  if (profile === 'production' && Buffer.byteLength(secret) < 32) fail(name, 'must be at least 32 bytes in production');
+  if (profile === 'production' && secret === DEV_JWT_SECRET) fail(name, 'must not be the published development secret');
+  return { secret, usingDevSecret: false };
+}
+
+function previousSecrets(env: Env, profile: Profile): string[] {
+  const list = (read(env, 'JWT_PREVIOUS_SECRETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (profile === 'production' && list.some((s) => Buffer.byteLength(s) < 32)) {
+    fail('JWT_PREVIOUS_SECRETS', 'every retired secret must be at least 32 bytes in production');
+  }
+  return list;
+}
+
+function appOrigin(env: Env, profile: Profile, port: number): string {
+  const raw = read(env, 'APP_ORIGIN');
+  if (raw === undefined) {
+    if (profile === 'production') fail('APP_ORIGIN', 'is required in production (for example https://journal.example.com)');
+    return `http://localhost:${port}`;
+  }
+  const parsed = z.url({ protocol: /^https?$/ }).safeParse(raw);
+  if (!parsed.success) fail('APP_ORIGIN', 'must be an http:// or https:// origin such as https://journal.example.com');
+  const url = new URL(raw);
+  if (url.pathname !== '/' || url.search || url.hash) fail('APP_ORIGIN', 'must be an origin only, with no path, query or fragment');
+  return url.origin;
+}
+
+function trustProxy(env: Env): Config['trustProxy'] {
+  const raw = read(env, 'TRUST_PROXY');
+  if (raw === undefined) return undefined;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw; // an address list or a preset such as "loopback", as Express accepts
+}
+
+function cookiePath(env: Env): string {
+  const path = read(env, 'COOKIE_PATH') ?? '/';
+  if (!/^\/[\x21-\x3a\x3c-\x7e]*$/.test(path)) fail('COOKIE_PATH', 'must start with / and hold no spaces, semicolons or control characters');
+  return path;
+}
+
+function cookieDomain(env: Env): string | undefined {
+  const domain = read(env, 'COOKIE_DOMAIN');
+  if (domain !== undefined && !/^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(domain)) {
+    fail('COOKIE_DOMAIN', 'must be a host name such as example.com');
+  }
+  return domain;
+}
+
+export function loadConfig(env: Env): Config {
+  const profile = profileOf(env);
+  const defaults = PROFILE_DEFAULTS[profile];
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const { secret, usingDevSecret } = jwtSecret(env, profile);
+
+  const accessTtlSeconds = integer(env, 'ACCESS_TOKEN_EXPIRY_SECONDS', defaults.accessTtl, 1);
+  const refreshTtlSeconds = integer(env, 'REFRESH_TOKEN_EXPIRY_SECONDS', defaults.refreshTtl, 1);
+  if (refreshTtlSeconds <= accessTtlSeconds) {
+    fail('REFRESH_TOKEN_EXPIRY_SECONDS', `must exceed ACCESS_TOKEN_EXPIRY_SECONDS (${refreshTtlSeconds} ≤ ${accessTtlSeconds})`);
+  }
+
+  const secure = boolean(env, 'COOKIE_SECURE', defaults.cookieSecure);
+  if (profile === 'production' && !secure) fail('COOKIE_SECURE', 'must be true in production');
+  const sameSite = oneOf<SameSite>(env, 'COOKIE_SAMESITE', ['strict', 'lax', 'none'], 'lax');
+  if (sameSite === 'none' && !secure) fail('COOKIE_SAMESITE', 'none requires COOKIE_SECURE=true (browsers drop SameSite=None cookies without Secure)');
+
+  const bcryptRounds = integer(env, 'BCRYPT_ROUNDS', defaults.bcryptRounds, 4, 31);
+  if (profile === 'production' && bcryptRounds < 10) fail('BCRYPT_ROUNDS', 'must be at least 10 in production');
+
+  const config: Config = {
+    profile,
+    port,
+    databaseUrl: databaseUrl(env, profile),
+    pgliteDir: read(env, 'PGLITE_DIR') ?? './data/pglite',
+    jwt: {
+      secret,
+      previousSecrets: previousSecrets(env, profile),
+      usingDevSecret,
+      accessTtlSeconds,
+      refreshTtlSeconds,
+      leewaySeconds: integer(env, 'JWT_LEEWAY_SECONDS', 60, 0, 3600),
+      reuseGraceSeconds: integer(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
+    },
+    cookies: { domain: cookieDomain(env), path: cookiePath(env), secure, sameSite },
+    flashCookieKey: createHmac('sha256', secret).update('smriti flash cookie').digest('base64url'),
+    bcryptRounds,
+    appOrigin: appOrigin(env, profile, port),
+    trustProxy: trustProxy(env),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
+
+/** Loads `.env` (when present) into the process environment, then reads it. */
+export async function loadConfigFromProcess(): Promise<Config> {
+  const dotenv = await import('dotenv');
+  dotenv.config({ quiet: true });
+  return loadConfig(process.env);
+}

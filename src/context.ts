@@ -1,0 +1,18 @@
+// What every feature is handed by createApp: config and the collaborators built from it.
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Db } from './db/db.js';
+import type { PasswordHasher } from './auth/passwords.js';
+import type { SessionStore } from './auth/sessions.js';
+import type { TokenService } from './auth/tokens.js';
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  /** Milliseconds since the epoch; tests pass a fake clock. */
+  now: () => number;
+  tokens: TokenService;
+  sessions: SessionStore;
+  passwords: PasswordHasher;
+}

@@ -1,0 +1,16 @@
+// EJS with one base layout: each page renders first, then layout.ejs wraps it as `body`.
+import { join } from 'node:path';
+import ejs from 'ejs';
+
+export const VIEWS_DIR = join(import.meta.dirname, '..', '..', 'views');
+const LAYOUT = join(VIEWS_DIR, 'layout.ejs');
+
+type Callback = (error: unknown, html?: string) => void;
+
+export function renderWithLayout(file: string, options: object, callback: Callback): void {
+  // Express passes `cache: true` when view caching is on; EJS then compiles each file once.
+  ejs.renderFile(file, options, (error, body) => {
+    if (error) return callback(error);
+    ejs.renderFile(LAYOUT, { ...options, body }, callback);
+  });
+}

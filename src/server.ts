@@ -1,0 +1,96 @@
+// The process: read config, open the database, migrate, createApp, listen, handle signals, cluster.
+import cluster from 'node:cluster';
+import { createApp } from './app.js';
+import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
+import { openDb } from './db/db.js';
+import { MigrationError, migrate } from './db/migrate.js';
+import { listen, stopGracefully } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import { createSessionStore } from './auth/sessions.js';
+import { createTokenService } from './auth/tokens.js';
+
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const PRUNE_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
+
+async function runWorker(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  if (config.jwt.usingDevSecret) {
+    logger.warn('JWT_SECRET is not set: using the public development secret. Anyone can forge sign-ins; never expose this server.');
+  }
+  const db = await openDb({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir });
+  const applied = await migrate(db);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+
+  const server = await listen(createApp(config, { db, logger }), config.port);
+  logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
+
+  const sessions = createSessionStore({ db, tokens: createTokenService(config.jwt, Date.now), now: Date.now, reuseGraceSeconds: config.jwt.reuseGraceSeconds });
+  const pruner = setInterval(() => {
+    sessions.prune(new Date(Date.now() - PRUNE_AFTER_EXPIRY_MS))
+      .then((removed) => removed && logger.info({ removed }, 'pruned expired refresh tokens'))
+      .catch((error: unknown) => logger.warn({ err: error }, 'pruning refresh tokens failed; will retry'));
+  }, PRUNE_EVERY_MS);
+  pruner.unref();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    clearInterval(pruner);
+    stopGracefully(server, () => db.close())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function runPrimary(config: Config): void {
+  const logger = createLogger(config.logLevel);
+  logger.info({ workers: config.webConcurrency }, 'starting workers');
+  for (let i = 0; i < config.webConcurrency; i++) cluster.fork();
+  let stopping = false;
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    logger.warn({ pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    let remaining = Object.keys(cluster.workers ?? {}).length;
+    if (remaining === 0) process.exit(0);
+    cluster.on('exit', () => --remaining === 0 && process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = await loadConfigFromProcess();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Smriti cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (config.webConcurrency > 1 && cluster.isPrimary) return runPrimary(config);
+  try {
+    await runWorker(config);
+  } catch (error) {
+    if (error instanceof MigrationError) {
+      console.error(`Smriti cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+await main();

@@ -1,0 +1,101 @@
+// Builds the real app with test config, a fake clock and captured logs; a cookie-keeping client.
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import request, { type Response, type Test } from 'supertest';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Db } from '../../src/db/db.js';
+import { createLogger } from '../../src/logger.js';
+import { CookieJar } from './cookie-jar.js';
+
+export const TEST_ORIGIN = 'http://smriti.test';
+export const TEST_PASSWORD = 'correct horse battery';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', BCRYPT_ROUNDS: '4', APP_ORIGIN: TEST_ORIGIN, ...env });
+}
+
+/** A clock that moves only when told to. Starts at the real time so cookie Expires stay sane. */
+export function fakeClock(start = Date.now()) {
+  let current = start;
+  return {
+    now: () => current,
+    advance(seconds: number) {
+      current += seconds * 1000;
+    },
+  };
+}
+export type FakeClock = ReturnType<typeof fakeClock>;
+
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.lines.push(...chunk.toString().split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface TestApp {
+  app: Express;
+  config: Config;
+  clock: FakeClock;
+  logs: LogCapture;
+  db: Db;
+}
+
+export function buildTestApp(db: Db, env: Record<string, string> = {}, clock = fakeClock()): TestApp {
+  const config = testConfig(env);
+  const logs = new LogCapture();
+  const app = createApp(config, { db, logger: createLogger('info', logs), now: clock.now });
+  return { app, config, clock, logs, db };
+}
+
+/** Acts like one browser: keeps cookies and sends a same-origin Origin on unsafe requests. */
+export class Browser {
+  readonly jar = new CookieJar();
+  constructor(private readonly app: Express, private readonly origin = TEST_ORIGIN) {}
+
+  private async send(test: Test): Promise<Response> {
+    const res = await test;
+    this.jar.update(res);
+    return res;
+  }
+
+  private prepare(test: Test, unsafe: boolean): Test {
+    const cookie = this.jar.header();
+    if (cookie) test.set('Cookie', cookie);
+    if (unsafe) test.set('Origin', this.origin);
+    return test;
+  }
+
+  get(path: string): Promise<Response> {
+    return this.send(this.prepare(request(this.app).get(path), false));
+  }
+
+  post(path: string, form?: Record<string, string>): Promise<Response> {
+    const test = this.prepare(request(this.app).post(path), true).type('form');
+    return this.send(form ? test.send(form) : test);
+  }
+
+  json(method: 'post' | 'put' | 'delete' | 'get', path: string, body?: unknown): Promise<Response> {
+    const test = this.prepare(request(this.app)[method](path), method !== 'get');
+    return this.send(body === undefined ? test : test.send(body as object));
+  }
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'writer'): string {
+  counter += 1;
+  return `${prefix}.${process.pid}.${counter}.${Date.now()}@example.com`;
+}
+
+/** Registers a user through the real form and returns a browser signed in as them. */
+export async function signedInBrowser(app: Express, email = uniqueEmail()): Promise<{ browser: Browser; email: string }> {
+  const browser = new Browser(app);
+  const res = await browser.post('/register', { email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+  if (res.status !== 303) throw new Error(`registration failed: ${res.status} ${res.text.slice(0, 200)}`);
+  return { browser, email };
+}

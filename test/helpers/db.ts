@@ -1,0 +1,38 @@
+// A clean database per test file: its own schema on TEST_DATABASE_URL, else an in-memory PGlite.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openPglite, openPostgres, type Db } from '../../src/db/db.js';
+import { migrate } from '../../src/db/migrate.js';
+
+export const usingPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDb(options: { migrate?: boolean; max?: number } = {}): Promise<Db> {
+  let db: Db;
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) {
+    const schema = `test_${randomBytes(8).toString('hex')}`;
+    await adminQuery(`CREATE SCHEMA ${schema}`);
+    const inner = openPostgres({ url, schema, max: options.max ?? 10 });
+    db = {
+      ...inner,
+      async close() {
+        await inner.close();
+        await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      },
+    };
+  } else {
+    db = await openPglite();
+  }
+  if (options.migrate !== false) await migrate(db);
+  return db;
+}
