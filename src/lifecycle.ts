@@ -17,9 +17,11 @@ export function listen(app: Express, port: number, host?: string): Promise<Serve
 export function stopGracefully(server: Server, cleanup: () => Promise<void>, graceMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    force.unref();
+    // A keep-alive socket turns idle once its last response is sent; close those as they appear.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       cleanup().then(resolve, reject);
     });
     server.closeIdleConnections();
