@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { describe, expect, it } from 'vitest';
+import { createTokenService, keyIdFor, TokenError, type TokenSettings } from '../../src/auth/tokens.js';
+import { fakeClock } from '../helpers/app.js';
+
+const SECRET = 'current-secret-that-is-long-enough-32b';
+const OLD = 'retired-secret-that-is-long-enough-32b!';
+const settings: TokenSettings = { secret: SECRET, previousSecrets: [OLD], accessTtlSeconds: 900, refreshTtlSeconds: 86400, leewaySeconds: 60 };
+const subject = { sub: randomUUID(), sid: randomUUID() };
+
+function reasonOf(work: () => unknown): string {
+  try {
+    work();
+  } catch (error) {
+    expect(error).toBeInstanceOf(TokenError);
+    return (error as TokenError).reason;
+  }
+  return 'accepted';
+}
+
+function forge(payload: object, secret = SECRET, options: jwt.SignOptions = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  return jwt.sign({ ...subject, typ: 'access', jti: randomUUID(), iat: now, exp: now + 900, iss: 'smriti', aud: 'smriti', ...payload }, secret, {
+    algorithm: 'HS256', keyid: keyIdFor(secret), ...options,
+  });
+}
+
+describe('token service', () => {
+  const clock = fakeClock();
+  const tokens = createTokenService(settings, clock.now);
+
+  it('signs both types with exp − iat equal to their configured lifetime', () => {
+    const access = tokens.sign('access', subject);
+    const refresh = tokens.sign('refresh', subject);
+    expect(access.claims.exp - access.claims.iat).toBe(900);
+    expect(refresh.claims.exp - refresh.claims.iat).toBe(86400);
+    const decoded = jwt.decode(access.token, { complete: true })!;
+    expect(decoded.header).toMatchObject({ alg: 'HS256', typ: 'JWT', kid: keyIdFor(SECRET) });
+    expect(decoded.payload).toMatchObject({ ...subject, typ: 'access', iss: 'smriti', aud: 'smriti' });
+    expect(access.claims.jti).not.toBe(refresh.claims.jti);
+  });
+
+  it('accepts a token only for its own type', () => {
+    const access = tokens.sign('access', subject).token;
+    const refresh = tokens.sign('refresh', subject).token;
+    expect(tokens.verify('access', access).typ).toBe('access');
+    expect(tokens.verify('refresh', refresh).typ).toBe('refresh');
+    expect(reasonOf(() => tokens.verify('access', refresh))).toBe('invalid');
+    expect(reasonOf(() => tokens.verify('refresh', access))).toBe('invalid');
+  });
+
+  it('honours the leeway after exp, then calls the token expired', () => {
+    const local = fakeClock();
+    const service = createTokenService(settings, local.now);
+    const token = service.sign('access', subject).token;
+    local.advance(900 + 59);
+    expect(service.verify('access', token).sub).toBe(subject.sub);
+    local.advance(2);
+    expect(reasonOf(() => service.verify('access', token))).toBe('expired');
+  });
+
+  it('refuses a token issued further in the future than the leeway', () => {
+    const future = Math.floor(Date.now() / 1000) + 120;
+    expect(reasonOf(() => tokens.verify('access', forge({ iat: future, exp: future + 900 })))).toBe('invalid');
+    const nearFuture = Math.floor(Date.now() / 1000) + 30;
+    expect(reasonOf(() => tokens.verify('access', forge({ iat: nearFuture, exp: nearFuture + 900 })))).toBe('accepted');
+  });
+
+  it('accepts a token signed with a retired key that is still listed', () => {
+    expect(tokens.verify('access', forge({}, OLD)).sub).toBe(subject.sub);
+  });
+
+  it('refuses a token signed with a key that is not listed', () => {
+    const stranger = 'some-other-secret-nobody-configured!!';
+    expect(reasonOf(() => tokens.verify('access', forge({}, stranger)))).toBe('invalid');
+    // Even when it claims the current kid.
+    expect(reasonOf(() => tokens.verify('access', forge({}, stranger, { keyid: keyIdFor(SECRET) })))).toBe('invalid');
+  });
+
+  it('refuses an unknown or path-like kid', () => {
+    expect(reasonOf(() => tokens.verify('access', forge({}, SECRET, { keyid: 'nope' })))).toBe('invalid');
+    expect(reasonOf(() => tokens.verify('access', forge({}, SECRET, { keyid: '../../etc/passwd' })))).toBe('invalid');
+  });
+
+  it('refuses alg none, other algorithms and a tampered payload', () => {
+    const unsigned = forge({}, SECRET).split('.');
+    const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: keyIdFor(SECRET) })).toString('base64url');
+    expect(reasonOf(() => tokens.verify('access', `${noneHeader}.${unsigned[1]}.`))).toBe('invalid');
+    expect(reasonOf(() => tokens.verify('access', forge({}, SECRET, { algorithm: 'HS512' })))).toBe('invalid');
+    const tamperedPayload = Buffer.from(JSON.stringify({ ...jwt.decode(unsigned.join('.')) as object, sub: randomUUID() })).toString('base64url');
+    expect(reasonOf(() => tokens.verify('access', `${unsigned[0]}.${tamperedPayload}.${unsigned[2]}`))).toBe('invalid');
+  });
+
+  it('refuses wrong issuer, audience, missing claims and claims of the wrong kind', () => {
+    expect(reasonOf(() => tokens.verify('access', forge({ iss: 'elsewhere' })))).toBe('invalid');
+    expect(reasonOf(() => tokens.verify('access', forge({ aud: 'elsewhere' })))).toBe('invalid');
+    expect(reasonOf(() => tokens.verify('access', forge({ sid: undefined })))).toBe('invalid');
+    expect(reasonOf(() => tokens.verify('access', forge({ sub: 42 })))).toBe('invalid');
+    expect(reasonOf(() => tokens.verify('access', forge({ jti: 'not-a-uuid' })))).toBe('invalid');
+  });
+
+  it('calls junk invalid and nothing missing', () => {
+    for (const junk of ['x', 'a.b.c', '...', 'eyJ.eyJ.sig', '🙂.🙂.🙂', 'a'.repeat(5000)]) {
+      expect(reasonOf(() => tokens.verify('access', junk))).toBe('invalid');
+    }
+    expect(reasonOf(() => tokens.verify('access', undefined))).toBe('missing');
+    expect(reasonOf(() => tokens.verify('access', ''))).toBe('missing');
+  });
+});
