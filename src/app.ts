@@ -9,6 +9,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { createPasswordHasher } from './auth/passwords.js';
+import { accountRoutes } from './account/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { createSessionStore } from './auth/sessions.js';
 import { createTokenService } from './auth/tokens.js';
@@ -107,6 +108,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
 
   app.use(authRoutes(ctx));
   app.use(journalRoutes(ctx));
+  app.use(accountRoutes(ctx));
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

@@ -5,6 +5,7 @@ import { AUDIT, recordAudit } from '../account/audit.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
+import { takeFlash } from '../http/flash.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, clearAuthCookies, readCookie, setAuthCookies } from './cookies.js';
 import { clientInfo, readAccess, refreshSession, requireApiAuth, signedInUser } from './middleware.js';
@@ -136,11 +137,6 @@ export function authRoutes(ctx: AppContext): Router {
   });
 
   return router;
-}
-
-/** Pending flash messages; reading none leaves the flash cookie untouched. */
-export function takeFlash(req: Request): string[] {
-  return req.session?.flash ? req.flash('info') : [];
 }
 
 /** The session a sign-out ends: from the access token, or from the refresh token when that lapsed. */

@@ -1,0 +1,85 @@
+// The account page: live sessions, revoking them, password change, recent security events.
+import { Router, type Response } from 'express';
+import { clearAuthCookies } from '../auth/cookies.js';
+import { clientInfo, requirePageAuth, signedInUser } from '../auth/middleware.js';
+import { passwordProblem } from '../auth/passwords.js';
+import { findUserById, updatePasswordHash } from '../auth/users.js';
+import type { AppContext } from '../context.js';
+import { AppError, type FieldErrors } from '../http/errors.js';
+import { takeFlash } from '../http/flash.js';
+import { textFields } from '../http/forms.js';
+import { AUDIT, listRecentEvents, recordAudit } from './audit.js';
+import { describeDevice } from './devices.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function accountRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { db, logger } = ctx;
+  router.use('/account', requirePageAuth(ctx));
+
+  async function renderAccount(res: Response, status = 200, errors: FieldErrors = {}, messages: string[] = []) {
+    const auth = signedInUser(res);
+    const user = await findUserById(db, auth.userId);
+    if (!user) throw new AppError(401, 'token_invalid', 'This account no longer exists.');
+    const sessions = (await ctx.sessions.list(auth.userId)).map((s) => ({
+      ...s, device: describeDevice(s.userAgent), current: s.sid === auth.sid,
+    }));
+    const events = (await listRecentEvents(db, auth.userId)).map((e) => ({ ...e, device: describeDevice(e.userAgent) }));
+    res.status(status).render('account/index', { title: 'Account', email: user.email, sessions, events, errors, messages });
+  }
+
+  router.get('/account', async (req, res) => {
+    await renderAccount(res, 200, {}, takeFlash(req));
+  });
+
+  router.post('/account/password', async (req, res) => {
+    const auth = signedInUser(res);
+    const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
+    const errors: FieldErrors = {};
+    if (form.current_password === '') errors.current_password = 'Enter your current password.';
+    const badNew = passwordProblem(form.new_password);
+    if (badNew) errors.new_password = badNew;
+    else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
+    if (Object.keys(errors).length > 0) return renderAccount(res, 400, errors);
+
+    const user = await findUserById(db, auth.userId);
+    if (!user) throw new AppError(401, 'token_invalid', 'This account no longer exists.');
+    if (!(await ctx.passwords.verify(form.current_password, user.passwordHash))) {
+      return renderAccount(res, 400, { current_password: 'That is not your current password.' });
+    }
+    const hash = await ctx.passwords.hash(form.new_password);
+    const at = new Date(ctx.now());
+    const revoked = await db.transaction(async (tx) => {
+      await updatePasswordHash(tx, user.id, hash, at);
+      return ctx.sessions.revokeOthers(user.id, auth.sid, 'password_changed', tx);
+    });
+    await recordAudit(db, logger, { type: AUDIT.passwordChanged, userId: user.id, sessionId: auth.sid, ...clientInfo(req), at, detail: { sessions_revoked: revoked } });
+    req.flash('info', revoked ? `Your password was changed and ${revoked} other session${revoked === 1 ? ' was' : 's were'} signed out.` : 'Your password was changed.');
+    res.redirect(303, '/account');
+  });
+
+  router.post('/account/sessions/revoke-others', async (req, res) => {
+    const auth = signedInUser(res);
+    const revoked = await ctx.sessions.revokeOthers(auth.userId, auth.sid, 'revoked_by_user');
+    await recordAudit(db, logger, { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: auth.sid, ...clientInfo(req), at: new Date(ctx.now()), detail: { others: revoked } });
+    req.flash('info', revoked ? `Signed out ${revoked} other session${revoked === 1 ? '' : 's'}.` : 'There were no other sessions.');
+    res.redirect(303, '/account');
+  });
+
+  router.post('/account/sessions/:sid/revoke', async (req, res) => {
+    const auth = signedInUser(res);
+    const sid = req.params.sid;
+    if (typeof sid !== 'string' || !UUID.test(sid)) throw new AppError(404, 'not_found', 'There is no such session.');
+    if (!(await ctx.sessions.revoke(auth.userId, sid, 'revoked_by_user'))) throw new AppError(404, 'not_found', 'There is no such session, or it has already ended.');
+    await recordAudit(db, logger, { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: sid, ...clientInfo(req), at: new Date(ctx.now()) });
+    if (sid === auth.sid) {
+      clearAuthCookies(res, ctx.config);
+      return res.redirect(303, '/login?flash=logged_out');
+    }
+    req.flash('info', 'That session was signed out.');
+    res.redirect(303, '/account');
+  });
+
+  return router;
+}
