@@ -6,11 +6,9 @@ import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { listen, stopGracefully } from './lifecycle.js';
 import { createLogger } from './logger.js';
-import { createSessionStore } from './auth/sessions.js';
-import { createTokenService } from './auth/tokens.js';
+import { pruneExpiredRefreshTokens } from './auth/sessions.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
-const PRUNE_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
 
 async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
@@ -24,9 +22,8 @@ async function runWorker(config: Config): Promise<void> {
   const server = await listen(createApp(config, { db, logger }), config.port);
   logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
 
-  const sessions = createSessionStore({ db, tokens: createTokenService(config.jwt, Date.now), now: Date.now, reuseGraceSeconds: config.jwt.reuseGraceSeconds });
   const pruner = setInterval(() => {
-    sessions.prune(new Date(Date.now() - PRUNE_AFTER_EXPIRY_MS))
+    pruneExpiredRefreshTokens(db, Date.now())
       .then((removed) => removed && logger.info({ removed }, 'pruned expired refresh tokens'))
       .catch((error: unknown) => logger.warn({ err: error }, 'pruning refresh tokens failed; will retry'));
   }, PRUNE_EVERY_MS);

@@ -189,13 +189,16 @@ export function createSessionStore({ db, tokens, now, reuseGraceSeconds }: Sessi
     return result.rows;
   }
 
-  /** Deletes rows that expired before `before`; a live session never has such a row it needs. */
-  async function prune(before: Date): Promise<number> {
-    const result = await db.query(`DELETE FROM refresh_tokens WHERE expires_at < $1`, [before]);
-    return result.rowCount;
-  }
-
-  return { start, rotate, revoke, revokeOthers, list, prune, verifyRefresh };
+  return { start, rotate, revoke, revokeOthers, list, verifyRefresh };
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
+
+// Kept a day past expiry so a late replay of a just-expired token is still recognised in the table.
+export const PRUNE_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
+
+/** Deletes rows that expired over a day before `now`; no live session needs them. */
+export async function pruneExpiredRefreshTokens(db: Queryable, now: number): Promise<number> {
+  const result = await db.query(`DELETE FROM refresh_tokens WHERE expires_at < $1`, [new Date(now - PRUNE_AFTER_EXPIRY_MS)]);
+  return result.rowCount;
+}

@@ -72,7 +72,7 @@ describe('protected pages', () => {
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/login?flash=session_expired&next=%2Fjournal%3Fpage%3D2');
     expect(browser.jar.get(REFRESH_COOKIE)).toBeUndefined();
-    const login = await browser.get(res.headers.location);
+    const login = await browser.get(res.headers.location as string);
     expect(login.text).toContain('Session expired. Please log in again.');
     expect(login.text).toContain('value="/journal?page=2"');
   });

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
+import { hashToken, pruneExpiredRefreshTokens } from '../../src/auth/sessions.js';
+import type { Db } from '../../src/db/db.js';
+import { Browser, buildTestApp, fakeClock, TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
+import { createTestDb } from '../helpers/db.js';
+
+let db: Db;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(() => db.close());
+
+describe('audit trail', () => {
+  it('records every auth event of a full journey in the table and the log, with no secret in either', async () => {
+    const t = buildTestApp(db);
+    const email = uniqueEmail();
+    const browser = new Browser(t.app);
+    await browser.post('/register', { email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+    const secrets = new Set<string>([TEST_PASSWORD]);
+    const remember = () => {
+      for (const name of [ACCESS_COOKIE, REFRESH_COOKIE]) {
+        const value = browser.jar.get(name);
+        if (value) secrets.add(value).add(value.split('.')[2]!);
+      }
+    };
+    remember();
+    await new Browser(t.app).post('/login', { email, password: 'wrong password' });
+    await browser.post('/login', { email, password: TEST_PASSWORD });
+    remember();
+    await browser.post('/refresh');
+    remember();
+    await browser.post('/account/password', { current_password: TEST_PASSWORD, new_password: 'new password 1', new_password_confirm: 'new password 1' });
+    secrets.add('new password 1');
+    await browser.post('/account/sessions/revoke-others');
+    await browser.post('/logout');
+
+    const user = await db.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [email]);
+    const rows = await db.query<{ type: string; detail: unknown; ip: string | null }>('SELECT type, detail, ip FROM audit_events WHERE user_id = $1 ORDER BY id', [user.rows[0]!.id]);
+    expect(rows.rows.map((r) => r.type)).toEqual([
+      'registered', 'login_failed', 'login_succeeded', 'token_refreshed', 'password_changed', 'session_revoked', 'logout',
+    ]);
+    const tableText = JSON.stringify(rows.rows);
+    const logText = t.logs.text;
+    for (const type of ['registered', 'login_failed', 'login_succeeded', 'token_refreshed', 'password_changed', 'session_revoked', 'logout']) {
+      expect(logText).toContain(`"audit":"${type}"`);
+    }
+    for (const secret of secrets) {
+      expect(tableText).not.toContain(secret);
+      expect(logText).not.toContain(secret);
+    }
+  });
+});
+
+describe('pruning', () => {
+  it('removes refresh rows expired over a day ago and keeps live and recently expired ones', async () => {
+    const clock = fakeClock();
+    const t = buildTestApp(db, { ACCESS_TOKEN_EXPIRY_SECONDS: '60', REFRESH_TOKEN_EXPIRY_SECONDS: '3600' }, clock);
+    const old = new Browser(t.app);
+    await old.post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+    clock.advance(3600 + 86400 + 10);
+    const recent = new Browser(t.app);
+    await recent.post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+    clock.advance(3700);
+    const live = new Browser(t.app);
+    await live.post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+
+    const removed = await pruneExpiredRefreshTokens(db, clock.now());
+    expect(removed).toBeGreaterThanOrEqual(1);
+    const exists = async (browser: Browser) =>
+      (await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1', [hashToken(browser.jar.get(REFRESH_COOKIE)!)])).rows.length === 1;
+    expect(await exists(old)).toBe(false);
+    expect(await exists(recent)).toBe(true);
+    expect(await exists(live)).toBe(true);
+  });
+});
