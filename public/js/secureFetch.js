@@ -1,0 +1,172 @@
+// secureFetch: fetch with cookies that renews the access token once on a 401 and retries.
+// Loaded by the base layout on every page; see DESIGN.md §7.
+(() => {
+  'use strict';
+
+  const REFRESH_URL = '/refresh';
+  const LOCK_NAME = 'smriti-refresh';
+  const LAST_REFRESH_KEY = 'smriti:last-refresh';
+  const EARLY_REFRESH_MS = 60 * 1000;
+  const IN_USE_WITHIN_MS = 10 * 60 * 1000;
+  const MAX_TIMER_MS = 2 ** 31 - 1;
+
+  class SessionExpiredError extends Error {
+    constructor() {
+      super('Your session has expired. Please sign in again.');
+      this.name = 'SessionExpiredError';
+    }
+  }
+
+  /** The server could not be reached or failed; nothing was lost and nobody was signed out. */
+  class ServerUnavailableError extends Error {
+    constructor(message, status) {
+      super(message);
+      this.name = 'ServerUnavailableError';
+      this.status = status;
+    }
+  }
+
+  function metaNumber(name) {
+    const meta = document.querySelector(`meta[name="${name}"]`);
+    return meta ? Number(meta.content) : NaN;
+  }
+
+  // The server's clock may differ from this machine's; expiry times are in the server's.
+  const serverNow = metaNumber('smriti-server-time');
+  const clockOffsetMs = Number.isFinite(serverNow) ? serverNow * 1000 - Date.now() : 0;
+  let accessExpiresAtMs = metaNumber('smriti-access-expires-at') * 1000;
+  let lastActivity = Date.now();
+  let refreshTimer;
+  let inFlight = null;
+
+  function readLastRefresh() {
+    try {
+      return JSON.parse(localStorage.getItem(LAST_REFRESH_KEY) || 'null');
+    } catch {
+      return null;
+    }
+  }
+
+  function recordRefresh(expiresAtSeconds) {
+    accessExpiresAtMs = expiresAtSeconds * 1000;
+    try {
+      localStorage.setItem(LAST_REFRESH_KEY, JSON.stringify({ at: Date.now(), expiresAt: expiresAtSeconds }));
+    } catch {
+      // Storage full or disabled: cross-tab sharing is an optimisation only.
+    }
+    scheduleEarlyRefresh();
+  }
+
+  function showBanner(message) {
+    const banner = document.querySelector('[data-secure-fetch-status]');
+    if (!banner) return;
+    banner.textContent = message;
+    banner.hidden = !message;
+  }
+
+  async function postRefresh() {
+    let response;
+    try {
+      response = await fetch(REFRESH_URL, { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    } catch {
+      throw new ServerUnavailableError('Smriti cannot reach the server. Your text is kept on this device.');
+    }
+    if (response.status === 401) throw new SessionExpiredError();
+    if (!response.ok) throw new ServerUnavailableError(`The server could not renew your sign-in (${response.status}). Your text is kept on this device.`, response.status);
+    const data = await response.json();
+    recordRefresh(data.accessTokenExpiresAt);
+    showBanner('');
+    return data;
+  }
+
+  /**
+   * One refresh for every request waiting in this tab; across tabs, a Web Lock lets one tab
+   * refresh while the others wait and then reuse its result (the cookie jar is shared).
+   */
+  function refresh(waitingSince = Date.now()) {
+    if (!inFlight) {
+      const work = async () => {
+        const last = readLastRefresh();
+        if (last && last.at > waitingSince && last.expiresAt * 1000 > Date.now() + clockOffsetMs) {
+          accessExpiresAtMs = last.expiresAt * 1000;
+          scheduleEarlyRefresh();
+          return { accessTokenExpiresAt: last.expiresAt };
+        }
+        return postRefresh();
+      };
+      const run = navigator.locks && navigator.locks.request ? navigator.locks.request(LOCK_NAME, work) : work();
+      inFlight = run.finally(() => {
+        inFlight = null;
+      });
+    }
+    return inFlight;
+  }
+
+  function goToLogin() {
+    // Editors save their drafts on this event before the page goes away.
+    window.dispatchEvent(new CustomEvent('smriti:session-expired'));
+    const next = location.pathname + location.search;
+    location.assign(`/login?flash=session_expired&next=${encodeURIComponent(next)}`);
+  }
+
+  function isRefreshCall(input) {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    return url.origin === location.origin && url.pathname === REFRESH_URL;
+  }
+
+  async function send(input, init) {
+    try {
+      return await fetch(input instanceof Request ? input.clone() : input, { ...init, credentials: 'same-origin' });
+    } catch (error) {
+      if (error && error.name === 'AbortError') throw error;
+      throw new ServerUnavailableError('Smriti cannot reach the server. Your text is kept on this device.');
+    }
+  }
+
+  async function secureFetch(input, init = {}) {
+    const sentAt = Date.now();
+    const response = await send(input, init);
+    if (response.status !== 401 || isRefreshCall(input)) return response;
+    try {
+      await refresh(sentAt);
+    } catch (error) {
+      if (error instanceof SessionExpiredError) goToLogin();
+      else showBanner(error.message);
+      throw error;
+    }
+    return send(input, init);
+  }
+
+  function pageInUse() {
+    return document.visibilityState === 'visible' && Date.now() - lastActivity < IN_USE_WITHIN_MS;
+  }
+
+  function scheduleEarlyRefresh() {
+    clearTimeout(refreshTimer);
+    if (!Number.isFinite(accessExpiresAtMs)) return;
+    const due = accessExpiresAtMs - (Date.now() + clockOffsetMs) - EARLY_REFRESH_MS;
+    refreshTimer = setTimeout(() => {
+      // An idle page is left alone; its next request renews on the 401 instead.
+      if (pageInUse()) refresh().catch(() => {});
+    }, Math.min(Math.max(due, 1000), MAX_TIMER_MS));
+  }
+
+  for (const type of ['keydown', 'pointerdown', 'input', 'scroll']) {
+    addEventListener(type, () => {
+      lastActivity = Date.now();
+    }, { passive: true, capture: true });
+  }
+  document.addEventListener('visibilitychange', () => {
+    const nearExpiry = accessExpiresAtMs - (Date.now() + clockOffsetMs) < EARLY_REFRESH_MS;
+    if (document.visibilityState === 'visible' && nearExpiry && Number.isFinite(accessExpiresAtMs)) {
+      lastActivity = Date.now();
+      refresh().catch(() => {});
+    }
+  });
+  scheduleEarlyRefresh();
+
+  secureFetch.refresh = refresh;
+  window.secureFetch = secureFetch;
+  window.SessionExpiredError = SessionExpiredError;
+  window.ServerUnavailableError = ServerUnavailableError;
+})();

@@ -18,6 +18,8 @@ export interface AuthState {
 declare module 'express-serve-static-core' {
   interface Locals {
     auth?: AuthState;
+    /** Epoch seconds on the server's clock, so page scripts can correct for a skewed device clock. */
+    serverTime?: number;
   }
 }
 
@@ -75,6 +77,7 @@ function stateOf(issued: IssuedSession): AuthState {
 /** For HTML pages: a lapsed access token is renewed in place from the refresh cookie. */
 export function requirePageAuth(ctx: AppContext): RequestHandler {
   return async (req, res, next) => {
+    res.locals.serverTime = Math.floor(ctx.now() / 1000);
     const access = readAccess(ctx, req);
     if (typeof access === 'object') {
       res.locals.auth = access;

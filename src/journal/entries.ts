@@ -1,0 +1,87 @@
+// The entries table: a user's journal entries, always scoped by user id.
+import type { Queryable } from '../db/db.js';
+import { AppError, type FieldErrors } from '../http/errors.js';
+
+export const TITLE_MAX_CHARS = 200;
+export const BODY_MAX_CHARS = 200_000;
+export const PAGE_SIZE = 20;
+
+export interface Entry {
+  id: string;
+  title: string;
+  body: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EntryInput {
+  title: string;
+  body: string;
+}
+
+const COLUMNS = `id, title, body, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isEntryId(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** Field-level checks shared by the form and the JSON API; throws a 400 listing every problem. */
+export function validateEntry(input: { title: unknown; body: unknown }): EntryInput {
+  const errors: FieldErrors = {};
+  if (typeof input.title !== 'string') errors.title = 'The title must be text.';
+  else if (input.title.length > TITLE_MAX_CHARS) errors.title = `Keep the title under ${TITLE_MAX_CHARS} characters.`;
+  if (typeof input.body !== 'string') errors.body = 'The entry text must be text.';
+  else if (input.body.length > BODY_MAX_CHARS) errors.body = `An entry can hold up to ${BODY_MAX_CHARS.toLocaleString('en')} characters; split it in two.`;
+  if (Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
+    errors.body = 'Write a title or some text first.';
+  }
+  if (Object.keys(errors).length > 0) {
+    throw new AppError(400, 'entry_invalid', Object.values(errors).join(' '), errors);
+  }
+  return { title: (input.title as string).trim(), body: input.body as string };
+}
+
+export async function listEntries(db: Queryable, userId: string, page: number): Promise<{ entries: Entry[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    db.query<Entry>(
+      `SELECT ${COLUMNS} FROM entries WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+      [userId, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+    ),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM entries WHERE user_id = $1`, [userId]),
+  ]);
+  return { entries: rows.rows, total: count.rows[0]!.total };
+}
+
+export async function findEntry(db: Queryable, userId: string, id: string): Promise<Entry | undefined> {
+  if (!isEntryId(id)) return undefined;
+  const result = await db.query<Entry>(`SELECT ${COLUMNS} FROM entries WHERE id = $1 AND user_id = $2`, [id, userId]);
+  return result.rows[0];
+}
+
+export async function createEntry(db: Queryable, userId: string, input: EntryInput, at: Date): Promise<Entry> {
+  const result = await db.query<Entry>(
+    `INSERT INTO entries (user_id, title, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING ${COLUMNS}`,
+    [userId, input.title, input.body, at],
+  );
+  return result.rows[0]!;
+}
+
+export async function updateEntry(db: Queryable, userId: string, id: string, input: EntryInput, at: Date): Promise<Entry | undefined> {
+  if (!isEntryId(id)) return undefined;
+  const result = await db.query<Entry>(
+    `UPDATE entries SET title = $3, body = $4, updated_at = $5 WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
+    [id, userId, input.title, input.body, at],
+  );
+  return result.rows[0];
+}
+
+export async function deleteEntry(db: Queryable, userId: string, id: string): Promise<boolean> {
+  if (!isEntryId(id)) return false;
+  const result = await db.query(`DELETE FROM entries WHERE id = $1 AND user_id = $2`, [id, userId]);
+  return result.rowCount > 0;
+}
+
+export function toJson(entry: Entry) {
+  return { id: entry.id, title: entry.title, body: entry.body, createdAt: entry.createdAt.toISOString(), updatedAt: entry.updatedAt.toISOString() };
+}
