@@ -18,7 +18,7 @@ export function parseSetCookies(res: Response): SetCookie[] {
       const [key = '', ...value] = part.trim().split('=');
       attributes[key.toLowerCase()] = value.length ? value.join('=') : true;
     }
-    return { name: pair.slice(0, eq).trim(), value: decodeURIComponent(pair.slice(eq + 1).trim()), attributes };
+    return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attributes };
   });
 }
 
@@ -48,6 +48,7 @@ export class CookieJar {
   }
 
   header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('; ');
+    // Values go back exactly as they were set, as browsers do (signed cookies depend on it).
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 }
