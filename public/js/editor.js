@@ -76,6 +76,9 @@
     form.dataset.entryId = entryId;
     form.action = `/journal/${entryId}`;
     history.replaceState(history.state, '', `/journal/${entryId}/edit`);
+    const heading = form.querySelector('h1');
+    if (heading) heading.textContent = 'Edit entry';
+    document.title = document.title.replace(/^New entry/, 'Edit entry');
     if (!same(contentNow(), lastSaved)) localStorage.setItem(newKey, JSON.stringify({ ...contentNow(), keptAt: Date.now() }));
   }
 

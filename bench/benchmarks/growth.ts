@@ -1,0 +1,80 @@
+// 4. Refresh and page latency with 10,000 and with 1,000,000 rows in refresh_tokens; plans of the auth queries.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../src/db/db.js';
+import { PROXY_HEADERS } from '../config.js';
+import { runCase, withServer, type BenchContext } from '../context.js';
+import { FIND_TOKEN, SPEND_FAMILY, tokenFeed } from '../refresh-sql.js';
+import { compare, type Comparison, type RunStats } from '../report.js';
+import { accessCookie, addFillerTokens, countRows, issueRefreshTokens, type IssuedToken } from '../seed.js';
+import { refreshSpec } from './refresh.js';
+
+const SMALL = 10_000;
+const LARGE = 1_000_000;
+// p50 is the service time, not a queue: a steady 200/s over 2 connections, which also keeps the
+// single-use tokens needed well under the 10,000 rows of the small table.
+const RATE = 200;
+const CONNECTIONS = 2;
+const USER_BY_ID = `SELECT id, email, password_hash AS "passwordHash", created_at AS "createdAt",
+  password_changed_at AS "passwordChangedAt" FROM users WHERE id = $1`;
+
+async function explain(db: Db, name: string, sql: string, params: unknown[]): Promise<string> {
+  const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n      ');
+  const indexed = /Index/.test(plan) && !/Seq Scan/.test(plan);
+  console.log(`    ${name}: ${indexed ? 'index scan' : 'NO INDEX SCAN'}\n      ${plan}`);
+  return indexed ? '' : `${name} does not use an index`;
+}
+
+async function explainAuthQueries(db: Db, token: IssuedToken): Promise<string[]> {
+  return [
+    await explain(db, 'token_hash lookup', FIND_TOKEN, [token.hash]),
+    await explain(db, 'family UPDATE', SPEND_FAMILY, [token.sid, randomUUID(), new Date()]),
+    await explain(db, 'user lookup', USER_BY_ID, [token.userId]),
+  ].filter(Boolean);
+}
+
+/** Fills refresh_tokens to exactly `rows` (live tokens for the run included) and explains the queries. */
+async function fillTo(ctx: BenchContext, db: Db, rows: number, needed: number): Promise<{ issued: IssuedToken[]; problems: string[] }> {
+  const filler = rows - needed - (await countRows(db, 'refresh_tokens'));
+  if (filler < 0) throw new Error(`refresh_tokens already holds more than ${rows - needed} rows`);
+  const started = performance.now();
+  await addFillerTokens(db, filler);
+  const issued = await issueRefreshTokens(db, ctx.tokens, ctx.users, needed);
+  await db.exec('VACUUM ANALYZE refresh_tokens');
+  await db.exec('ANALYZE users');
+  const total = await countRows(db, 'refresh_tokens');
+  console.log(`  refresh_tokens: ${total.toLocaleString('en-US')} rows (${((performance.now() - started) / 1000).toFixed(1)} s to fill); EXPLAIN:`);
+  return { issued, problems: await explainAuthQueries(db, issued[0]!) };
+}
+
+async function measureAt(ctx: BenchContext, rows: number): Promise<{ refresh: RunStats; page: RunStats; problems: string[] }> {
+  const needed = Math.ceil((ctx.settings.seconds + ctx.settings.warmupSeconds) * RATE * 1.25) + CONNECTIONS;
+  const { issued, problems } = await ctx.database.use((db) => fillTo(ctx, db, rows, needed));
+  const label = `${rows.toLocaleString('en-US')} rows`;
+  return withServer(ctx, 1, async (server) => {
+    const feed = tokenFeed(issued);
+    const refresh = await runCase(ctx, server, `POST /refresh, ${label}`, { ...refreshSpec(feed), rate: RATE, connections: CONNECTIONS });
+    const page = await runCase(ctx, server, `GET /journal, ${label}`, {
+      path: '/journal', headers: { ...PROXY_HEADERS, cookie: accessCookie(ctx.tokens, ctx.users[0]!) }, rate: RATE, connections: CONNECTIONS,
+    });
+    if (feed.left === 0) problems.push('ran out of pre-issued tokens');
+    return { refresh, page, problems };
+  });
+}
+
+function allOk(run: RunStats): boolean {
+  return run.statuses['200'] === run.requests;
+}
+
+export async function growth(ctx: BenchContext): Promise<Comparison[]> {
+  await ctx.database.use((db) => db.exec('TRUNCATE refresh_tokens, audit_events'));
+  const small = await measureAt(ctx, SMALL);
+  const large = await measureAt(ctx, LARGE);
+  const problems = [...new Set([...small.problems, ...large.problems])];
+  const check = (a: RunStats, b: RunStats) => ({ ok: problems.length === 0 && allOk(a) && allOk(b), note: problems.join('; ') });
+  return [
+    compare('4 growth: refresh', 'p50 at 1M rows ÷ at 10k', large.refresh, small.refresh, large.refresh.p50 / small.refresh.p50,
+      { op: '<=', value: 1.2 }, check(large.refresh, small.refresh)),
+    compare('4 growth: page', 'p50 at 1M rows ÷ at 10k', large.page, small.page, large.page.p50 / small.page.p50,
+      { op: '<=', value: 1.2 }, check(large.page, small.page)),
+  ];
+}

@@ -1,0 +1,84 @@
+// The bench's throwaway database: its own PostgreSQL database (created, migrated, dropped) or a PGlite dir.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openPglite, openPostgres, type Db } from '../src/db/db.js';
+import { migrate } from '../src/db/migrate.js';
+import type { Env } from './config.js';
+
+export interface BenchDatabase {
+  readonly kind: 'postgres' | 'pglite';
+  /** For the output: where the data lives, without credentials. */
+  readonly description: string;
+  /** What the bench server's environment needs to open the same database. */
+  readonly serverEnv: Env;
+  /** A connection pool of `max` (PGlite: the files, which only one process may hold; stop the server first). */
+  open(max?: number): Promise<Db>;
+  /** Runs `work` on a fresh connection and closes it. */
+  use<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  drop(): Promise<void>;
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function withUse(base: Omit<BenchDatabase, 'use'>): BenchDatabase {
+  return {
+    ...base,
+    async use(work) {
+      const db = await base.open();
+      try {
+        return await work(db);
+      } finally {
+        await db.close();
+      }
+    },
+  };
+}
+
+async function createPostgres(adminUrl: string): Promise<BenchDatabase> {
+  // The random part keeps two benches on one server (other hosts, same pid) apart.
+  const name = `smriti_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  return withUse({
+    kind: 'postgres',
+    description: `PostgreSQL at ${url.hostname}:${url.port || 5432}, throwaway database ${name}`,
+    serverEnv: { DATABASE_URL: url.toString() },
+    open: async (max = 10) => openPostgres({ url: url.toString(), max }),
+    drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  });
+}
+
+function createPglite(): BenchDatabase {
+  const dir = mkdtempSync(join(tmpdir(), 'smriti-bench-pglite-'));
+  return withUse({
+    kind: 'pglite',
+    description: `embedded PGlite in ${dir} (DATABASE_URL is unset)`,
+    serverEnv: { BENCH_PGLITE_DIR: dir },
+    open: () => openPglite(dir),
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  });
+}
+
+/** A fresh, migrated database: on the server of `databaseUrl` when set, else embedded PGlite. */
+export async function createBenchDatabase(databaseUrl: string | undefined): Promise<BenchDatabase> {
+  const database = databaseUrl ? await createPostgres(databaseUrl) : createPglite();
+  try {
+    await database.use((db) => migrate(db));
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  return database;
+}

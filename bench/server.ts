@@ -1,0 +1,74 @@
+// The bench server process: the production app plus /bench/noauth and /bench/auth, clustered when asked.
+import cluster from 'node:cluster';
+import cookieParser from 'cookie-parser';
+import express, { type Express, type RequestHandler } from 'express';
+import { buildContext, createApp, type AppDeps } from '../src/app.js';
+import { requireApiAuth } from '../src/auth/middleware.js';
+import type { Config } from '../src/config.js';
+import { openDb } from '../src/db/db.js';
+import { errorHandler } from '../src/http/errors.js';
+import { listen, stopGracefully } from '../src/lifecycle.js';
+import { createLogger } from '../src/logger.js';
+import { benchConfig } from './config.js';
+
+export interface ReadyMessage {
+  type: 'ready';
+  /** The primary first, then each worker; every process whose memory counts. */
+  pids: number[];
+}
+
+const hello: RequestHandler = (_req, res) => {
+  res.json({ ok: true });
+};
+
+function benchApp(config: Config, deps: AppDeps): Express {
+  const ctx = buildContext(config, deps);
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  // The two chains differ only by requireApiAuth, so their gap is the cost of checking the access token.
+  app.get('/bench/noauth', cookieParser(), hello);
+  app.get('/bench/auth', cookieParser(), requireApiAuth(ctx), hello);
+  app.use(createApp(config, deps));
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+async function runWorker(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const pgliteDir = process.env.BENCH_PGLITE_DIR;
+  const db = await openDb({ databaseUrl: pgliteDir ? undefined : config.databaseUrl, pgliteDir });
+  const server = await listen(benchApp(config, { db, logger }), config.port, '127.0.0.1');
+  process.on('SIGTERM', () => {
+    stopGracefully(server, () => db.close(), 2000).finally(() => process.exit(0));
+  });
+  if (cluster.isPrimary) process.send?.({ type: 'ready', pids: [process.pid] } satisfies ReadyMessage);
+}
+
+// The same forking as src/server.ts, minus restarts: a worker that dies ends the benchmark.
+function runPrimary(config: Config): void {
+  const workers = Array.from({ length: config.webConcurrency }, () => cluster.fork());
+  let stopping = false;
+  let listening = 0;
+  cluster.on('listening', () => {
+    listening += 1;
+    if (listening !== workers.length) return;
+    const pids = [process.pid, ...workers.map((w) => w.process.pid ?? 0)];
+    process.send?.({ type: 'ready', pids } satisfies ReadyMessage);
+  });
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    console.error(`bench server worker ${worker.process.pid} exited with ${code}`);
+    process.exit(1);
+  });
+  process.on('SIGTERM', () => {
+    stopping = true;
+    for (const worker of workers) worker.process.kill('SIGTERM');
+    let remaining = workers.length;
+    cluster.on('exit', () => --remaining === 0 && process.exit(0));
+  });
+}
+
+const config = benchConfig(process.env);
+if (config.webConcurrency > 1 && cluster.isPrimary) runPrimary(config);
+else await runWorker(config);

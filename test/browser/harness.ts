@@ -1,0 +1,90 @@
+// Real Chromium (Debian's) against the real app on a loopback port, with a fake server clock.
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Db } from '../../src/db/db.js';
+import { listen, stopGracefully } from '../../src/lifecycle.js';
+import { buildTestApp, fakeClock, type TestApp } from '../helpers/app.js';
+import { createTestDb } from '../helpers/db.js';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const chromiumAvailable = existsSync(CHROMIUM_PATH);
+export const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
+
+if (!chromiumAvailable) {
+  const message = `Browser tests need Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH).`;
+  // CI must prove the browser behaviour; a developer without Chromium is told plainly what was not run.
+  if (process.env.CI) throw new Error(message);
+  console.warn(`\n*** ${message} The browser tests are SKIPPED in this run. ***\n`);
+}
+
+export function launchChromium(): Promise<Browser> {
+  // Flags from the machine notes: a closed network makes Chromium's background services noisy.
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export class TestServer {
+  private server: Server | undefined;
+  private constructor(readonly t: TestApp, readonly db: Db, private port: number) {}
+
+  static async start(env: Record<string, string> = {}): Promise<TestServer> {
+    const db = await createTestDb();
+    const t = buildTestApp(db, env, fakeClock());
+    const instance = new TestServer(t, db, 0);
+    await instance.resume();
+    return instance;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Stops listening (the database stays up), as if the server process had gone away. */
+  async pause(): Promise<void> {
+    if (this.server) await stopGracefully(this.server, async () => {}, 2000);
+    this.server = undefined;
+  }
+
+  async resume(): Promise<void> {
+    this.server = await listen(this.t.app, this.port, '127.0.0.1');
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async close(): Promise<void> {
+    await this.pause();
+    await this.db.close();
+  }
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Collects requests by path so tests can count refreshes. */
+export function countRequests(page: Page) {
+  const seen: Array<{ method: string; path: string }> = [];
+  page.on('request', (request) => seen.push({ method: request.method(), path: new URL(request.url()).pathname }));
+  return (method: string, path: string) => seen.filter((r) => r.method === method && r.path === path).length;
+}
+
+/** Fails the test on any console error, CSP violations included. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/Failed to load resource|ERR_CONNECTION_REFUSED|net::ERR/.test(message.text())) errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
+
+export async function waitForSaveState(page: Page, state: string, timeout = 15_000): Promise<void> {
+  await page.waitForFunction((wanted) => document.querySelector('[data-save-status]')?.getAttribute('data-state') === wanted, state, { timeout });
+}
