@@ -98,7 +98,9 @@ export async function startServer(env: Env, workers = 1): Promise<BenchServer> {
   const port = await freePort();
   const logFile = join(tmpdir(), `smriti-bench-${process.pid}-${port}.log`);
   const logFd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_FILE], {
+  // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of each server process there, for chasing a missed target.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVER_FILE], {
     cwd: join(import.meta.dirname, '..'),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), WEB_CONCURRENCY: String(workers) },
     stdio: ['ignore', logFd, 'pipe', 'ipc'],

@@ -19,6 +19,7 @@ import type { Db } from './db/db.js';
 import { crossSiteCheck } from './http/cross-site.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { VIEWS_DIR, renderWithLayout } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
 
@@ -30,6 +31,8 @@ export interface AppDeps {
   logger: Logger;
   /** Milliseconds since the epoch; defaults to Date.now. */
   now?: () => number;
+  /** Tests loosen or tighten the limits; the server always runs the defaults. */
+  rateLimits?: Partial<RateLimitSettings>;
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
@@ -43,6 +46,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     tokens,
     sessions: createSessionStore({ db: deps.db, tokens, now, reuseGraceSeconds: config.jwt.reuseGraceSeconds }),
     passwords: createPasswordHasher(config.bcryptRounds),
+    rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
   };
 }
 

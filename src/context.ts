@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import type { RateLimitSettings } from './http/rate-limit.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { SessionStore } from './auth/sessions.js';
 import type { TokenService } from './auth/tokens.js';
@@ -15,4 +16,5 @@ export interface AppContext {
   tokens: TokenService;
   sessions: SessionStore;
   passwords: PasswordHasher;
+  rateLimits: RateLimitSettings;
 }

@@ -6,7 +6,8 @@ import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { listen, stopGracefully } from './lifecycle.js';
 import { createLogger } from './logger.js';
-import { pruneExpiredRefreshTokens } from './auth/sessions.js';
+import { PRUNE_AFTER_EXPIRY_MS, pruneExpiredRefreshTokens } from './auth/sessions.js';
+import { pruneSignInFailures } from './auth/sign-in-failures.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -23,8 +24,8 @@ async function runWorker(config: Config): Promise<void> {
   logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
 
   const pruner = setInterval(() => {
-    pruneExpiredRefreshTokens(db, Date.now())
-      .then((removed) => removed && logger.info({ removed }, 'pruned expired refresh tokens'))
+    Promise.all([pruneExpiredRefreshTokens(db, Date.now()), pruneSignInFailures(db, new Date(Date.now() - PRUNE_AFTER_EXPIRY_MS))])
+      .then(([tokens, failures]) => (tokens || failures) && logger.info({ tokens, failures }, 'pruned expired rows'))
       .catch((error: unknown) => logger.warn({ err: error }, 'pruning refresh tokens failed; will retry'));
   }, PRUNE_EVERY_MS);
   pruner.unref();

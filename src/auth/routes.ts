@@ -6,11 +6,13 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { takeFlash } from '../http/flash.js';
+import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, clearAuthCookies, readCookie, setAuthCookies } from './cookies.js';
 import { clientInfo, readAccess, refreshSession, requireApiAuth, signedInUser } from './middleware.js';
 import { passwordProblem } from './passwords.js';
 import { RefreshError, type IssuedSession } from './sessions.js';
+import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
 import { DuplicateEmailError, createUser, findUserByEmail, findUserById } from './users.js';
 
 export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
@@ -35,6 +37,11 @@ function startSignedIn(ctx: AppContext, res: Response, issued: IssuedSession): v
 export function authRoutes(ctx: AppContext): Router {
   const router = Router();
   const { config, db, logger } = ctx;
+  const limits = ctx.rateLimits;
+  const loginLimits = [
+    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts'),
+    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', emailKey),
+  ];
 
   router.get('/login', (req, res) => {
     const nextPath = safeNextPath(req.query.next);
@@ -46,7 +53,7 @@ export function authRoutes(ctx: AppContext): Router {
     res.render('auth/login', { title: 'Sign in', next: nextPath, email: '', errors: {}, messages });
   });
 
-  router.post('/login', async (req, res) => {
+  router.post('/login', ...loginLimits, async (req, res) => {
     const form = textFields(req.body, ['email', 'password', 'next', 'shared_computer'] as const);
     const nextPath = safeNextPath(form.next);
     const errors: FieldErrors = {};
@@ -57,14 +64,21 @@ export function authRoutes(ctx: AppContext): Router {
       res.status(status).render('auth/login', { title: 'Sign in', next: nextPath, email: form.email, errors: fieldErrors, messages });
     if (Object.keys(errors).length > 0) return render(400, errors);
 
+    const blockedFor = await signInBlockedFor(db, form.email, limits.failedSignInsPerAccount, ctx.now());
+    if (blockedFor > 0) {
+      res.set('Retry-After', String(blockedFor));
+      return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(blockedFor)} and try again.` });
+    }
     const client = clientInfo(req);
     const at = new Date(ctx.now());
     const user = await findUserByEmail(db, form.email);
     const ok = user ? await ctx.passwords.verify(form.password, user.passwordHash) : await ctx.passwords.verifyAgainstNothing(form.password);
     if (!user || !ok) {
+      await recordSignInFailure(db, form.email, ctx.now());
       await recordAudit(db, logger, { type: AUDIT.loginFailed, userId: user?.id ?? null, ...client, at, detail: { known_user: Boolean(user) } });
       return render(401, { form: WRONG_CREDENTIALS });
     }
+    await clearSignInFailures(db, form.email);
     const issued = await ctx.sessions.start(user.id, client, form.shared_computer !== '');
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
     startSignedIn(ctx, res, issued);
@@ -75,7 +89,7 @@ export function authRoutes(ctx: AppContext): Router {
     res.render('auth/register', { title: 'Create your journal', email: '', errors: {} });
   });
 
-  router.post('/register', async (req, res) => {
+  router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts'), async (req, res) => {
     const form = textFields(req.body, ['email', 'password', 'password_confirm'] as const);
     const errors: FieldErrors = {};
     const badEmail = emailProblem(form.email);
@@ -113,7 +127,7 @@ export function authRoutes(ctx: AppContext): Router {
     res.redirect(303, '/login?flash=logged_out');
   });
 
-  router.post('/refresh', async (req, res) => {
+  router.post('/refresh', limiter(limits.refreshPerIp, ctx.now, 'session refreshes'), async (req, res) => {
     try {
       const issued = await refreshSession(ctx, req, res);
       res.json({ accessTokenExpiresAt: issued.access.claims.exp });

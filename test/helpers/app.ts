@@ -5,6 +5,7 @@ import request, { type Response, type Test } from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
+import type { RateLimitSettings } from '../../src/http/rate-limit.js';
 import { createLogger } from '../../src/logger.js';
 import { CookieJar } from './cookie-jar.js';
 
@@ -46,10 +47,16 @@ export interface TestApp {
   db: Db;
 }
 
-export function buildTestApp(db: Db, env: Record<string, string> = {}, clock = fakeClock()): TestApp {
+const UNLIMITED = { limit: 1_000_000, windowSeconds: 60 };
+/** Most tests sign in far more often than a person would; rate-limit tests pass their own limits. */
+export const NO_RATE_LIMITS: RateLimitSettings = {
+  loginPerIp: UNLIMITED, loginPerEmail: UNLIMITED, registerPerIp: UNLIMITED, refreshPerIp: UNLIMITED, failedSignInsPerAccount: UNLIMITED,
+};
+
+export function buildTestApp(db: Db, env: Record<string, string> = {}, clock = fakeClock(), rateLimits: Partial<RateLimitSettings> = {}): TestApp {
   const config = testConfig(env);
   const logs = new LogCapture();
-  const app = createApp(config, { db, logger: createLogger('info', logs), now: clock.now });
+  const app = createApp(config, { db, logger: createLogger('info', logs), now: clock.now, rateLimits: { ...NO_RATE_LIMITS, ...rateLimits } });
   return { app, config, clock, logs, db };
 }
 

@@ -1,0 +1,101 @@
+// `npm run bench`: six benchmarks of the production app, then one summary table, also written as JSON.
+import { availableParallelism, cpus } from 'node:os';
+import { relative } from 'node:path';
+import dotenv from 'dotenv';
+import { createPasswordHasher } from '../src/auth/passwords.js';
+import { createTokenService } from '../src/auth/tokens.js';
+import { authOverhead } from './benchmarks/auth-overhead.js';
+import { growth } from './benchmarks/growth.js';
+import { pages } from './benchmarks/pages.js';
+import { refresh } from './benchmarks/refresh.js';
+import { scaleOut } from './benchmarks/scale-out.js';
+import { signinStorm } from './benchmarks/signin-storm.js';
+import { benchConfig, benchSettings, productionEnv, type BenchSettings } from './config.js';
+import type { BenchContext } from './context.js';
+import { createBenchDatabase } from './database.js';
+import { printSummary, writeResults, type Comparison } from './report.js';
+import { BENCH_PASSWORD, addEntries, createUsers } from './seed.js';
+
+// Enough users that per-user advisory locks rarely queue behind one another.
+const USERS = 1000;
+const ENTRIES = 50;
+
+const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
+  ['1 auth overhead', authOverhead],
+  ['2 refresh', refresh],
+  ['3 sign-in storm', signinStorm],
+  ['4 growth', growth],
+  ['5 pages', pages],
+  ['6 scale-out', scaleOut],
+];
+
+async function setUp(settings: BenchSettings): Promise<BenchContext> {
+  const database = await createBenchDatabase(process.env.DATABASE_URL || undefined);
+  const env = productionEnv(database.serverEnv);
+  const config = benchConfig(env);
+  const passwordHash = await createPasswordHasher(config.bcryptRounds).hash(BENCH_PASSWORD);
+  const users = await database.use(async (db) => {
+    const ids = await createUsers(db, USERS, passwordHash);
+    await addEntries(db, ids[0]!, ENTRIES);
+    return ids;
+  });
+  return { settings, database, env, config, tokens: createTokenService(config.jwt, Date.now), users };
+}
+
+function describeMachine(ctx: BenchContext): void {
+  const { seconds, warmupSeconds, connections } = ctx.settings;
+  console.log(`Smriti benchmarks — Node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'}`);
+  console.log(`database: ${ctx.database.description}`);
+  if (ctx.database.kind === 'pglite') console.log('  (DATABASE_URL is unset, so this measures the embedded PGlite, not a PostgreSQL server)');
+  console.log(`server: NODE_ENV=production, BCRYPT_ROUNDS=12, COOKIE_SECURE=true, TRUST_PROXY=loopback, on 127.0.0.1`);
+  console.log(`runs: ${warmupSeconds} s warm-up + ${seconds} s measured, ${connections} connections unless stated`);
+}
+
+/** BENCH_ONLY=1,4 runs benchmarks 1 and 4; unset runs all. */
+function selected(): typeof BENCHMARKS {
+  const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return only.length ? BENCHMARKS.filter(([title]) => only.includes(title.split(' ')[0]!)) : BENCHMARKS;
+}
+
+async function runAll(ctx: BenchContext): Promise<{ comparisons: Comparison[]; crashed: boolean }> {
+  const comparisons: Comparison[] = [];
+  let crashed = false;
+  for (const [title, bench] of selected()) {
+    console.log(`\n${title}`);
+    try {
+      comparisons.push(...(await bench(ctx)));
+    } catch (error) {
+      crashed = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      console.log(`  FAILED: ${reason}`);
+      comparisons.push({ bench: title, metric: '-', notes: [`failed: ${reason.split('\n')[0]}`] });
+    }
+  }
+  return { comparisons, crashed };
+}
+
+async function main(): Promise<void> {
+  dotenv.config({ quiet: true }); // DATABASE_URL as `npm start` would read it
+  const started = new Date();
+  const ctx = await setUp(benchSettings());
+  const cleanUp = () => ctx.database.drop().finally(() => process.exit(130));
+  process.once('SIGINT', cleanUp);
+  process.once('SIGTERM', cleanUp);
+  describeMachine(ctx);
+  let outcome: Awaited<ReturnType<typeof runAll>>;
+  try {
+    outcome = await runAll(ctx);
+  } finally {
+    await ctx.database.drop();
+  }
+  const elapsedSeconds = Math.round((Date.now() - started.getTime()) / 1000);
+  printSummary(outcome.comparisons);
+  const file = writeResults({
+    startedAt: started.toISOString(), elapsedSeconds, node: process.version, cores: availableParallelism(),
+    database: { kind: ctx.database.kind, description: ctx.database.description }, settings: ctx.settings, comparisons: outcome.comparisons,
+  });
+  console.log(`\nfinished in ${elapsedSeconds} s; results in ${relative(process.cwd(), file)}`);
+  if (outcome.crashed) process.exitCode = 1;
+}
+
+await main();
