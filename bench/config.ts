@@ -51,6 +51,15 @@ export function benchConfig(env: Record<string, string | undefined>): Config {
   return loadConfig(env.BENCH_PGLITE_DIR ? { ...env, DATABASE_URL: PGLITE_PLACEHOLDER_URL } : env);
 }
 
+/**
+ * The client address the proxy reports (Express trusts it from loopback). Requests stand for many
+ * people, so each user gets an address of their own, as real browsers would; the per-IP rate limits
+ * stay on, at their defaults, and apply per person instead of to the whole benchmark.
+ */
+export function clientAddress(n: number): string {
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
+
 /** Headers every request carries: the proxy's scheme, so Express sees HTTPS as in production. */
 export const PROXY_HEADERS = { 'x-forwarded-proto': 'https' } as const;
 /** Added on unsafe methods to pass the cross-site check. */

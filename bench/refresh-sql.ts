@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../src/db/db.js';
 import { statsOf, type LoadStats } from './load.js';
-import { BENCH_IP, BENCH_USER_AGENT, type IssuedToken } from './seed.js';
+import { BENCH_USER_AGENT, type IssuedToken } from './seed.js';
 
 // Copied from src/auth/sessions.ts (rotate, mint) and src/account/audit.ts (recordAudit);
 // keep them in step, or this baseline stops measuring what the app does.
@@ -24,10 +24,10 @@ export async function rotateBySql(db: Db, token: IssuedToken, refreshTtlSeconds:
     const found = await tx.query(FIND_TOKEN, [token.hash]);
     if (found.rows.length !== 1) throw new Error('a pre-issued token is missing from refresh_tokens');
     const minted = await tx.query<{ id: string }>(MINT, [token.userId, randomBytes(32).toString('hex'), randomUUID(), token.sid,
-      iat, iat + refreshTtlSeconds, BENCH_USER_AGENT, BENCH_IP]);
+      iat, iat + refreshTtlSeconds, BENCH_USER_AGENT, token.ip]);
     await tx.query(SPEND_FAMILY, [token.sid, minted.rows[0]!.id, at]);
   });
-  await db.query(AUDIT, [token.userId, 'token_refreshed', token.sid, BENCH_IP, BENCH_USER_AGENT, '{}', at]);
+  await db.query(AUDIT, [token.userId, 'token_refreshed', token.sid, token.ip, BENCH_USER_AGENT, '{}', at]);
 }
 
 export interface TokenFeed {

@@ -4,6 +4,7 @@ import { ACCESS_COOKIE, REFRESH_COOKIE } from '../src/auth/cookies.js';
 import { hashToken } from '../src/auth/sessions.js';
 import type { TokenService } from '../src/auth/tokens.js';
 import type { Queryable } from '../src/db/db.js';
+import { clientAddress } from './config.js';
 
 export const BENCH_PASSWORD = 'bench password, not secret';
 export const BENCH_USER_AGENT = 'smriti-bench';
@@ -40,13 +41,15 @@ export interface IssuedToken {
   hash: string;
   userId: string;
   sid: string;
+  /** The owner's client address (X-Forwarded-For). */
+  ip: string;
 }
 
 function signTokens(tokens: TokenService, userIds: readonly string[], count: number): IssuedToken[] {
   return Array.from({ length: count }, (_, i) => {
     const userId = userIds[i % userIds.length]!;
     const signed = tokens.sign('refresh', { sub: userId, sid: randomUUID() });
-    return { jwt: signed.token, hash: hashToken(signed.token), userId, sid: signed.claims.sid };
+    return { jwt: signed.token, hash: hashToken(signed.token), userId, sid: signed.claims.sid, ip: clientAddress(i % userIds.length) };
   });
 }
 
@@ -54,10 +57,10 @@ async function insertTokens(db: Queryable, tokens: TokenService, batch: IssuedTo
   const claims = batch.map((t) => tokens.verify('refresh', t.jwt));
   await db.query(
     `INSERT INTO refresh_tokens (user_id, token_hash, jti, family_id, issued_at, expires_at, user_agent, ip)
-     SELECT u, h, j, f, to_timestamp(i), to_timestamp(e), $7, $8
-       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bigint[]) AS t(u, h, j, f, i, e)`,
+     SELECT u, h, j, f, to_timestamp(i), to_timestamp(e), $8, a
+       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bigint[], $7::text[]) AS t(u, h, j, f, i, e, a)`,
     [batch.map((t) => t.userId), batch.map((t) => t.hash), claims.map((c) => c.jti), batch.map((t) => t.sid),
-      claims.map((c) => c.iat), claims.map((c) => c.exp), BENCH_USER_AGENT, BENCH_IP],
+      claims.map((c) => c.iat), claims.map((c) => c.exp), batch.map((t) => t.ip), BENCH_USER_AGENT],
   );
 }
 

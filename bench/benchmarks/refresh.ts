@@ -19,7 +19,7 @@ export function refreshSpec(feed: TokenFeed): CaseSpec {
     setupRequest: (request) => {
       const token = feed.next();
       // Out of tokens: sent without a cookie, so it shows up as 401 refresh_missing, never as a reuse.
-      if (token) request.headers = { ...request.headers, cookie: refreshCookie(token) };
+      if (token) request.headers = { ...request.headers, cookie: refreshCookie(token), 'x-forwarded-for': token.ip };
       return request;
     },
   };

@@ -1,5 +1,5 @@
 // 3. Signed-in page latency while 20 sign-ins (bcrypt, 12 rounds) run at once, against the same pages without them.
-import { PROXY_HEADERS, SAME_ORIGIN_HEADERS } from '../config.js';
+import { PROXY_HEADERS, SAME_ORIGIN_HEADERS, clientAddress } from '../config.js';
 import { loadSpec, runCase, withServer, type BenchContext, type CaseSpec } from '../context.js';
 import { startLoad } from '../load.js';
 import { compare, printRun, type Comparison } from '../report.js';
@@ -12,16 +12,18 @@ const PAGE_CONNECTIONS = 4;
 // Lets every storm connection have a bcrypt hash in flight before the pages are measured.
 const STORM_RAMP_MS = 1000;
 
-function stormSpec(): CaseSpec {
+function stormSpec(users: number): CaseSpec {
   let turn = 0;
   return {
     path: '/login',
     method: 'POST',
     connections: STORM_CONNECTIONS,
     headers: { ...SAME_ORIGIN_HEADERS, 'content-type': 'application/x-www-form-urlencoded' },
+    // Each sign-in is another person (account and address), as in a real rush; the limits stay on.
     setupRequest: (request) => {
-      const email = benchEmail(1 + (turn++ % STORM_CONNECTIONS));
-      return { ...request, body: new URLSearchParams({ email, password: BENCH_PASSWORD, next: '/journal' }).toString() };
+      const n = turn++ % users;
+      const body = new URLSearchParams({ email: benchEmail(n + 1), password: BENCH_PASSWORD, next: '/journal' }).toString();
+      return { ...request, body, headers: { ...request.headers, 'x-forwarded-for': clientAddress(n) } };
     },
   };
 }
@@ -36,7 +38,7 @@ export async function signinStorm(ctx: BenchContext): Promise<Comparison[]> {
   return withServer(ctx, 1, async (server) => {
     const calm = await runCase(ctx, server, `GET /journal at ${PAGE_RATE}/s, no sign-ins`, page);
     const { seconds, warmupSeconds } = ctx.settings;
-    const storm = startLoad(loadSpec(ctx, server, stormSpec()), seconds + warmupSeconds + 60);
+    const storm = startLoad(loadSpec(ctx, server, stormSpec(ctx.users.length)), seconds + warmupSeconds + 60);
     await new Promise((resolve) => setTimeout(resolve, STORM_RAMP_MS));
     const stormy = await runCase(ctx, server, `GET /journal at ${PAGE_RATE}/s, ${STORM_CONNECTIONS} POST /login at once`, page);
     storm.stop();

@@ -22,9 +22,9 @@ export function accountRoutes(ctx: AppContext): Router {
     const auth = signedInUser(res);
     const user = await findUserById(db, auth.userId);
     if (!user) throw new AppError(401, 'token_invalid', 'This account no longer exists.');
-    const sessions = (await ctx.sessions.list(auth.userId)).map((s) => ({
-      ...s, device: describeDevice(s.userAgent), current: s.sid === auth.sid,
-    }));
+    const sessions = (await ctx.sessions.list(auth.userId))
+      .map((s) => ({ ...s, device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
+      .sort((a, b) => Number(b.current) - Number(a.current));
     const events = (await listRecentEvents(db, auth.userId)).map((e) => ({ ...e, device: describeDevice(e.userAgent) }));
     res.status(status).render('account/index', { title: 'Account', email: user.email, sessions, events, errors, messages });
   }
