@@ -1,5 +1,5 @@
 // `npm run bench`: six benchmarks of the production app, then one summary table, also written as JSON.
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
 import { createPasswordHasher } from '../src/auth/passwords.js';
@@ -19,6 +19,8 @@ import { BENCH_PASSWORD, addEntries, createUsers } from './seed.js';
 // Enough users that per-user advisory locks rarely queue behind one another.
 const USERS = 1000;
 const ENTRIES = 50;
+// A one-minute load average above this means something else is using the CPUs.
+const BUSY_LOAD = 1;
 
 const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['1 auth overhead', authOverhead],
@@ -49,6 +51,9 @@ function describeMachine(ctx: BenchContext): void {
   if (ctx.database.kind === 'pglite') console.log('  (DATABASE_URL is unset, so this measures the embedded PGlite, not a PostgreSQL server)');
   console.log(`server: NODE_ENV=production, BCRYPT_ROUNDS=12, COOKIE_SECURE=true, TRUST_PROXY=loopback, on 127.0.0.1`);
   console.log(`runs: ${warmupSeconds} s warm-up + ${seconds} s measured, ${connections} connections unless stated`);
+  const [load] = loadavg();
+  // Every number here is relative to a baseline measured on the same cores; other work skews both unevenly.
+  if (load! > BUSY_LOAD) console.log(`WARNING: load average is ${load!.toFixed(2)} before starting; other processes will skew these results`);
 }
 
 /** BENCH_ONLY=1,4 runs benchmarks 1 and 4; unset runs all. */
@@ -77,6 +82,7 @@ async function runAll(ctx: BenchContext): Promise<{ comparisons: Comparison[]; c
 async function main(): Promise<void> {
   dotenv.config({ quiet: true }); // DATABASE_URL as `npm start` would read it
   const started = new Date();
+  const loadAverageAtStart = loadavg()[0];
   const ctx = await setUp(benchSettings());
   const cleanUp = () => ctx.database.drop().finally(() => process.exit(130));
   process.once('SIGINT', cleanUp);
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
   const elapsedSeconds = Math.round((Date.now() - started.getTime()) / 1000);
   printSummary(outcome.comparisons);
   const file = writeResults({
-    startedAt: started.toISOString(), elapsedSeconds, node: process.version, cores: availableParallelism(),
+    startedAt: started.toISOString(), elapsedSeconds, node: process.version, cores: availableParallelism(), loadAverageAtStart,
     database: { kind: ctx.database.kind, description: ctx.database.description }, settings: ctx.settings, comparisons: outcome.comparisons,
   });
   console.log(`\nfinished in ${elapsedSeconds} s; results in ${relative(process.cwd(), file)}`);
