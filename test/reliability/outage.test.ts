@@ -1,0 +1,127 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
+import { openPostgres, type Db, type Queryable } from '../../src/db/db.js';
+import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
+import { createTestDb, usingPostgres } from '../helpers/db.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+
+/**
+ * On PostgreSQL the outage is real: the app's pool goes through a TCP proxy that is cut.
+ * On PGlite, which runs inside the process, the same errors are raised by a switch in front of it.
+ */
+interface Outage {
+  db: Db;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+async function outageFor(base: Db): Promise<Outage> {
+  if (usingPostgres) {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    const proxy = await TcpProxy.start(url.hostname, Number(url.port || 5432));
+    const schema = /schema (\w+)/.exec(base.description)![1];
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    const db = openPostgres({ url: url.toString(), schema, connectionTimeoutMillis: 1000 });
+    return { db, cut: () => proxy.cut(), restore: () => proxy.restore(), close: async () => { await db.close(); await proxy.close(); } };
+  }
+  let down = false;
+  const refuse = () => {
+    if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  };
+  const guard = (q: Queryable): Queryable => ({
+    query: async (sql, params) => { refuse(); return q.query(sql, params); },
+    exec: async (sql) => { refuse(); return q.exec(sql); },
+  });
+  const db: Db = { ...base, ...guard(base), transaction: async (work) => { refuse(); return base.transaction((tx) => work(guard(tx))); } };
+  return { db, cut: () => { down = true; }, restore: () => { down = false; }, close: async () => {} };
+}
+
+let base: Db;
+let outage: Outage;
+let t: TestApp;
+const clock = fakeClock();
+beforeAll(async () => {
+  base = await createTestDb();
+  outage = await outageFor(base);
+  t = buildTestApp(outage.db, { ACCESS_TOKEN_EXPIRY_SECONDS: '300', REFRESH_TOKEN_EXPIRY_SECONDS: '3600', JWT_LEEWAY_SECONDS: '0' }, clock);
+});
+afterAll(async () => {
+  await outage.close();
+  await base.close();
+});
+
+async function rowCounts() {
+  const result = await base.query<{ users: number; entries: number; tokens: number }>(
+    `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM entries) AS entries, (SELECT count(*)::int FROM refresh_tokens) AS tokens`);
+  return result.rows[0]!;
+}
+
+describe('database outage', () => {
+  it('answers 503 everywhere the database is needed, changes nothing, and recovers with the same cookies', async () => {
+    const { browser, email } = await signedInBrowser(t.app);
+    const entry = (await browser.json('post', '/api/entries', { title: 'Before', body: 'the outage' })).body;
+    const cookiesBefore = browser.jar.header();
+    const before = await rowCounts();
+
+    outage.cut();
+    try {
+      const refresh = await browser.post('/refresh');
+      expect(refresh.status).toBe(503);
+      expect(refresh.body).toMatchObject({ error: 'unavailable' });
+      expect(refresh.headers['set-cookie']).toBeUndefined();
+      expect(refresh.headers['retry-after']).toBeDefined();
+
+      const page = await browser.get('/journal');
+      expect(page.status).toBe(503);
+      expect(page.text).toContain('cannot reach its database');
+      expect(page.text).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+/);
+
+      clock.advance(301);
+      const refreshInPlace = await browser.get(`/journal/${entry.id}`);
+      expect(refreshInPlace.status).toBe(503);
+      expect(refreshInPlace.headers['set-cookie']).toBeUndefined();
+      clock.advance(-301);
+
+      expect((await request(t.app).get('/readyz')).status).toBe(503);
+      expect((await request(t.app).get('/healthz')).status).toBe(200);
+      expect((await browser.json('post', '/api/entries', { title: 'During', body: 'the outage' })).status).toBe(503);
+      expect((await browser.json('put', `/api/entries/${entry.id}`, { title: 'Changed', body: 'during' })).status).toBe(503);
+      expect((await new Browser(t.app).post('/login', { email, password: TEST_PASSWORD })).status).toBe(503);
+      expect((await new Browser(t.app).post('/register', { email: `new-${email}`, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD })).status).toBe(503);
+      expect((await browser.post('/account/password', { current_password: TEST_PASSWORD, new_password: 'other secret', new_password_confirm: 'other secret' })).status).toBe(503);
+      expect(browser.jar.header()).toBe(cookiesBefore);
+    } finally {
+      outage.restore();
+    }
+
+    expect(await rowCounts()).toEqual(before);
+    expect((await request(t.app).get('/readyz')).status).toBe(200);
+    expect((await browser.get('/journal')).status).toBe(200);
+    expect((await browser.json('get', `/api/entries/${entry.id}`)).body.body).toBe('the outage');
+    clock.advance(301);
+    const refreshed = await browser.post('/refresh');
+    expect(refreshed.status).toBe(200);
+    expect(browser.jar.get(ACCESS_COOKIE)).toBeTruthy();
+    expect(browser.jar.get(REFRESH_COOKIE)).toBeTruthy();
+  });
+
+  it('fails a request whose connection drops mid-transaction without writing half of it', async () => {
+    const { browser } = await signedInBrowser(t.app);
+    const before = await rowCounts();
+    const inFlight = Promise.all(Array.from({ length: 10 }, () => browser.json('post', '/api/entries', { title: 'Race', body: 'with the cut' })));
+    outage.cut();
+    const responses = await inFlight;
+    outage.restore();
+    for (const res of responses) expect([201, 503]).toContain(res.status);
+    const confirmed = responses.filter((r) => r.status === 201).length;
+    // A commit whose reply was lost in the cut may exist without a 201; it must still be whole.
+    const rows = await base.query<{ title: string; body: string }>(`SELECT title, body FROM entries WHERE title = 'Race'`);
+    expect(rows.rows.length).toBeGreaterThanOrEqual(confirmed);
+    expect(rows.rows.length).toBeLessThanOrEqual(10);
+    expect(rows.rows.every((r) => r.body === 'with the cut')).toBe(true);
+    expect((await rowCounts()).entries).toBe(before.entries + rows.rows.length);
+  });
+});
