@@ -1,29 +1,45 @@
 // Listening and graceful shutdown, kept apart from server.ts so tests can drive them.
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
+
+interface Tracking {
+  inFlight: Set<ServerResponse>;
+  stopping: boolean;
+}
+const tracking = new WeakMap<Server, Tracking>();
 
 export function listen(app: Express, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host ?? '::', (error?: Error) => (error ? reject(error) : resolve(server)));
     // Longer than any proxy's idle timeout in front of us, so the proxy closes idle sockets first.
     server.keepAliveTimeout = 65_000;
+    const state: Tracking = { inFlight: new Set(), stopping: false };
+    tracking.set(server, state);
+    server.on('request', (_req, res: ServerResponse) => {
+      state.inFlight.add(res);
+      res.on('close', () => state.inFlight.delete(res));
+      if (state.stopping) res.setHeader('Connection', 'close');
+    });
   });
 }
 
 /**
- * Stops accepting connections, lets in-flight requests finish (idle keep-alive sockets close at
- * once), then runs `cleanup`. After `graceMs` remaining sockets are cut so shutdown cannot hang.
+ * Stops accepting connections and lets requests in flight finish; each of their responses says
+ * `Connection: close`, so keep-alive sockets end with them (idle ones are closed at once). Then
+ * `cleanup` runs. After `graceMs` any socket still open is cut, so shutdown cannot hang.
  */
 export function stopGracefully(server: Server, cleanup: () => Promise<void>, graceMs = 10_000): Promise<void> {
+  const state = tracking.get(server);
+  if (state) {
+    state.stopping = true;
+    for (const res of state.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+  }
   return new Promise((resolve, reject) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    // A keep-alive socket turns idle once its last response is sent; close those as they appear.
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    force.unref();
     server.close(() => {
       clearTimeout(force);
-      clearInterval(sweep);
       cleanup().then(resolve, reject);
     });
-    server.closeIdleConnections();
   });
 }

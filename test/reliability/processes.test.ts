@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
+import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
+import { CookieJar } from '../helpers/cookie-jar.js';
+import { usingPostgres } from '../helpers/db.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+const SECRET = randomBytes(32).toString('hex');
+const SAME_ORIGIN = { 'Sec-Fetch-Site': 'same-origin' };
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A schema of its own on the test server, reached through DATABASE_URL as the app would. */
+async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `proc_${randomBytes(6).toString('hex')}`;
+  await admin(`CREATE SCHEMA ${schema}`);
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+}
+
+async function register(origin: string, email: string): Promise<CookieJar> {
+  const jar = new CookieJar();
+  const res = await request(origin).post('/register').set(SAME_ORIGIN).type('form').send({ email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+  expect(res.status).toBe(303);
+  jar.update(res);
+  return jar;
+}
+
+describe.skipIf(!usingPostgres)('two app processes on one PostgreSQL', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let database: { url: string; drop: () => Promise<void> };
+
+  beforeAll(async () => {
+    database = await serverDatabaseUrl();
+    const env = { DATABASE_URL: database.url, JWT_SECRET: SECRET, REFRESH_REUSE_GRACE_SECONDS: '0', BCRYPT_ROUNDS: '4' };
+    a = await startServerProcess(env);
+    b = await startServerProcess(env);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await database?.drop();
+  });
+
+  it('accepts at one instance a token issued by the other', async () => {
+    const jar = await register(a.origin, uniqueEmail('multi'));
+    const me = await request(b.origin).get('/api/me').set('Cookie', jar.header());
+    expect(me.status).toBe(200);
+    const refreshed = await request(b.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('detects reuse at the second instance and revokes the family at both', async () => {
+    const jar = await register(a.origin, uniqueEmail('reuse'));
+    const stolen = jar.get(REFRESH_COOKIE)!;
+    const rotated = await request(a.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
+    expect(rotated.status).toBe(200);
+    jar.update(rotated);
+    const replay = await request(b.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', `${REFRESH_COOKIE}=${stolen}`);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('refresh_reused');
+    const victim = await request(a.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
+    expect(victim.status).toBe(401);
+    expect(victim.body.error).toBe('refresh_invalid');
+  });
+
+  it('holds the failed sign-in limit per account across both instances', async () => {
+    const email = uniqueEmail('limit');
+    await register(a.origin, email);
+    for (let i = 0; i < 10; i++) {
+      const target = i % 2 === 0 ? a : b;
+      const res = await request(target.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email, password: 'wrong password' });
+      expect(res.status).toBe(401);
+    }
+    const blocked = await request(b.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email, password: TEST_PASSWORD });
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers['retry-after']).toBeDefined();
+  });
+});
+
+describe.skipIf(!usingPostgres)('WEB_CONCURRENCY=2 under node:cluster', () => {
+  it('replaces a worker that crashes and keeps serving', async () => {
+    const database = await serverDatabaseUrl();
+    const server = await startServerProcess({ DATABASE_URL: database.url, JWT_SECRET: SECRET, WEB_CONCURRENCY: '2' });
+    try {
+      await server.waitForLine(/listening on/, 2);
+      const pids = server.lines.filter((l) => /listening on/.test(l)).map((l) => JSON.parse(l).pid as number);
+      expect(new Set(pids).size).toBe(2);
+      process.kill(pids[0]!, 'SIGKILL');
+      await server.waitForLine(/worker exited; starting a new one/);
+      await server.waitForLine(/listening on/, 3);
+      for (let i = 0; i < 10; i++) expect((await request(server.origin).get('/healthz')).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      await database.drop();
+    }
+  }, 90_000);
+});
+
+function getOnce(port: number, path: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    // A fresh connection per request: a refused connection is then clearly "after shutdown".
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false, headers: { Connection: 'close' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    req.end();
+  });
+}
+
+describe('SIGTERM under load', () => {
+  let dataDir: string;
+  let database: { url: string; drop: () => Promise<void> } | undefined;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'smriti-shutdown-'));
+    if (usingPostgres) database = await serverDatabaseUrl();
+  });
+  afterAll(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
+  });
+
+  it('finishes in-flight requests, refuses new ones, answers no 5xx, and exits 0', async () => {
+    // bcrypt at 13 rounds makes each sign-in take a few hundred milliseconds: long enough to be in flight.
+    const env: Record<string, string> = { JWT_SECRET: SECRET, PGLITE_DIR: dataDir, BCRYPT_ROUNDS: '13' };
+    if (database) env.DATABASE_URL = database.url;
+    const server = await startServerProcess(env);
+    const outcomes: Array<number | string> = [];
+    let stopping = false;
+    const client = async () => {
+      for (let i = 0; i < 2000 && !(stopping && outcomes.at(-1) === 'ECONNREFUSED'); i++) outcomes.push(await getOnce(server.port, '/readyz'));
+    };
+    const load = Array.from({ length: 6 }, client);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const slowSignIns = Array.from({ length: 3 }, () =>
+      request(server.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email: uniqueEmail('late'), password: 'not a real password' }));
+    const answered = Promise.all(slowSignIns.map((r) => r.then((res) => res.status, (error: NodeJS.ErrnoException) => error.code ?? 'error')));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stopping = true;
+    const exitCode = await server.stop('SIGTERM');
+    await Promise.all(load);
+
+    expect(exitCode).toBe(0);
+    expect(await answered).toEqual([401, 401, 401]);
+    expect(outcomes.filter((o) => o === 200).length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => typeof o === 'number' && o >= 500)).toEqual([]);
+    // Requests either completed or never got in: refused, or reset at the door before a response began.
+    expect(outcomes.filter((o) => o !== 200 && o !== 'ECONNREFUSED' && o !== 'ECONNRESET')).toEqual([]);
+    expect(server.lines.some((l) => l.includes('shutting down'))).toBe(true);
+  }, 60_000);
+});
