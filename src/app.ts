@@ -90,6 +90,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
       return id;
     },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    // Response headers would only repeat our own security headers (and Set-Cookie): log the status.
+    serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
     autoLogging: { ignore: (req) => req.url === '/healthz' },
   }));
   app.use(securityHeaders(config));

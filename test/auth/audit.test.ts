@@ -45,6 +45,10 @@ describe('audit trail', () => {
     for (const type of ['registered', 'login_failed', 'login_succeeded', 'token_refreshed', 'password_changed', 'session_revoked', 'logout']) {
       expect(logText).toContain(`"audit":"${type}"`);
     }
+    // Requests are logged with their headers; the credential-bearing ones are redacted, not dropped.
+    expect(logText).toContain('"cookie":"[redacted]"');
+    expect(logText).toMatch(/"req":\{"id":"[0-9a-f-]{36}"/);
+    expect(logText).toContain('"res":{"statusCode":303}');
     for (const secret of secrets) {
       expect(tableText).not.toContain(secret);
       expect(logText).not.toContain(secret);
