@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
-import { Browser, buildTestApp, signedInBrowser, TEST_PASSWORD, uniqueEmail, type TestApp } from '../helpers/app.js';
-import { createTestDb } from '../helpers/db.js';
+import { Browser, buildTestApp, signedInBrowser, TEST_PASSWORD, uniqueEmail, useTestApp } from '../helpers/app.js';
 
-let db: Db;
-let t: TestApp;
-beforeAll(async () => {
-  db = await createTestDb();
-  t = buildTestApp(db);
-});
-afterAll(() => db.close());
+const setup = useTestApp();
 
 function register(browser: Browser, email: string, password = TEST_PASSWORD, confirm = password) {
   return browser.post('/register', { email, password, password_confirm: confirm });
@@ -18,13 +10,13 @@ function register(browser: Browser, email: string, password = TEST_PASSWORD, con
 
 describe('registration', () => {
   it('serves the form', async () => {
-    const res = await new Browser(t.app).get('/register');
+    const res = await new Browser(setup.t.app).get('/register');
     expect(res.status).toBe(200);
     expect(res.text).toContain('name="password_confirm"');
   });
 
   it('creates the account, signs in and goes to the journal', async () => {
-    const browser = new Browser(t.app);
+    const browser = new Browser(setup.t.app);
     const res = await register(browser, uniqueEmail());
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/journal');
@@ -34,19 +26,19 @@ describe('registration', () => {
 
   it('stores a bcrypt hash, never the password', async () => {
     const email = uniqueEmail();
-    await register(new Browser(t.app), email);
-    const row = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email]);
+    await register(new Browser(setup.t.app), email);
+    const row = await setup.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email]);
     expect(row.rows[0]!.password_hash).toMatch(/^\$2[aby]\$04\$/);
     expect(row.rows[0]!.password_hash).not.toContain(TEST_PASSWORD);
   });
 
   it('answers 409 with a clear message for an email already registered, whatever its case', async () => {
     const email = uniqueEmail('Case');
-    expect((await register(new Browser(t.app), email)).status).toBe(303);
-    const again = await register(new Browser(t.app), email.toUpperCase());
+    expect((await register(new Browser(setup.t.app), email)).status).toBe(303);
+    const again = await register(new Browser(setup.t.app), email.toUpperCase());
     expect(again.status).toBe(409);
     expect(again.text).toContain('An account with this email already exists');
-    const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE lower(email) = lower($1)', [email]);
+    const count = await setup.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE lower(email) = lower($1)', [email]);
     expect(count.rows[0]!.n).toBe(1);
   });
 
@@ -56,32 +48,32 @@ describe('registration', () => {
     ['37 two-byte characters (74 bytes)', 'é'.repeat(37), 'at most 72 bytes'],
   ])('refuses a password of %s with a field message', async (_label, password, message) => {
     const email = uniqueEmail();
-    const res = await register(new Browser(t.app), email, password);
+    const res = await register(new Browser(setup.t.app), email, password);
     expect(res.status).toBe(400);
     expect(res.text).toContain(message);
-    const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+    const count = await setup.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
     expect(count.rows[0]!.n).toBe(0);
   });
 
   it('accepts passwords of exactly 8 and 72 bytes', async () => {
-    expect((await register(new Browser(t.app), uniqueEmail(), '12345678')).status).toBe(303);
-    expect((await register(new Browser(t.app), uniqueEmail(), 'y'.repeat(72))).status).toBe(303);
+    expect((await register(new Browser(setup.t.app), uniqueEmail(), '12345678')).status).toBe(303);
+    expect((await register(new Browser(setup.t.app), uniqueEmail(), 'y'.repeat(72))).status).toBe(303);
   });
 
   it('refuses mismatched confirmation, a bad email and missing fields', async () => {
-    const mismatch = await register(new Browser(t.app), uniqueEmail(), TEST_PASSWORD, 'something else');
+    const mismatch = await register(new Browser(setup.t.app), uniqueEmail(), TEST_PASSWORD, 'something else');
     expect(mismatch.status).toBe(400);
     expect(mismatch.text).toContain('do not match');
-    const badEmail = await register(new Browser(t.app), 'not-an-email');
+    const badEmail = await register(new Browser(setup.t.app), 'not-an-email');
     expect(badEmail.status).toBe(400);
     expect(badEmail.text).toContain('valid email');
-    const empty = await new Browser(t.app).post('/register', {});
+    const empty = await new Browser(setup.t.app).post('/register', {});
     expect(empty.status).toBe(400);
     expect(empty.text).toContain('Enter your email address');
   });
 
   it('escapes what the user typed when it re-renders the form', async () => {
-    const res = await register(new Browser(t.app), '"><script>alert(1)</script>@x.com', 'short');
+    const res = await register(new Browser(setup.t.app), '"><script>alert(1)</script>@x.com', 'short');
     expect(res.status).toBe(400);
     expect(res.text).not.toContain('<script>alert(1)</script>');
     expect(res.text).toContain('&lt;script&gt;');
@@ -91,8 +83,8 @@ describe('registration', () => {
 describe('sign-in', () => {
   it('signs in with the right password, any email case, and sets both cookies', async () => {
     const email = uniqueEmail();
-    await register(new Browser(t.app), email);
-    const browser = new Browser(t.app);
+    await register(new Browser(setup.t.app), email);
+    const browser = new Browser(setup.t.app);
     const res = await browser.post('/login', { email: email.toUpperCase(), password: TEST_PASSWORD });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/journal');
@@ -100,9 +92,9 @@ describe('sign-in', () => {
   });
 
   it('gives a wrong password and an unknown email the same answer', async () => {
-    const { email } = await signedInBrowser(t.app);
-    const wrong = await new Browser(t.app).post('/login', { email, password: 'not the password' });
-    const unknown = await new Browser(t.app).post('/login', { email: uniqueEmail('nobody'), password: 'not the password' });
+    const { email } = await signedInBrowser(setup.t.app);
+    const wrong = await new Browser(setup.t.app).post('/login', { email, password: 'not the password' });
+    const unknown = await new Browser(setup.t.app).post('/login', { email: uniqueEmail('nobody'), password: 'not the password' });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     const messageOf = (html: string) => /<p class="form-error" role="alert">([^<]*)<\/p>/.exec(html)?.[1];
@@ -112,7 +104,7 @@ describe('sign-in', () => {
   });
 
   it('refuses missing fields with field messages', async () => {
-    const res = await new Browser(t.app).post('/login', { email: '', password: '' });
+    const res = await new Browser(setup.t.app).post('/login', { email: '', password: '' });
     expect(res.status).toBe(400);
     expect(res.text).toContain('Enter your email address');
     expect(res.text).toContain('Enter your password');

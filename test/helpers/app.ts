@@ -2,12 +2,14 @@
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request, { type Response, type Test } from 'supertest';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import type { RateLimitSettings } from '../../src/http/rate-limit.js';
 import { createLogger } from '../../src/logger.js';
 import { CookieJar } from './cookie-jar.js';
+import { createTestDb } from './db.js';
 
 export const TEST_ORIGIN = 'http://smriti.test';
 export const TEST_PASSWORD = 'correct horse battery';
@@ -105,4 +107,15 @@ export async function signedInBrowser(app: Express, email = uniqueEmail()): Prom
   const res = await browser.post('/register', { email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
   if (res.status !== 303) throw new Error(`registration failed: ${res.status} ${res.text.slice(0, 200)}`);
   return { browser, email };
+}
+
+/** For a test file: a fresh database and the app on it, built before the tests and closed after. */
+export function useTestApp(env: Record<string, string> = {}): { readonly db: Db; readonly t: TestApp } {
+  const state = {} as { db: Db; t: TestApp };
+  beforeAll(async () => {
+    state.db = await createTestDb();
+    state.t = buildTestApp(state.db, env);
+  });
+  afterAll(() => state.db?.close());
+  return state;
 }

@@ -6,7 +6,8 @@ import { migrate } from '../../src/db/migrate.js';
 
 export const usingPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement on TEST_DATABASE_URL outside any test schema (create or drop a schema). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await client.connect();
   try {

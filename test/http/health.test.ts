@@ -1,24 +1,17 @@
 import { request as httpRequest } from 'node:http';
 import express from 'express';
 import supertest from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type Db } from '../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
+import { openPostgres } from '../../src/db/db.js';
 import { listen, stopGracefully } from '../../src/lifecycle.js';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestDb } from '../helpers/db.js';
+import { buildTestApp, useTestApp } from '../helpers/app.js';
 
-let db: Db;
-let t: TestApp;
-beforeAll(async () => {
-  db = await createTestDb();
-  t = buildTestApp(db);
-});
-afterAll(() => db.close());
+const setup = useTestApp();
 
 describe('health', () => {
   it('answers /healthz and /readyz when the database is up', async () => {
-    expect((await supertest(t.app).get('/healthz')).body).toEqual({ status: 'ok' });
-    const ready = await supertest(t.app).get('/readyz');
+    expect((await supertest(setup.t.app).get('/healthz')).body).toEqual({ status: 'ok' });
+    const ready = await supertest(setup.t.app).get('/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.database).toBe('ok');
   });

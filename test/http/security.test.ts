@@ -1,18 +1,10 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { createTokenService } from '../../src/auth/tokens.js';
-import type { Db } from '../../src/db/db.js';
-import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, uniqueEmail, type TestApp } from '../helpers/app.js';
-import { createTestDb } from '../helpers/db.js';
+import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, uniqueEmail, useTestApp } from '../helpers/app.js';
 
-let db: Db;
-let t: TestApp;
-beforeAll(async () => {
-  db = await createTestDb();
-  t = buildTestApp(db);
-});
-afterAll(() => db.close());
+const setup = useTestApp();
 
 const SOME_UUID = '00000000-0000-4000-8000-000000000000';
 const UNSAFE_ROUTES: Array<['post' | 'put' | 'delete', string]> = [
@@ -33,9 +25,9 @@ describe('cross-site request protection', () => {
   ];
 
   it.each(refusals)('answers 403 on every unsafe route for %s, even when signed in', async (_label, headers) => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     for (const [method, path] of UNSAFE_ROUTES) {
-      const res = await request(t.app)[method](path).set('Cookie', browser.jar.header()).set(headers).send({});
+      const res = await request(setup.t.app)[method](path).set('Cookie', browser.jar.header()).set(headers).send({});
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.text).toContain('came from another site');
     }
@@ -48,9 +40,9 @@ describe('cross-site request protection', () => {
     ['a matching Origin', { Origin: TEST_ORIGIN }],
     ['a matching Referer', { Referer: `${TEST_ORIGIN}/journal` }],
   ])('lets same-origin requests through with %s', async (_label, headers) => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     for (const [method, path] of UNSAFE_ROUTES) {
-      const res = await request(t.app)[method](path).set('Cookie', browser.jar.header()).set(headers).send({});
+      const res = await request(setup.t.app)[method](path).set('Cookie', browser.jar.header()).set(headers).send({});
       expect(res.status, `${method} ${path}`).not.toBe(403);
       expect(res.status, `${method} ${path}`).toBeLessThan(500);
     }
@@ -59,12 +51,12 @@ describe('cross-site request protection', () => {
 
 describe('security headers and markup', () => {
   it('sends a strict CSP on every page, and no rendered page holds inline script or style', async () => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     const entry = (await browser.json('post', '/api/entries', { title: 'x', body: 'y' })).body;
     const pages = ['/login', '/register', '/journal', '/journal/new', `/journal/${entry.id}`, `/journal/${entry.id}/edit`,
       `/journal/${entry.id}/delete`, '/account', '/no/such/page'];
     for (const path of pages) {
-      const res = path === '/login' || path === '/register' ? await request(t.app).get(path) : await browser.get(path);
+      const res = path === '/login' || path === '/register' ? await request(setup.t.app).get(path) : await browser.get(path);
       const csp = res.headers['content-security-policy'] as string;
       expect(csp, path).toContain("script-src 'self'");
       expect(csp).toContain("style-src 'self'");
@@ -78,9 +70,9 @@ describe('security headers and markup', () => {
   });
 
   it('sends HSTS in production only', async () => {
-    const prod = buildTestApp(db, { NODE_ENV: 'production', JWT_SECRET: 'k'.repeat(40), DATABASE_URL: 'postgres://u@h/d', APP_ORIGIN: 'https://smriti.test', BCRYPT_ROUNDS: '10' });
+    const prod = buildTestApp(setup.db, { NODE_ENV: 'production', JWT_SECRET: 'k'.repeat(40), DATABASE_URL: 'postgres://u@h/d', APP_ORIGIN: 'https://smriti.test', BCRYPT_ROUNDS: '10' });
     expect((await request(prod.app).get('/login')).headers['strict-transport-security']).toMatch(/max-age=31536000/);
-    expect((await request(t.app).get('/login')).headers['strict-transport-security']).toBeUndefined();
+    expect((await request(setup.t.app).get('/login')).headers['strict-transport-security']).toBeUndefined();
   });
 });
 
@@ -89,7 +81,7 @@ describe('rate limits', () => {
 
   it('limits sign-in attempts per IP with 429, Retry-After and a message, and resets after the window', async () => {
     const clock = fakeClock();
-    const app = buildTestApp(db, {}, clock, { loginPerIp: tight }).app;
+    const app = buildTestApp(setup.db, {}, clock, { loginPerIp: tight }).app;
     for (let i = 0; i < 3; i++) expect((await new Browser(app).post('/login', { email: uniqueEmail(), password: 'whatever1' })).status).toBe(401);
     const limited = await new Browser(app).post('/login', { email: uniqueEmail(), password: 'whatever1' });
     expect(limited.status).toBe(429);
@@ -101,7 +93,7 @@ describe('rate limits', () => {
   });
 
   it('limits sign-in attempts per email', async () => {
-    const app = buildTestApp(db, {}, fakeClock(), { loginPerEmail: tight }).app;
+    const app = buildTestApp(setup.db, {}, fakeClock(), { loginPerEmail: tight }).app;
     const email = uniqueEmail();
     for (let i = 0; i < 3; i++) await new Browser(app).post('/login', { email, password: 'whatever1' });
     expect((await new Browser(app).post('/login', { email: email.toUpperCase(), password: 'whatever1' })).status).toBe(429);
@@ -109,7 +101,7 @@ describe('rate limits', () => {
   });
 
   it('limits registrations per IP', async () => {
-    const app = buildTestApp(db, {}, fakeClock(), { registerPerIp: tight }).app;
+    const app = buildTestApp(setup.db, {}, fakeClock(), { registerPerIp: tight }).app;
     for (let i = 0; i < 3; i++) await new Browser(app).post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
     const limited = await new Browser(app).post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
     expect(limited.status).toBe(429);
@@ -118,7 +110,7 @@ describe('rate limits', () => {
 
   it('limits refreshes per IP with a JSON 429', async () => {
     const clock = fakeClock();
-    const app = buildTestApp(db, {}, clock, { refreshPerIp: tight }).app;
+    const app = buildTestApp(setup.db, {}, clock, { refreshPerIp: tight }).app;
     const { browser } = await signedInBrowser(app);
     for (let i = 0; i < 3; i++) expect((await browser.post('/refresh')).status).toBe(200);
     const limited = await browser.post('/refresh');
@@ -134,8 +126,8 @@ describe('rate limits', () => {
   it('counts failed sign-ins per account in the database, across two app instances, and clears them after the window', async () => {
     const clock = fakeClock();
     const limits = { failedSignInsPerAccount: tight };
-    const first = buildTestApp(db, {}, clock, limits).app;
-    const second = buildTestApp(db, {}, clock, limits).app;
+    const first = buildTestApp(setup.db, {}, clock, limits).app;
+    const second = buildTestApp(setup.db, {}, clock, limits).app;
     const { email } = await signedInBrowser(first);
     for (const app of [first, second, first]) expect((await new Browser(app).post('/login', { email, password: 'not it at all' })).status).toBe(401);
     const blocked = await new Browser(second).post('/login', { email, password: TEST_PASSWORD });
@@ -153,12 +145,12 @@ describe('signing key rotation', () => {
 
   it('accepts a token signed with a listed previous secret and refuses it once the secret is dropped', async () => {
     const clock = fakeClock();
-    const before = buildTestApp(db, { JWT_SECRET: OLD }, clock);
+    const before = buildTestApp(setup.db, { JWT_SECRET: OLD }, clock);
     const { browser } = await signedInBrowser(before.app);
     const oldAccess = browser.jar.get(ACCESS_COOKIE)!;
     const oldRefresh = browser.jar.get(REFRESH_COOKIE)!;
 
-    const rotated = buildTestApp(db, { JWT_SECRET: NEW, JWT_PREVIOUS_SECRETS: OLD }, clock);
+    const rotated = buildTestApp(setup.db, { JWT_SECRET: NEW, JWT_PREVIOUS_SECRETS: OLD }, clock);
     expect((await request(rotated.app).get('/api/me').set('Cookie', `${ACCESS_COOKIE}=${oldAccess}`)).status).toBe(200);
     const refreshed = await request(rotated.app).post('/refresh').set('Origin', TEST_ORIGIN).set('Cookie', `${REFRESH_COOKIE}=${oldRefresh}`);
     expect(refreshed.status).toBe(200);
@@ -166,7 +158,7 @@ describe('signing key rotation', () => {
     const newAccess = /smriti_access_token=([^;]+)/.exec(String(refreshed.headers['set-cookie']))![1]!;
     expect(newTokens.verify('access', newAccess).typ).toBe('access');
 
-    const dropped = buildTestApp(db, { JWT_SECRET: NEW }, clock);
+    const dropped = buildTestApp(setup.db, { JWT_SECRET: NEW }, clock);
     const refused = await request(dropped.app).get('/api/me').set('Cookie', `${ACCESS_COOKIE}=${oldAccess}`);
     expect(refused.status).toBe(401);
     expect(refused.body.error).toBe('token_invalid');

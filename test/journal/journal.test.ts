@@ -1,25 +1,17 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/db.js';
+import { describe, expect, it } from 'vitest';
 import { BODY_MAX_CHARS, PAGE_SIZE } from '../../src/journal/entries.js';
-import { buildTestApp, signedInBrowser, type TestApp } from '../helpers/app.js';
-import { createTestDb } from '../helpers/db.js';
+import { buildTestApp, signedInBrowser, useTestApp } from '../helpers/app.js';
 
-let db: Db;
-let t: TestApp;
-beforeAll(async () => {
-  db = await createTestDb();
-  t = buildTestApp(db);
-});
-afterAll(() => db.close());
+const setup = useTestApp();
 
 async function countEntries(): Promise<number> {
-  return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM entries')).rows[0]!.n;
+  return (await setup.db.query<{ n: number }>('SELECT count(*)::int AS n FROM entries')).rows[0]!.n;
 }
 
 describe('entries JSON API', () => {
   it('creates, reads, updates, lists and deletes an entry', async () => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     const created = await browser.json('post', '/api/entries', { title: 'Monday', body: 'Rain again.' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ title: 'Monday', body: 'Rain again.' });
@@ -42,8 +34,8 @@ describe('entries JSON API', () => {
   });
 
   it("answers 404 for another user's entry, for reading, changing and deleting", async () => {
-    const { browser: owner } = await signedInBrowser(t.app);
-    const { browser: other } = await signedInBrowser(t.app);
+    const { browser: owner } = await signedInBrowser(setup.t.app);
+    const { browser: other } = await signedInBrowser(setup.t.app);
     const entry = (await owner.json('post', '/api/entries', { title: 'Private', body: 'Mine alone.' })).body;
     expect((await other.json('get', `/api/entries/${entry.id}`)).status).toBe(404);
     expect((await other.json('put', `/api/entries/${entry.id}`, { title: 'x', body: 'y' })).status).toBe(404);
@@ -57,7 +49,7 @@ describe('entries JSON API', () => {
   });
 
   it('refuses bad input with field-level 400s and writes nothing', async () => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     const before = await countEntries();
     const cases: Array<[unknown, string]> = [
       [{ title: 5, body: 'x' }, 'title'],
@@ -70,7 +62,7 @@ describe('entries JSON API', () => {
     ];
     for (const [body, field] of cases) {
       const res = typeof body === 'string'
-        ? await request(t.app).post('/api/entries').set('Cookie', browser.jar.header()).set('Origin', 'http://smriti.test').set('Content-Type', 'application/json').send(body)
+        ? await request(setup.t.app).post('/api/entries').set('Cookie', browser.jar.header()).set('Origin', 'http://smriti.test').set('Content-Type', 'application/json').send(body)
         : await browser.json('post', '/api/entries', body);
       expect(res.status).toBe(400);
       expect(typeof res.body.message).toBe('string');
@@ -80,7 +72,7 @@ describe('entries JSON API', () => {
   });
 
   it('answers 404 for malformed ids and 400 for a bad page number', async () => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     expect((await browser.json('get', '/api/entries/not-a-uuid')).status).toBe(404);
     expect((await browser.json('get', "/api/entries/1' OR '1'='1")).status).toBe(404);
     expect((await browser.json('get', '/api/entries?page=0')).status).toBe(400);
@@ -89,7 +81,7 @@ describe('entries JSON API', () => {
   });
 
   it('needs a valid access token', async () => {
-    const res = await request(t.app).get('/api/entries');
+    const res = await request(setup.t.app).get('/api/entries');
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('token_missing');
   });
@@ -97,7 +89,7 @@ describe('entries JSON API', () => {
 
 describe('journal pages without JavaScript', () => {
   it('create, view, edit and delete through plain forms with 303 redirects', async () => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     const form = await browser.get('/journal/new');
     expect(form.status).toBe(200);
     expect(form.text).toContain('action="/journal"');
@@ -128,7 +120,7 @@ describe('journal pages without JavaScript', () => {
   });
 
   it('re-renders the editor with the typed text and a field message on bad input', async () => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     const res = await browser.post('/journal', { title: 't'.repeat(300), body: 'keep me' });
     expect(res.status).toBe(400);
     expect(res.text).toContain('Keep the title under 200 characters.');
@@ -136,9 +128,9 @@ describe('journal pages without JavaScript', () => {
   });
 
   it('lists entries newest first, escaped, paginated', async () => {
-    const { browser } = await signedInBrowser(t.app);
+    const { browser } = await signedInBrowser(setup.t.app);
     for (let i = 1; i <= PAGE_SIZE + 2; i++) {
-      t.clock.advance(1);
+      setup.t.clock.advance(1);
       await browser.json('post', '/api/entries', { title: `Day ${i}`, body: i === PAGE_SIZE + 2 ? '<img src=x onerror=alert(1)>' : 'text' });
     }
     const first = await browser.get('/journal');

@@ -3,35 +3,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
-import { usingPostgres } from '../helpers/db.js';
+import { adminQuery, usingPostgres } from '../helpers/db.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const SECRET = randomBytes(32).toString('hex');
 const SAME_ORIGIN = { 'Sec-Fetch-Site': 'same-origin' };
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A schema of its own on the test server, reached through DATABASE_URL as the app would. */
 async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   const schema = `proc_${randomBytes(6).toString('hex')}`;
-  await admin(`CREATE SCHEMA ${schema}`);
+  await adminQuery(`CREATE SCHEMA ${schema}`);
   const url = new URL(process.env.TEST_DATABASE_URL!);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), drop: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+  return { url: url.toString(), drop: () => adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
 async function register(origin: string, email: string): Promise<CookieJar> {
