@@ -190,6 +190,23 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     expect(new URL(page.url()).pathname).toBe('/journal');
   });
 
+  it('refreshes shortly before the access token expires while the page is in use, with no 401 first', async () => {
+    const { page } = await newPage();
+    await register(page);
+    await page.clock.install();
+    await page.goto('/journal/new');
+    const count = countRequests(page);
+    const statuses: number[] = [];
+    page.on('response', (response) => statuses.push(response.status()));
+    await page.locator('#body').pressSequentially('Still here.');
+    const refreshed = page.waitForResponse((response) => new URL(response.url()).pathname === '/refresh');
+    // The browser's clock jumps to a minute before expiry; the server's token is still valid.
+    await page.clock.fastForward((ACCESS_SECONDS - 55) * 1000);
+    expect((await refreshed).status()).toBe(200);
+    expect(count('POST', '/refresh')).toBe(1);
+    expect(statuses).not.toContain(401);
+  });
+
   it('renders the journal list (screenshot) and works without JavaScript for reading, creating and editing', async () => {
     const { page } = await newPage();
     await register(page);
