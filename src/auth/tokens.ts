@@ -10,6 +10,9 @@ export const TOKEN_AUDIENCE = 'smriti';
 const ALGORITHM = 'HS256';
 // Far larger than any token we mint; refuse before parsing anything bigger.
 const MAX_TOKEN_LENGTH = 4096;
+// Tokens already verified, by their exact text (signature included), so a browser's repeated
+// access token costs a map lookup instead of two decodes and an HMAC. Bounded; oldest dropped first.
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export interface TokenClaims {
   sub: string;
@@ -89,9 +92,31 @@ export function createTokenService(settings: TokenSettings, now: () => number): 
     return { token, claims };
   }
 
+  const verified = new Map<string, TokenClaims>();
+
+  function remember(token: string, claims: TokenClaims): void {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+  }
+
   function verify(typ: TokenType, token: string | undefined): TokenClaims {
     if (token === undefined || token === '') throw new TokenError('missing');
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid');
+    const known = verified.get(token);
+    if (known) {
+      const nowSeconds = Math.floor(now() / 1000);
+      if (known.typ !== typ) throw new TokenError('invalid');
+      // Same rules as a full check: expiry (with leeway) and an iat not from the future.
+      if (nowSeconds >= known.exp + settings.leewaySeconds) throw new TokenError('expired');
+      if (known.iat > nowSeconds + settings.leewaySeconds) throw new TokenError('invalid');
+      return known;
+    }
+    const claims = Object.freeze(verifySignedToken(typ, token));
+    remember(token, claims);
+    return claims;
+  }
+
+  function verifySignedToken(typ: TokenType, token: string): TokenClaims {
     const decoded = jwt.decode(token, { complete: true });
     const kid = decoded?.header.kid;
     const key = typeof kid === 'string' ? keysById.get(kid) : undefined;

@@ -60,6 +60,19 @@ describe('token service', () => {
     expect(reasonOf(() => service.verify('access', token))).toBe('expired');
   });
 
+  it('keeps checking type and expiry for a token it has verified before', () => {
+    const local = fakeClock();
+    const service = createTokenService(settings, local.now);
+    const token = service.sign('access', subject).token;
+    expect(service.verify('access', token).sub).toBe(subject.sub);
+    expect(service.verify('access', token).sub).toBe(subject.sub);
+    expect(reasonOf(() => service.verify('refresh', token))).toBe('invalid');
+    local.advance(900 + 60);
+    expect(reasonOf(() => service.verify('access', token))).toBe('expired');
+    const claims = service.sign('access', subject);
+    expect(Object.isFrozen(service.verify('access', claims.token))).toBe(true);
+  });
+
   it('refuses a token issued further in the future than the leeway', () => {
     const future = Math.floor(Date.now() / 1000) + 120;
     expect(reasonOf(() => tokens.verify('access', forge({ iat: future, exp: future + 900 })))).toBe('invalid');
