@@ -117,7 +117,13 @@ export function createTokenService(settings: TokenSettings, now: () => number): 
   }
 
   function verifySignedToken(typ: TokenType, token: string): TokenClaims {
-    const decoded = jwt.decode(token, { complete: true });
+    let decoded: jwt.Jwt | null;
+    try {
+      // With "typ":"JWT" in the header, decode parses the payload too and throws on junk.
+      decoded = jwt.decode(token, { complete: true });
+    } catch {
+      throw new TokenError('invalid');
+    }
     const kid = decoded?.header.kid;
     const key = typeof kid === 'string' ? keysById.get(kid) : undefined;
     if (!key) throw new TokenError('invalid');

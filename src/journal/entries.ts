@@ -19,6 +19,9 @@ export interface EntryInput {
   body: string;
 }
 
+// PostgreSQL text cannot hold U+0000; refuse it plainly rather than fail at the database.
+const NUL_MESSAGE = 'The text holds a NUL character (\\0), which cannot be saved; remove it.';
+
 const COLUMNS = `id, title, body, created_at AS "createdAt", updated_at AS "updatedAt"`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -31,8 +34,10 @@ export function validateEntry(input: { title: unknown; body: unknown }): EntryIn
   const errors: FieldErrors = {};
   if (typeof input.title !== 'string') errors.title = 'The title must be text.';
   else if (input.title.length > TITLE_MAX_CHARS) errors.title = `Keep the title under ${TITLE_MAX_CHARS} characters.`;
+  else if (input.title.includes('\u0000')) errors.title = NUL_MESSAGE;
   if (typeof input.body !== 'string') errors.body = 'The entry text must be text.';
   else if (input.body.length > BODY_MAX_CHARS) errors.body = `An entry can hold up to ${BODY_MAX_CHARS.toLocaleString('en')} characters; split it in two.`;
+  else if (input.body.includes('\u0000')) errors.body = NUL_MESSAGE;
   if (Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
     errors.body = 'Write a title or some text first.';
   }

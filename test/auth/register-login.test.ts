@@ -103,6 +103,24 @@ describe('sign-in', () => {
     expect(wrong.headers['set-cookie'] ?? []).not.toEqual(expect.arrayContaining([expect.stringContaining(ACCESS_COOKIE)]));
   });
 
+  it('does not let bcrypt truncation sign in with a password that only starts like the real one', async () => {
+    const { email } = await signedInBrowser(setup.t.app);
+    for (const password of [`${TEST_PASSWORD}\u0000${TEST_PASSWORD}`, `${TEST_PASSWORD}\u0000`]) {
+      expect((await new Browser(setup.t.app).post('/login', { email, password })).status).toBe(401);
+    }
+    const longEmail = uniqueEmail('long');
+    const exactly72 = 'z'.repeat(72);
+    expect((await register(new Browser(setup.t.app), longEmail, exactly72)).status).toBe(303);
+    expect((await new Browser(setup.t.app).post('/login', { email: longEmail, password: exactly72 })).status).toBe(303);
+    expect((await new Browser(setup.t.app).post('/login', { email: longEmail, password: `${exactly72}anything` })).status).toBe(401);
+  });
+
+  it('refuses to register a password holding a NUL character', async () => {
+    const res = await register(new Browser(setup.t.app), uniqueEmail(), 'abc\u0000defghij');
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('cannot contain the NUL character');
+  });
+
   it('refuses missing fields with field messages', async () => {
     const res = await new Browser(setup.t.app).post('/login', { email: '', password: '' });
     expect(res.status).toBe(400);

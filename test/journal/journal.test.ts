@@ -57,6 +57,8 @@ describe('entries JSON API', () => {
       [{ title: 't'.repeat(201), body: 'x' }, 'title'],
       [{ title: 'x', body: 'b'.repeat(BODY_MAX_CHARS + 1) }, 'body'],
       [{ title: '  ', body: '' }, 'body'],
+      [{ title: 'nul\u0000', body: 'x' }, 'title'],
+      [{ title: 'x', body: 'before\u0000after' }, 'body'],
       [[1, 2, 3], ''],
       ['"just a string"', ''],
     ];
