@@ -12,6 +12,8 @@ export interface BenchDatabase {
   readonly kind: 'postgres' | 'pglite';
   /** For the output: where the data lives, without credentials. */
   readonly description: string;
+  /** The PostgreSQL database's name; undefined with PGlite. */
+  readonly name?: string;
   /** What the bench server's environment needs to open the same database. */
   readonly serverEnv: Env;
   /** A connection pool of `max` (PGlite: the files, which only one process may hold; stop the server first). */
@@ -53,6 +55,7 @@ async function createPostgres(adminUrl: string): Promise<BenchDatabase> {
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   return withUse({
     kind: 'postgres',
+    name,
     description: `PostgreSQL at ${url.hostname}:${url.port || 5432}, throwaway database ${name}`,
     serverEnv: { DATABASE_URL: url.toString() },
     open: async (max = 10) => openPostgres({ url: url.toString(), max }),

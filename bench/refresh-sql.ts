@@ -1,7 +1,7 @@
 // The database's own limit for refreshes: the SQL of one POST /refresh, run by plain client loops.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../src/db/db.js';
-import { statsOf, type LoadStats } from './load.js';
+import type { LoadSample } from './load.js';
 import { BENCH_USER_AGENT, type IssuedToken } from './seed.js';
 
 // Copied from src/auth/sessions.ts (rotate, mint) and src/account/audit.ts (recordAudit);
@@ -47,7 +47,7 @@ export function tokenFeed(tokens: readonly IssuedToken[]): TokenFeed {
 }
 
 /** `concurrency` loops rotating tokens from `feed` for `seconds`, each waiting for its last. */
-export async function loopRefreshSql(db: Db, feed: TokenFeed, concurrency: number, seconds: number, ttl: number): Promise<LoadStats> {
+export async function loopRefreshSql(db: Db, feed: TokenFeed, concurrency: number, seconds: number, ttl: number): Promise<LoadSample> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const started = performance.now();
@@ -64,5 +64,5 @@ export async function loopRefreshSql(db: Db, feed: TokenFeed, concurrency: numbe
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
-  return statsOf(latencies, statuses, (performance.now() - started) / 1000);
+  return { latencies, statuses, seconds: (performance.now() - started) / 1000 };
 }

@@ -1,5 +1,5 @@
 // `npm run bench`: six benchmarks of the production app, then one summary table, also written as JSON.
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
 import { createPasswordHasher } from '../src/auth/passwords.js';
@@ -12,15 +12,17 @@ import { scaleOut } from './benchmarks/scale-out.js';
 import { signinStorm } from './benchmarks/signin-storm.js';
 import { benchConfig, benchSettings, productionEnv, type BenchSettings } from './config.js';
 import type { BenchContext } from './context.js';
-import { createBenchDatabase } from './database.js';
+import { createBenchDatabase, type BenchDatabase } from './database.js';
+import { machineBusy } from './meter.js';
 import { printSummary, writeResults, type Comparison } from './report.js';
+import { killServers } from './server-process.js';
 import { BENCH_PASSWORD, addEntries, createUsers } from './seed.js';
 
 // Enough users that per-user advisory locks rarely queue behind one another.
 const USERS = 1000;
 const ENTRIES = 50;
-// A one-minute load average above this means something else is using the CPUs.
-const BUSY_LOAD = 1;
+// Busier than this before the first run means something else is using the CPUs.
+const BUSY_SHARE = 0.15;
 
 const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['1 auth overhead', authOverhead],
@@ -31,8 +33,7 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['6 scale-out', scaleOut],
 ];
 
-async function setUp(settings: BenchSettings): Promise<BenchContext> {
-  const database = await createBenchDatabase(process.env.DATABASE_URL || undefined);
+async function setUp(settings: BenchSettings, database: BenchDatabase): Promise<BenchContext> {
   const env = productionEnv(database.serverEnv);
   const config = benchConfig(env);
   const passwordHash = await createPasswordHasher(config.bcryptRounds).hash(BENCH_PASSWORD);
@@ -44,16 +45,17 @@ async function setUp(settings: BenchSettings): Promise<BenchContext> {
   return { settings, database, env, config, tokens: createTokenService(config.jwt, Date.now), users };
 }
 
-function describeMachine(ctx: BenchContext): void {
+function describeMachine(ctx: BenchContext, busyBefore: number): void {
   const { seconds, warmupSeconds, connections } = ctx.settings;
   console.log(`Smriti benchmarks — Node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'}`);
   console.log(`database: ${ctx.database.description}`);
   if (ctx.database.kind === 'pglite') console.log('  (DATABASE_URL is unset, so this measures the embedded PGlite, not a PostgreSQL server)');
   console.log(`server: NODE_ENV=production, BCRYPT_ROUNDS=12, COOKIE_SECURE=true, TRUST_PROXY=loopback, on 127.0.0.1`);
   console.log(`runs: ${warmupSeconds} s warm-up + ${seconds} s measured, ${connections} connections unless stated`);
-  const [load] = loadavg();
   // Every number here is relative to a baseline measured on the same cores; other work skews both unevenly.
-  if (load! > BUSY_LOAD) console.log(`WARNING: load average is ${load!.toFixed(2)} before starting; other processes will skew these results`);
+  if (busyBefore > BUSY_SHARE) {
+    console.log(`WARNING: the CPUs were ${(busyBefore * 100).toFixed(0)}% busy before the bench started; other processes will skew these results`);
+  }
 }
 
 /** BENCH_ONLY=1,4 runs benchmarks 1 and 4; unset runs all. */
@@ -82,22 +84,28 @@ async function runAll(ctx: BenchContext): Promise<{ comparisons: Comparison[]; c
 async function main(): Promise<void> {
   dotenv.config({ quiet: true }); // DATABASE_URL as `npm start` would read it
   const started = new Date();
-  const loadAverageAtStart = loadavg()[0];
-  const ctx = await setUp(benchSettings());
-  const cleanUp = () => ctx.database.drop().finally(() => process.exit(130));
-  process.once('SIGINT', cleanUp);
-  process.once('SIGTERM', cleanUp);
-  describeMachine(ctx);
+  const settings = benchSettings();
+  const cpuBusyAtStart = await machineBusy(1000);
+  const database = await createBenchDatabase(process.env.DATABASE_URL || undefined);
+  const interrupted = () => {
+    killServers();
+    database.drop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  let ctx: BenchContext;
   let outcome: Awaited<ReturnType<typeof runAll>>;
   try {
+    ctx = await setUp(settings, database);
+    describeMachine(ctx, cpuBusyAtStart);
     outcome = await runAll(ctx);
   } finally {
-    await ctx.database.drop();
+    await database.drop();
   }
   const elapsedSeconds = Math.round((Date.now() - started.getTime()) / 1000);
   printSummary(outcome.comparisons);
   const file = writeResults({
-    startedAt: started.toISOString(), elapsedSeconds, node: process.version, cores: availableParallelism(), loadAverageAtStart,
+    startedAt: started.toISOString(), elapsedSeconds, node: process.version, cores: availableParallelism(), cpuBusyAtStart,
     database: { kind: ctx.database.kind, description: ctx.database.description }, settings: ctx.settings, comparisons: outcome.comparisons,
   });
   console.log(`\nfinished in ${elapsedSeconds} s; results in ${relative(process.cwd(), file)}`);

@@ -1,6 +1,6 @@
-// Starts bench/server.ts as a child process on 127.0.0.1, measures its memory, stops it, reads its log.
+// Starts bench/server.ts as a child process on 127.0.0.1, stops it, and reads the errors it logged.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,15 +9,12 @@ import type { ReadyMessage } from './server.js';
 
 const SERVER_FILE = join(import.meta.dirname, 'server.ts');
 const START_TIMEOUT_MS = 60_000;
-const RSS_POLL_MS = 100;
 const MAX_LOGGED_ERRORS = 3;
 
 export interface BenchServer {
   /** http://127.0.0.1:<port> */
   readonly origin: string;
   readonly pids: readonly number[];
-  /** Starts measuring peak resident memory; the returned function stops and answers MB. */
-  meterRss(): () => number;
   /** Stops the server; answers the first error lines it logged, if any. */
   stop(): Promise<string[]>;
 }
@@ -31,35 +28,6 @@ function freePort(): Promise<number> {
       probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
-}
-
-function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Peak RSS summed over the processes: VmHWM after resetting it (exact), else VmRSS polled. */
-function meterRss(pids: readonly number[]): () => number {
-  let hwmReset = true;
-  for (const pid of pids) {
-    try {
-      writeFileSync(`/proc/${pid}/clear_refs`, '5'); // "5" resets the peak-RSS mark (Linux ≥ 4.0)
-    } catch {
-      hwmReset = false;
-    }
-  }
-  const sum = (field: 'VmRSS' | 'VmHWM') => pids.reduce((total, pid) => total + statusKb(pid, field), 0);
-  let polled = sum('VmRSS');
-  const timer = setInterval(() => (polled = Math.max(polled, sum('VmRSS'))), RSS_POLL_MS);
-  return () => {
-    clearInterval(timer);
-    const peakKb = Math.max(polled, hwmReset ? sum('VmHWM') : 0);
-    return Math.round(peakKb / 102.4) / 10;
-  };
 }
 
 function waitForReady(child: ChildProcess, stderr: () => string): Promise<ReadyMessage> {
@@ -93,8 +61,22 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** `env` is the production environment; `workers` > 1 runs it under node:cluster. */
-export async function startServer(env: Env, workers = 1): Promise<BenchServer> {
+export interface ServerOptions {
+  /** More than 1 runs the app under node:cluster, as WEB_CONCURRENCY does. */
+  workers: number;
+  /** Puts /bench/noauth and /bench/auth in front of the app. */
+  benchRoutes: boolean;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills every bench server still running (the bench itself is being interrupted). */
+export function killServers(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+/** Starts the app with the production environment `env`. */
+export async function startServer(env: Env, { workers, benchRoutes }: ServerOptions): Promise<BenchServer> {
   const port = await freePort();
   const logFile = join(tmpdir(), `smriti-bench-${process.pid}-${port}.log`);
   const logFd = openSync(logFile, 'w');
@@ -102,10 +84,15 @@ export async function startServer(env: Env, workers = 1): Promise<BenchServer> {
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVER_FILE], {
     cwd: join(import.meta.dirname, '..'),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), WEB_CONCURRENCY: String(workers) },
+    env: {
+      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env,
+      PORT: String(port), WEB_CONCURRENCY: String(workers), BENCH_ROUTES: benchRoutes ? '1' : '0',
+    },
     stdio: ['ignore', logFd, 'pipe', 'ipc'],
   });
   closeSync(logFd);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const ready = await waitForReady(child, () => stderr).catch(async (error: unknown) => {
@@ -116,7 +103,6 @@ export async function startServer(env: Env, workers = 1): Promise<BenchServer> {
   return {
     origin: `http://127.0.0.1:${port}`,
     pids: ready.pids,
-    meterRss: () => meterRss(ready.pids),
     async stop() {
       await stopChild(child);
       const errors = errorLines(logFile);

@@ -1,4 +1,4 @@
-// The bench server process: the production app plus /bench/noauth and /bench/auth, clustered when asked.
+// The bench server process: the production app, behind /bench/noauth and /bench/auth or clustered when asked.
 import cluster from 'node:cluster';
 import cookieParser from 'cookie-parser';
 import express, { type Express, type RequestHandler } from 'express';
@@ -38,7 +38,10 @@ async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const pgliteDir = process.env.BENCH_PGLITE_DIR;
   const db = await openDb({ databaseUrl: pgliteDir ? undefined : config.databaseUrl, pgliteDir });
-  const server = await listen(benchApp(config, { db, logger }), config.port, '127.0.0.1');
+  const deps = { db, logger };
+  // Without the bench routes the process serves exactly what `npm start` serves.
+  const app = process.env.BENCH_ROUTES === '1' ? benchApp(config, deps) : createApp(config, deps);
+  const server = await listen(app, config.port, '127.0.0.1');
   process.on('SIGTERM', () => {
     stopGracefully(server, () => db.close(), 2000).finally(() => process.exit(0));
   });
@@ -68,6 +71,9 @@ function runPrimary(config: Config): void {
     cluster.on('exit', () => --remaining === 0 && process.exit(0));
   });
 }
+
+// The IPC channel closes when the bench process dies, however it dies: do not outlive it.
+process.on('disconnect', () => process.exit(1));
 
 const config = benchConfig(process.env);
 if (config.webConcurrency > 1 && cluster.isPrimary) runPrimary(config);

@@ -1,15 +1,17 @@
 // 1. What requireApiAuth costs: the same trivial JSON handler with and without it, in one process.
 import { PROXY_HEADERS } from '../config.js';
-import { runCase, withServer, type BenchContext } from '../context.js';
+import { httpCase, measure, withBenchRoutes, type BenchContext } from '../context.js';
 import { compare, type Comparison } from '../report.js';
 import { accessCookie } from '../seed.js';
 
 export async function authOverhead(ctx: BenchContext): Promise<Comparison[]> {
   // Both routes get the same valid cookie, so the only difference is verifying it.
   const headers = { ...PROXY_HEADERS, cookie: accessCookie(ctx.tokens, ctx.users[0]!) };
-  return withServer(ctx, 1, async (server) => {
-    const bare = await runCase(ctx, server, 'GET /bench/noauth', { path: '/bench/noauth', headers });
-    const authed = await runCase(ctx, server, 'GET /bench/auth (valid access cookie)', { path: '/bench/auth', headers });
+  return withBenchRoutes(ctx, 1, async (server) => {
+    const [bare, authed] = await measure(ctx, [
+      httpCase(ctx, server, 'GET /bench/noauth', { path: '/bench/noauth', headers }),
+      httpCase(ctx, server, 'GET /bench/auth (valid access cookie)', { path: '/bench/auth', headers }),
+    ]);
     const okAll = authed.statuses['200'] === authed.requests;
     return [compare('1 auth overhead', 'req/s with auth ÷ without', authed, bare, authed.rps / bare.rps, { op: '>=', value: 0.9 },
       { ok: okAll, note: okAll ? '' : 'some authenticated requests were refused' })];

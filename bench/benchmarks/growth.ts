@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/db.js';
 import { PROXY_HEADERS } from '../config.js';
-import { runCase, withServer, type BenchContext } from '../context.js';
+import { httpCase, measure, withApp, type BenchContext } from '../context.js';
 import { FIND_TOKEN, SPEND_FAMILY, tokenFeed } from '../refresh-sql.js';
 import { compare, type Comparison, type RunStats } from '../report.js';
 import { accessCookie, addFillerTokens, countRows, issueRefreshTokens, type IssuedToken } from '../seed.js';
@@ -41,8 +41,8 @@ async function fillTo(ctx: BenchContext, db: Db, rows: number, needed: number): 
   const issued = await issueRefreshTokens(db, ctx.tokens, ctx.users, needed);
   await db.exec('VACUUM ANALYZE refresh_tokens');
   await db.exec('ANALYZE users');
-  const total = await countRows(db, 'refresh_tokens');
-  console.log(`  refresh_tokens: ${total.toLocaleString('en-US')} rows (${((performance.now() - started) / 1000).toFixed(1)} s to fill); EXPLAIN:`);
+  const total = (await countRows(db, 'refresh_tokens')).toLocaleString('en-US');
+  console.log(`  refresh_tokens: ${total} rows (${((performance.now() - started) / 1000).toFixed(1)} s to fill); EXPLAIN:`);
   return { issued, problems: await explainAuthQueries(db, issued[0]!) };
 }
 
@@ -50,12 +50,12 @@ async function measureAt(ctx: BenchContext, rows: number): Promise<{ refresh: Ru
   const needed = Math.ceil((ctx.settings.seconds + ctx.settings.warmupSeconds) * RATE * 1.25) + CONNECTIONS;
   const { issued, problems } = await ctx.database.use((db) => fillTo(ctx, db, rows, needed));
   const label = `${rows.toLocaleString('en-US')} rows`;
-  return withServer(ctx, 1, async (server) => {
+  const steady = { rate: RATE, connections: CONNECTIONS };
+  const pageHeaders = { ...PROXY_HEADERS, cookie: accessCookie(ctx.tokens, ctx.users[0]!) };
+  return withApp(ctx, async (server) => {
     const feed = tokenFeed(issued);
-    const refresh = await runCase(ctx, server, `POST /refresh, ${label}`, { ...refreshSpec(feed), rate: RATE, connections: CONNECTIONS });
-    const page = await runCase(ctx, server, `GET /journal, ${label}`, {
-      path: '/journal', headers: { ...PROXY_HEADERS, cookie: accessCookie(ctx.tokens, ctx.users[0]!) }, rate: RATE, connections: CONNECTIONS,
-    });
+    const [refresh] = await measure(ctx, [httpCase(ctx, server, `POST /refresh, ${label}`, { ...refreshSpec(feed), ...steady })]);
+    const [page] = await measure(ctx, [httpCase(ctx, server, `GET /journal, ${label}`, { path: '/journal', headers: pageHeaders, ...steady })]);
     if (feed.left === 0) problems.push('ran out of pre-issued tokens');
     return { refresh, page, problems };
   });

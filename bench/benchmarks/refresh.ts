@@ -1,16 +1,17 @@
 // 2. POST /refresh with a distinct token per request, against the same SQL run straight at the database.
 import type { Db } from '../../src/db/db.js';
 import { SAME_ORIGIN_HEADERS } from '../config.js';
-import { runCase, withServer, type BenchContext, type CaseSpec } from '../context.js';
-import { count5xx, type LoadStats } from '../load.js';
+import { httpCase, measure, withApp, type BenchContext, type Case, type CaseSpec } from '../context.js';
+import { count5xx } from '../load.js';
 import { loopRefreshSql, tokenFeed, type TokenFeed } from '../refresh-sql.js';
-import { compare, printRun, type Comparison, type RunStats } from '../report.js';
+import { compare, type Comparison, type RunStats } from '../report.js';
+import type { BenchServer } from '../server-process.js';
 import { issueRefreshTokens, refreshCookie } from '../seed.js';
 
 // Well above what this machine sustains; tokens are single-use, so running out would spoil the run.
 const MAX_REFRESHES_PER_SECOND = 4000;
 
-/** POST /refresh, each request with the next unused token of `feed`. */
+/** POST /refresh, each request with the next unused token of `feed`, from its owner's address. */
 export function refreshSpec(feed: TokenFeed): CaseSpec {
   return {
     path: '/refresh',
@@ -25,20 +26,36 @@ export function refreshSpec(feed: TokenFeed): CaseSpec {
   };
 }
 
-async function measureSql(ctx: BenchContext, feed: TokenFeed): Promise<RunStats> {
-  const { seconds, warmupSeconds, connections } = ctx.settings;
-  const ttl = ctx.config.jwt.refreshTtlSeconds;
-  const db: Db = await ctx.database.open(connections);
-  let stats: LoadStats;
+function sqlCase(ctx: BenchContext, db: Db, feed: TokenFeed): Case {
+  const { connections } = ctx.settings;
+  const loops = `${connections} ${ctx.database.kind === 'postgres' ? 'pg client' : 'PGlite'} loops`;
+  // No server here: the CPU shown is the loops' own process.
+  return {
+    label: `same SQL, ${loops} (no HTTP, no JWT)`,
+    run: (seconds) => loopRefreshSql(db, feed, connections, seconds, ctx.config.jwt.refreshTtlSeconds),
+    pids: [process.pid],
+    server: false,
+  };
+}
+
+async function withPool<T>(ctx: BenchContext, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = await ctx.database.open(ctx.settings.connections); // as many connections as the app's pool
   try {
-    await loopRefreshSql(db, feed, connections, warmupSeconds, ttl);
-    stats = await loopRefreshSql(db, feed, connections, seconds, ttl);
+    return await work(db);
   } finally {
     await db.close();
   }
-  const run: RunStats = { label: `same SQL, ${connections} pg loops (no HTTP, no JWT)`, ...stats };
-  printRun(run);
-  return run;
+}
+
+async function measureBoth(ctx: BenchContext, appFeed: TokenFeed, sqlFeed: TokenFeed): Promise<[RunStats, RunStats]> {
+  const app = (server: BenchServer) => httpCase(ctx, server, 'POST /refresh (a fresh token each)', refreshSpec(appFeed));
+  if (ctx.database.kind === 'postgres') {
+    return withApp(ctx, (server) => withPool(ctx, (db) => measure(ctx, [app(server), sqlCase(ctx, db, sqlFeed)])));
+  }
+  // PGlite's files belong to one process at a time: the server's turn, then the loops'.
+  const [appRun] = await withApp(ctx, (server) => measure(ctx, [app(server)]));
+  const [sqlRun] = await withPool(ctx, (db) => measure(ctx, [sqlCase(ctx, db, sqlFeed)]));
+  return [appRun, sqlRun];
 }
 
 export async function refresh(ctx: BenchContext): Promise<Comparison[]> {
@@ -50,9 +67,8 @@ export async function refresh(ctx: BenchContext): Promise<Comparison[]> {
     await issueRefreshTokens(db, ctx.tokens, ctx.users, needed),
   ]);
   const appFeed = tokenFeed(forApp);
-  const app = await withServer(ctx, 1, (server) => runCase(ctx, server, 'POST /refresh (a fresh token each)', refreshSpec(appFeed)));
   const sqlFeed = tokenFeed(forSql);
-  const sql = await measureSql(ctx, sqlFeed);
+  const [app, sql] = await measureBoth(ctx, appFeed, sqlFeed);
 
   const errors = count5xx(app);
   const refused = app.requests - (app.statuses['200'] ?? 0) - errors;

@@ -1,7 +1,7 @@
 // 3. Signed-in page latency while 20 sign-ins (bcrypt, 12 rounds) run at once, against the same pages without them.
 import { PROXY_HEADERS, SAME_ORIGIN_HEADERS, clientAddress } from '../config.js';
-import { loadSpec, runCase, withServer, type BenchContext, type CaseSpec } from '../context.js';
-import { startLoad } from '../load.js';
+import { httpCase, loadSpec, measure, withApp, type BenchContext, type CaseSpec } from '../context.js';
+import { startLoad, statsOf } from '../load.js';
 import { compare, printRun, type Comparison } from '../report.js';
 import { BENCH_PASSWORD, accessCookie, benchEmail } from '../seed.js';
 
@@ -35,14 +35,15 @@ export async function signinStorm(ctx: BenchContext): Promise<Comparison[]> {
     connections: PAGE_CONNECTIONS,
     rate: PAGE_RATE,
   };
-  return withServer(ctx, 1, async (server) => {
-    const calm = await runCase(ctx, server, `GET /journal at ${PAGE_RATE}/s, no sign-ins`, page);
+  return withApp(ctx, async (server) => {
+    const [calm] = await measure(ctx, [httpCase(ctx, server, `GET /journal at ${PAGE_RATE}/s, no sign-ins`, page)]);
     const { seconds, warmupSeconds } = ctx.settings;
     const storm = startLoad(loadSpec(ctx, server, stormSpec(ctx.users.length)), seconds + warmupSeconds + 60);
     await new Promise((resolve) => setTimeout(resolve, STORM_RAMP_MS));
-    const stormy = await runCase(ctx, server, `GET /journal at ${PAGE_RATE}/s, ${STORM_CONNECTIONS} POST /login at once`, page);
+    const stormyLabel = `GET /journal at ${PAGE_RATE}/s, ${STORM_CONNECTIONS} POST /login at once`;
+    const [stormy] = await measure(ctx, [httpCase(ctx, server, stormyLabel, page)]);
     storm.stop();
-    const logins = { label: `POST /login ×${STORM_CONNECTIONS} concurrent (the storm)`, ...(await storm.done) };
+    const logins = { label: `POST /login ×${STORM_CONNECTIONS} concurrent (the storm)`, ...statsOf([await storm.done]) };
     printRun(logins);
     const signedIn = logins.statuses['303'] ?? 0;
     const note = signedIn === logins.requests ? '' : `only ${signedIn} of ${logins.requests} sign-ins succeeded (303)`;
