@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/db.js';
 import { PROXY_HEADERS } from '../config.js';
 import { httpCase, measure, withApp, type BenchContext } from '../context.js';
-import { FIND_TOKEN, SPEND_FAMILY, tokenFeed } from '../refresh-sql.js';
+import { ROTATION_SQL } from '../../src/auth/sessions.js';
+import { tokenFeed } from '../refresh-sql.js';
 import { compare, type Comparison, type RunStats } from '../report.js';
 import { accessCookie, addFillerTokens, countRows, issueRefreshTokens, type IssuedToken } from '../seed.js';
 import { refreshSpec } from './refresh.js';
@@ -26,8 +27,9 @@ async function explain(db: Db, name: string, sql: string, params: unknown[]): Pr
 
 async function explainAuthQueries(db: Db, token: IssuedToken): Promise<string[]> {
   return [
-    await explain(db, 'token_hash lookup', FIND_TOKEN, [token.hash]),
-    await explain(db, 'family UPDATE', SPEND_FAMILY, [token.sid, randomUUID(), new Date()]),
+    await explain(db, 'token_hash lookup', ROTATION_SQL.lockUserAndFind, [token.hash, `smriti:user:${token.userId}`]),
+    await explain(db, 'family spend + mint', ROTATION_SQL.spendFamilyAndMint,
+      [randomUUID(), token.userId, 'f'.repeat(64), randomUUID(), token.sid, 0, 1, null, null, new Date()]),
     await explain(db, 'user lookup', USER_BY_ID, [token.userId]),
   ].filter(Boolean);
 }

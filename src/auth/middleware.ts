@@ -1,6 +1,5 @@
 // requireAuth for pages (refresh in place, else to the login page) and for the JSON API (401).
 import type { Request, RequestHandler, Response } from 'express';
-import { AUDIT, recordAudit } from '../account/audit.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { loginUrl } from '../http/safe-next.js';
@@ -45,28 +44,19 @@ export function readAccess(ctx: AppContext, req: Request): AuthState | TokenFail
 }
 
 /**
- * Rotates the refresh cookie and sets the new pair on `res`. A refusal clears both cookies and
- * is rethrown as RefreshError; a database outage is rethrown untouched, cookies left alone.
+ * Rotates the refresh cookie and sets the new pair on `res` (the store records the audit event in
+ * the same transaction). A refusal clears both cookies and is rethrown as RefreshError; a database
+ * outage is rethrown untouched, cookies left alone.
  */
 export async function refreshSession(ctx: AppContext, req: Request, res: Response): Promise<IssuedSession> {
-  const client = clientInfo(req);
-  const at = new Date(ctx.now());
   let issued: IssuedSession;
   try {
-    issued = await ctx.sessions.rotate(readCookie(req.cookies, REFRESH_COOKIE), client);
+    issued = await ctx.sessions.rotate(readCookie(req.cookies, REFRESH_COOKIE), clientInfo(req));
   } catch (error) {
-    if (!(error instanceof RefreshError)) throw error;
-    clearAuthCookies(res, ctx.config);
-    if (error.revoked) {
-      await recordAudit(ctx.db, ctx.logger, { type: AUDIT.refreshReuseDetected, userId: error.revoked.userId, sessionId: error.revoked.sid, ...client, at });
-    }
+    if (error instanceof RefreshError) clearAuthCookies(res, ctx.config);
     throw error;
   }
   setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);
-  await recordAudit(ctx.db, ctx.logger, {
-    type: AUDIT.tokenRefreshed, userId: issued.userId, sessionId: issued.sid, ...client, at,
-    detail: issued.viaGrace ? { grace: true } : undefined,
-  });
   return issued;
 }
 

@@ -1,5 +1,7 @@
 // The refresh_tokens store: sessions (token families), rotation with reuse detection, revocation.
 import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AUDIT, recordAudit } from '../account/audit.js';
 import type { Db, Queryable } from '../db/db.js';
 import { TokenError, type SignedToken, type TokenService } from './tokens.js';
 
@@ -14,11 +16,7 @@ export const REFRESH_FAILURE_MESSAGES: Record<RefreshFailure, string> = {
 
 export class RefreshError extends Error {
   override name = 'RefreshError';
-  constructor(
-    readonly code: RefreshFailure,
-    /** Set when this failure revoked a family (reuse detected), for the audit log. */
-    readonly revoked?: { userId: string; sid: string },
-  ) {
+  constructor(readonly code: RefreshFailure) {
     super(REFRESH_FAILURE_MESSAGES[code]);
   }
 }
@@ -61,10 +59,31 @@ interface StoredToken {
   revoked_at: Date | null;
 }
 
-// Every change to a user's families takes this lock first, so a rotation racing a sign-out or a
-// password change cannot mint a token into a family that is being revoked.
+const userLockKey = (userId: string) => `smriti:user:${userId}`;
+
+/** The statements of one rotation, exported so the benchmark's SQL baseline runs exactly these. */
+export const ROTATION_SQL = {
+  // Every change to a user's families takes the user's advisory lock first, so a rotation racing a
+  // sign-out or a password change cannot mint a token into a family that is being revoked. Taking
+  // it in the same statement saves a round trip: FOR UPDATE re-reads the row once the lock is held.
+  lockUserAndFind: `WITH user_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
+    SELECT t.id, t.user_id, t.family_id, t.used_at, t.revoked_at
+      FROM refresh_tokens t CROSS JOIN user_lock
+     WHERE t.token_hash = $1
+       FOR UPDATE OF t`,
+  mint: `INSERT INTO refresh_tokens (id, user_id, token_hash, jti, family_id, issued_at, expires_at, user_agent, ip)
+    VALUES ($1, $2, $3, $4, $5, to_timestamp($6), to_timestamp($7), $8, $9)`,
+  // The presented token, and any sibling minted in an earlier grace window, are spent as the
+  // successor is inserted (the foreign key on replaced_by is checked at the statement's end).
+  spendFamilyAndMint: `WITH spent AS (
+      UPDATE refresh_tokens SET is_valid = false, used_at = $10, replaced_by = $1
+       WHERE family_id = $5 AND is_valid AND used_at IS NULL)
+    INSERT INTO refresh_tokens (id, user_id, token_hash, jti, family_id, issued_at, expires_at, user_agent, ip)
+    VALUES ($1, $2, $3, $4, $5, to_timestamp($6), to_timestamp($7), $8, $9)`,
+} as const;
+
 async function lockUser(tx: Queryable, userId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smriti:user:${userId}`]);
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [userLockKey(userId)]);
 }
 
 export interface SessionStoreDeps {
@@ -72,19 +91,17 @@ export interface SessionStoreDeps {
   tokens: TokenService;
   now: () => number;
   reuseGraceSeconds: number;
+  logger: Logger;
 }
 
-export function createSessionStore({ db, tokens, now, reuseGraceSeconds }: SessionStoreDeps) {
-  async function mint(tx: Queryable, userId: string, sid: string, shared: boolean, client: ClientInfo) {
+export function createSessionStore({ db, tokens, now, reuseGraceSeconds, logger }: SessionStoreDeps) {
+  /** Signs a new pair and inserts its refresh row with `sql` (mint, or spend-and-mint with `extra`). */
+  async function mint(tx: Queryable, userId: string, sid: string, shared: boolean, client: ClientInfo, sql: string = ROTATION_SQL.mint, extra: unknown[] = []) {
     const refresh = tokens.sign('refresh', { sub: userId, sid, shared });
     const access = tokens.sign('access', { sub: userId, sid });
-    const row = await tx.query<{ id: string }>(
-      `INSERT INTO refresh_tokens (user_id, token_hash, jti, family_id, issued_at, expires_at, user_agent, ip)
-       VALUES ($1, $2, $3, $4, to_timestamp($5), to_timestamp($6), $7, $8) RETURNING id`,
-      [userId, hashToken(refresh.token), refresh.claims.jti, sid, refresh.claims.iat, refresh.claims.exp,
-        client.userAgent?.slice(0, 512) ?? null, client.ip],
-    );
-    return { id: row.rows[0]!.id, refresh, access };
+    await tx.query(sql, [randomUUID(), userId, hashToken(refresh.token), refresh.claims.jti, sid, refresh.claims.iat,
+      refresh.claims.exp, client.userAgent?.slice(0, 512) ?? null, client.ip, ...extra]);
+    return { refresh, access };
   }
 
   async function start(userId: string, client: ClientInfo, shared: boolean): Promise<IssuedSession> {
@@ -106,12 +123,9 @@ export function createSessionStore({ db, tokens, now, reuseGraceSeconds }: Sessi
     const claims = verifyRefresh(token);
     const shared = claims.shared === true;
     const at = new Date(now());
+    const event = { userId: claims.sub, sessionId: claims.sid, ...client, at };
     const outcome = await db.transaction(async (tx) => {
-      await lockUser(tx, claims.sub);
-      const found = await tx.query<StoredToken>(
-        `SELECT id, user_id, family_id, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
-        [hashToken(token!)],
-      );
+      const found = await tx.query<StoredToken>(ROTATION_SQL.lockUserAndFind, [hashToken(token!), userLockKey(claims.sub)]);
       const stored = found.rows[0];
       if (!stored || stored.user_id !== claims.sub || stored.family_id !== claims.sid || stored.revoked_at) {
         return { kind: 'invalid' as const };
@@ -120,23 +134,20 @@ export function createSessionStore({ db, tokens, now, reuseGraceSeconds }: Sessi
         const sinceUse = (at.getTime() - stored.used_at.getTime()) / 1000;
         if (sinceUse > reuseGraceSeconds) {
           await revokeFamilyIn(tx, claims.sub, claims.sid, 'refresh_reuse_detected', at);
+          await recordAudit(tx, logger, { ...event, type: AUDIT.refreshReuseDetected });
           return { kind: 'reused' as const };
         }
         // Two tabs or two requests in flight sent the same token: a sibling in the same family.
         const minted = await mint(tx, claims.sub, claims.sid, shared, client);
+        await recordAudit(tx, logger, { ...event, type: AUDIT.tokenRefreshed, detail: { grace: true } });
         return { kind: 'ok' as const, minted, viaGrace: true };
       }
-      const minted = await mint(tx, claims.sub, claims.sid, shared, client);
-      // The presented token, and any sibling minted in an earlier grace window, are now spent.
-      await tx.query(
-        `UPDATE refresh_tokens SET is_valid = false, used_at = $3, replaced_by = $2
-          WHERE family_id = $1 AND is_valid AND used_at IS NULL AND id <> $2`,
-        [claims.sid, minted.id, at],
-      );
+      const minted = await mint(tx, claims.sub, claims.sid, shared, client, ROTATION_SQL.spendFamilyAndMint, [at]);
+      await recordAudit(tx, logger, { ...event, type: AUDIT.tokenRefreshed });
       return { kind: 'ok' as const, minted, viaGrace: false };
     });
     if (outcome.kind === 'invalid') throw new RefreshError('refresh_invalid');
-    if (outcome.kind === 'reused') throw new RefreshError('refresh_reused', { userId: claims.sub, sid: claims.sid });
+    if (outcome.kind === 'reused') throw new RefreshError('refresh_reused');
     const { access, refresh } = outcome.minted;
     return { userId: claims.sub, sid: claims.sid, access, refresh, shared, viaGrace: outcome.viaGrace };
   }

@@ -33,6 +33,7 @@ class ClockedMemoryStore implements Store {
   readonly localKeys = true;
   private windowMs = 60_000;
   private readonly counters = new Map<string, IncrementResponse>();
+  private lastSweep = 0;
   constructor(private readonly now: () => number) {}
 
   init(options: Options): void {
@@ -48,7 +49,8 @@ class ClockedMemoryStore implements Store {
     const now = this.now();
     let entry = this.get(key);
     if (!entry) {
-      if (this.counters.size > 10_000) this.sweep(now);
+      // Expired counters are dropped at most once a window, so a crowd of clients costs no rescans.
+      if (this.counters.size > 10_000 && now - this.lastSweep > this.windowMs) this.sweep(now);
       entry = { totalHits: 0, resetTime: new Date(now + this.windowMs) };
       this.counters.set(key, entry);
     }
@@ -66,6 +68,7 @@ class ClockedMemoryStore implements Store {
   }
 
   private sweep(now: number): void {
+    this.lastSweep = now;
     for (const [key, entry] of this.counters) if (entry.resetTime!.getTime() <= now) this.counters.delete(key);
   }
 }
