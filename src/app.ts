@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import connectFlash from 'connect-flash';
 import cookieParser from 'cookie-parser';
 import cookieSession from 'cookie-session';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -17,7 +17,7 @@ import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
 import { crossSiteCheck } from './http/cross-site.js';
-import { errorHandler, notFound } from './http/errors.js';
+import { errorHandler, notFound, wantsJson } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { VIEWS_DIR, renderWithLayout } from './http/views.js';
@@ -66,6 +66,21 @@ function securityHeaders(config: Config) {
   });
 }
 
+/** Flash messages live in a signed cookie (cookie-session): no session state on the server. */
+function flashMessages(config: Config): RequestHandler {
+  const flash = express.Router();
+  flash.use(cookieSession({ name: 'smriti_flash', keys: [config.flashCookieKey], httpOnly: true, sameSite: 'lax', path: '/' }));
+  flash.use((req, _res, next) => {
+    // The flash cookie holds no credential; over plain HTTP (a proxy without TRUST_PROXY) it is
+    // sent without Secure rather than failing the request.
+    if (req.sessionOptions) req.sessionOptions.secure = config.cookies.secure && req.secure;
+    next();
+  });
+  flash.use(connectFlash());
+  // JSON routes never show a flash message, so they skip the cookie work.
+  return (req, res, next) => (wantsJson(req) ? next() : flash(req, res, next));
+}
+
 function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && /^[\w.-]{1,64}$/.test(header) ? header : randomUUID();
 }
@@ -90,8 +105,12 @@ export function createApp(config: Config, deps: AppDeps): Express {
       return id;
     },
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    // Response headers would only repeat our own security headers (and Set-Cookie): log the status.
-    serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+    // Only what an operator needs: headers would cost time on every request, and carry credentials.
+    serializers: {
+      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) =>
+        ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
     autoLogging: { ignore: (req) => req.url === '/healthz' },
   }));
   app.use(securityHeaders(config));
@@ -105,15 +124,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
   app.use(cookieParser());
-  // Flash messages live in a signed cookie: no session state on the server.
-  app.use(cookieSession({ name: 'smriti_flash', keys: [config.flashCookieKey], httpOnly: true, sameSite: 'lax', path: '/' }));
-  app.use((req, _res, next) => {
-    // The flash cookie holds no credential; over plain HTTP (a proxy without TRUST_PROXY) it is sent
-    // without Secure rather than failing the request.
-    if (req.sessionOptions) req.sessionOptions.secure = config.cookies.secure && req.secure;
-    next();
-  });
-  app.use(connectFlash());
+  app.use(flashMessages(config));
   app.use(crossSiteCheck(config.appOrigin));
 
   app.use(authRoutes(ctx));

@@ -1,16 +1,14 @@
 // The structured logger. Anything that could carry a credential is redacted at the source.
 import pino, { type DestinationStream, type Logger } from 'pino';
 
+const SECRET_FIELDS = ['password', 'current_password', 'new_password', 'new_password_confirm', 'password_confirm', 'token', 'refreshToken', 'accessToken'];
+
 export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers.authorization',
   'res.headers["set-cookie"]',
-  '*.password',
-  '*.current_password',
-  '*.new_password',
-  '*.new_password_confirm',
-  '*.password_confirm',
-  '*.token',
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
