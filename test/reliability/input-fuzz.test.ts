@@ -13,6 +13,7 @@ import type { Db } from '../../src/db/db.js';
 import { BODY_MAX_CHARS, TITLE_MAX_CHARS } from '../../src/journal/entries.js';
 import { buildTestApp, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
 import { createTestDb, usingPostgres } from '../helpers/db.js';
+import { rawRequest, type Reply } from '../helpers/raw-http.js';
 
 // Run counts: together with token-fuzz.test.ts this stays well under a minute on two cores. Sign-up,
 // sign-in and password change run bcrypt (4 rounds in tests), so they get fewer runs.
@@ -25,11 +26,6 @@ const FORM_FIELD_LIMIT = 1000;
 // ---------------------------------------------------------------------------------------------
 // A small HTTP client on one listening server: exact bodies, content types and cookies.
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
 
 /** What goes over the wire. */
 interface Wire {
@@ -47,16 +43,7 @@ function send(method: 'POST' | 'PUT', path: string, wire: Wire, cookie?: string)
   if (wire.contentType !== undefined) headers['Content-Type'] = wire.contentType;
   if (cookie) headers.Cookie = cookie;
   const port = (server.address() as AddressInfo).port;
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return rawRequest({ host: '127.0.0.1', port, method, path, headers, agent }, body);
 }
 
 function fuzz(method: 'POST' | 'PUT', path: string, wire: Wire, cookie?: string): Promise<Reply> {

@@ -10,6 +10,7 @@ import { DEV_JWT_SECRET } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import { buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
+import { rawRequest, type Reply } from '../helpers/raw-http.js';
 
 // Run counts: together with input-fuzz.test.ts this stays well under a minute on two cores.
 const RUNS = { apiMe: 1200, journal: 1000, refresh: 1000 };
@@ -23,11 +24,6 @@ const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 // ---------------------------------------------------------------------------------------------
 // A small HTTP client: one listening server, keep-alive, exact control over the Cookie header.
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 let server: http.Server;
@@ -42,16 +38,7 @@ function send(method: 'GET' | 'POST', path: string, cookie: string | string[] | 
     headers.Origin = TEST_ORIGIN;
     headers['Content-Length'] = 0;
   }
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return rawRequest({ host: '127.0.0.1', port, method, path, headers, agent });
 }
 
 function setCookies(reply: Reply): Array<{ name: string; value: string }> {
