@@ -95,7 +95,6 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.engine('ejs', renderWithLayout);
   app.set('view engine', 'ejs');
   app.set('view cache', config.profile === 'production');
-  app.locals.appName = 'Smriti';
 
   app.use(pinoHttp({
     logger: deps.logger,
@@ -120,12 +119,13 @@ export function createApp(config: Config, deps: AppDeps): Express {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
   }
   app.use(healthRoutes(ctx.db));
+  // Before any body is read: a cross-site request is refused without parsing what it sent.
+  app.use(crossSiteCheck(config.appOrigin));
 
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
   app.use(cookieParser());
   app.use(flashMessages(config));
-  app.use(crossSiteCheck(config.appOrigin));
 
   app.use(authRoutes(ctx));
   app.use(journalRoutes(ctx));
