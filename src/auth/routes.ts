@@ -60,8 +60,8 @@ export function authRoutes(ctx: AppContext): Router {
     const badEmail = emailProblem(form.email);
     if (badEmail) errors.email = badEmail;
     if (form.password === '') errors.password = 'Enter your password.';
-    const render = (status: number, fieldErrors: FieldErrors, messages: string[] = []) =>
-      res.status(status).render('auth/login', { title: 'Sign in', next: nextPath, email: form.email, errors: fieldErrors, messages });
+    const render = (status: number, fieldErrors: FieldErrors) =>
+      res.status(status).render('auth/login', { title: 'Sign in', next: nextPath, email: form.email, errors: fieldErrors, messages: [] });
     if (Object.keys(errors).length > 0) return render(400, errors);
 
     const blockedFor = await signInBlockedFor(db, form.email, limits.failedSignInsPerAccount, ctx.now());
