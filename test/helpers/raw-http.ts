@@ -19,3 +19,14 @@ export function rawRequest(options: http.RequestOptions, body?: Buffer): Promise
     req.end(body);
   });
 }
+
+/** Percent-encodes every code point so any string can ride in a header or form; a lone surrogate becomes a broken escape. */
+export function percentEncode(value: string): string {
+  return [...value].map((ch) => {
+    try {
+      return encodeURIComponent(ch);
+    } catch {
+      return `%${ch.charCodeAt(0).toString(16).toUpperCase()}`;
+    }
+  }).join('');
+}

@@ -13,7 +13,7 @@ import type { Db } from '../../src/db/db.js';
 import { BODY_MAX_CHARS, TITLE_MAX_CHARS } from '../../src/journal/entries.js';
 import { buildTestApp, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
 import { createTestDb, usingPostgres } from '../helpers/db.js';
-import { rawRequest, type Reply } from '../helpers/raw-http.js';
+import { percentEncode, rawRequest, type Reply } from '../helpers/raw-http.js';
 
 // Run counts: together with token-fuzz.test.ts this stays well under a minute on two cores. Sign-up,
 // sign-in and password change run bcrypt (4 rounds in tests), so they get fewer runs.
@@ -185,16 +185,6 @@ function fieldsOf(spec: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Fie
   return fc.tuple(fc.record(spec, { requiredKeys: [] }), extra).map(([named, more]) => ({ ...more, ...named }));
 }
 
-/** Percent-encodes each code point; a lone surrogate becomes a broken escape, which the parser keeps as text. */
-function percentEncode(value: string): string {
-  return [...value].map((ch) => {
-    try {
-      return encodeURIComponent(ch);
-    } catch {
-      return `%${ch.charCodeAt(0).toString(16).toUpperCase()}`;
-    }
-  }).join('');
-}
 
 function formEncode(fields: Fields): string {
   const parts: string[] = [];

@@ -10,7 +10,7 @@ import { DEV_JWT_SECRET } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import { buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
-import { rawRequest, type Reply } from '../helpers/raw-http.js';
+import { percentEncode, rawRequest, type Reply } from '../helpers/raw-http.js';
 
 // Run counts: together with input-fuzz.test.ts this stays well under a minute on two cores.
 const RUNS = { apiMe: 1200, journal: 1000, refresh: 1000 };
@@ -373,16 +373,6 @@ function mutatedToken(typ: TokenType): fc.Arbitrary<Made> {
 // ---------------------------------------------------------------------------------------------
 // Junk: anything at all in the cookie value.
 
-/** Percent-encodes every code point so any string can ride in a header; a lone surrogate becomes a broken escape. */
-function percentEncode(value: string): string {
-  return [...value].map((ch) => {
-    try {
-      return encodeURIComponent(ch);
-    } catch {
-      return `%${ch.charCodeAt(0).toString(16).toUpperCase()}`;
-    }
-  }).join('');
-}
 
 /** A value in its header form (printable ASCII), and how it was made. */
 interface CookieValue {
