@@ -1,6 +1,6 @@
 // The production environment the bench server runs with, the Config it yields, and the run's knobs.
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../src/config.js';
+import { type Config, loadConfig } from '../src/config.js';
 
 export type Env = Record<string, string>;
 

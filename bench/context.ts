@@ -3,10 +3,10 @@ import type { TokenService } from '../src/auth/tokens.js';
 import type { Config } from '../src/config.js';
 import type { BenchSettings, Env } from './config.js';
 import type { BenchDatabase } from './database.js';
-import { startLoad, statsOf, type LoadSample, type LoadSpec } from './load.js';
+import { type LoadSample, type LoadSpec, startLoad, statsOf } from './load.js';
 import { startMeter, type Usage } from './meter.js';
 import { printRun, type RunStats } from './report.js';
-import { startServer, type BenchServer, type ServerOptions } from './server-process.js';
+import { type BenchServer, type ServerOptions, startServer } from './server-process.js';
 
 // Two cases measured together take turns in this many slices each, so a disturbance on the shared
 // machine (another process, a checkpoint) lands on both sides instead of skewing the ratio.

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openPglite, openPostgres, type Db } from '../src/db/db.js';
+import { type Db, openPglite, openPostgres } from '../src/db/db.js';
 import { migrate } from '../src/db/migrate.js';
 import type { Env } from './config.js';
 

@@ -1,5 +1,5 @@
 // Peak memory and CPU use of a set of processes (and of PostgreSQL's) over a run, read from /proc.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const RSS_POLL_MS = 100;
 // Linux reports CPU time in clock ticks of 1/100 s on every common configuration.
@@ -43,7 +43,9 @@ function cpuTicks(pid: number): number {
  */
 function postgresPids(database: string | undefined): number[] {
   if (!database) return [];
-  const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+  const pids = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
   return pids.filter((pid) => {
     if (read(`/proc/${pid}/comm`).trim() !== 'postgres') return false;
     const title = read(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');

@@ -17,8 +17,18 @@ export async function rotateBySql(db: Db, token: IssuedToken, refreshTtlSeconds:
   await db.transaction(async (tx) => {
     const found = await tx.query(ROTATION_SQL.lockUserAndFind, [token.hash, `smriti:user:${token.userId}`]);
     if (found.rows.length !== 1) throw new Error('a pre-issued token is missing from refresh_tokens');
-    await tx.query(ROTATION_SQL.spendFamilyAndMint, [randomUUID(), token.userId, randomBytes(32).toString('hex'), randomUUID(), token.sid,
-      iat, iat + refreshTtlSeconds, BENCH_USER_AGENT, token.ip, at]);
+    await tx.query(ROTATION_SQL.spendFamilyAndMint, [
+      randomUUID(),
+      token.userId,
+      randomBytes(32).toString('hex'),
+      randomUUID(),
+      token.sid,
+      iat,
+      iat + refreshTtlSeconds,
+      BENCH_USER_AGENT,
+      token.ip,
+      at,
+    ]);
     await tx.query(AUDIT, [token.userId, 'token_refreshed', token.sid, token.ip, BENCH_USER_AGENT, '{}', at]);
   });
 }
@@ -48,10 +58,13 @@ export async function loopRefreshSql(db: Db, feed: TokenFeed, concurrency: numbe
   const loop = async () => {
     for (let token = feed.next(); token && performance.now() < deadline; token = feed.next()) {
       const begun = performance.now();
-      const outcome = await rotateBySql(db, token, ttl).then(() => 'ok', (error: unknown) => {
-        if (!statuses.error) console.error(`  SQL baseline error: ${error instanceof Error ? error.message : String(error)}`);
-        return 'error';
-      });
+      const outcome = await rotateBySql(db, token, ttl).then(
+        () => 'ok',
+        (error: unknown) => {
+          if (!statuses.error) console.error(`  SQL baseline error: ${error instanceof Error ? error.message : String(error)}`);
+          return 'error';
+        },
+      );
       latencies.push(performance.now() - begun);
       statuses[outcome] = (statuses[outcome] ?? 0) + 1;
     }

@@ -34,7 +34,9 @@ const rps = (value: number) => Math.round(value).toLocaleString('en-US');
 const mb = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(0));
 
 export function statusText(statuses: Record<string, number>): string {
-  return Object.entries(statuses).map(([status, count]) => `${status}×${count}`).join(' ');
+  return Object.entries(statuses)
+    .map(([status, count]) => `${status}×${count}`)
+    .join(' ');
 }
 
 function cpuText(run: RunStats): string {
@@ -78,8 +80,15 @@ function caveats(...runs: RunStats[]): string[] {
 }
 
 /** Builds and prints a comparison; `extra` may fail it on another condition (say, any 5xx). */
-export function compare(bench: string, metric: string, measured: RunStats, baseline: RunStats, ratio: number,
-  target?: Target, extra: { ok: boolean; note: string } = { ok: true, note: '' }): Comparison {
+export function compare(
+  bench: string,
+  metric: string,
+  measured: RunStats,
+  baseline: RunStats,
+  ratio: number,
+  target?: Target,
+  extra: { ok: boolean; note: string } = { ok: true, note: '' },
+): Comparison {
   const withinTarget = target ? (target.op === '>=' ? ratio >= target.value : ratio <= target.value) : undefined;
   const met = withinTarget === undefined ? undefined : withinTarget && extra.ok;
   const notes = [extra.note, ...caveats(measured, baseline)].filter(Boolean);
@@ -99,10 +108,32 @@ function cells(run: RunStats | undefined): string[] {
 }
 
 export function printSummary(comparisons: Comparison[]): void {
-  const header = ['benchmark', 'measured', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'baseline', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB',
-    'ratio', 'of', 'target', 'result'];
-  const rows = comparisons.map((c) => [c.bench, ...cells(c.measured), ...cells(c.baseline),
-    c.ratio === undefined ? '-' : ratioText(c.ratio), c.metric, targetText(c.target), verdict(c)]);
+  const header = [
+    'benchmark',
+    'measured',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'RSS MB',
+    'baseline',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'RSS MB',
+    'ratio',
+    'of',
+    'target',
+    'result',
+  ];
+  const rows = comparisons.map((c) => [
+    c.bench,
+    ...cells(c.measured),
+    ...cells(c.baseline),
+    c.ratio === undefined ? '-' : ratioText(c.ratio),
+    c.metric,
+    targetText(c.target),
+    verdict(c),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const numeric = new Set([2, 3, 4, 5, 7, 8, 9, 10, 11]);
   const pad = (cell: string, i: number) => (numeric.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!));

@@ -10,13 +10,13 @@ import { pages } from './benchmarks/pages.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
 import { signinStorm } from './benchmarks/signin-storm.js';
-import { benchConfig, benchSettings, productionEnv, type BenchSettings } from './config.js';
+import { type BenchSettings, benchConfig, benchSettings, productionEnv } from './config.js';
 import type { BenchContext } from './context.js';
-import { createBenchDatabase, type BenchDatabase } from './database.js';
+import { type BenchDatabase, createBenchDatabase } from './database.js';
 import { machineBusy } from './meter.js';
-import { printSummary, writeResults, type Comparison } from './report.js';
+import { type Comparison, printSummary, writeResults } from './report.js';
+import { addEntries, BENCH_PASSWORD, createUsers } from './seed.js';
 import { killServers } from './server-process.js';
-import { BENCH_PASSWORD, addEntries, createUsers } from './seed.js';
 
 // Enough users that per-user advisory locks rarely queue behind one another.
 const USERS = 1000;
@@ -49,18 +49,24 @@ function describeMachine(ctx: BenchContext, busyBefore: number): void {
   const { seconds, warmupSeconds, connections } = ctx.settings;
   console.log(`Smriti benchmarks — Node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'}`);
   console.log(`database: ${ctx.database.description}`);
-  if (ctx.database.kind === 'pglite') console.log('  (DATABASE_URL is unset, so this measures the embedded PGlite, not a PostgreSQL server)');
+  if (ctx.database.kind === 'pglite')
+    console.log('  (DATABASE_URL is unset, so this measures the embedded PGlite, not a PostgreSQL server)');
   console.log(`server: NODE_ENV=production, BCRYPT_ROUNDS=12, COOKIE_SECURE=true, TRUST_PROXY=loopback, on 127.0.0.1`);
   console.log(`runs: ${warmupSeconds} s warm-up + ${seconds} s measured, ${connections} connections unless stated`);
   // Every number here is relative to a baseline measured on the same cores; other work skews both unevenly.
   if (busyBefore > BUSY_SHARE) {
-    console.log(`WARNING: the CPUs were ${(busyBefore * 100).toFixed(0)}% busy before the bench started; other processes will skew these results`);
+    console.log(
+      `WARNING: the CPUs were ${(busyBefore * 100).toFixed(0)}% busy before the bench started; other processes will skew these results`,
+    );
   }
 }
 
 /** BENCH_ONLY=1,4 runs benchmarks 1 and 4; unset runs all. */
 function selected(): typeof BENCHMARKS {
-  const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return only.length ? BENCHMARKS.filter(([title]) => only.includes(title.split(' ')[0]!)) : BENCHMARKS;
 }
 
@@ -105,8 +111,14 @@ async function main(): Promise<void> {
   const elapsedSeconds = Math.round((Date.now() - started.getTime()) / 1000);
   printSummary(outcome.comparisons);
   const file = writeResults({
-    startedAt: started.toISOString(), elapsedSeconds, node: process.version, cores: availableParallelism(), cpuBusyAtStart,
-    database: { kind: ctx.database.kind, description: ctx.database.description }, settings: ctx.settings, comparisons: outcome.comparisons,
+    startedAt: started.toISOString(),
+    elapsedSeconds,
+    node: process.version,
+    cores: availableParallelism(),
+    cpuBusyAtStart,
+    database: { kind: ctx.database.kind, description: ctx.database.description },
+    settings: ctx.settings,
+    comparisons: outcome.comparisons,
   });
   console.log(`\nfinished in ${elapsedSeconds} s; results in ${relative(process.cwd(), file)}`);
   if (outcome.crashed) process.exitCode = 1;

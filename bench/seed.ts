@@ -59,8 +59,16 @@ async function insertTokens(db: Queryable, tokens: TokenService, batch: IssuedTo
     `INSERT INTO refresh_tokens (user_id, token_hash, jti, family_id, issued_at, expires_at, user_agent, ip)
      SELECT u, h, j, f, to_timestamp(i), to_timestamp(e), $8, a
        FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bigint[], $7::text[]) AS t(u, h, j, f, i, e, a)`,
-    [batch.map((t) => t.userId), batch.map((t) => t.hash), claims.map((c) => c.jti), batch.map((t) => t.sid),
-      claims.map((c) => c.iat), claims.map((c) => c.exp), batch.map((t) => t.ip), BENCH_USER_AGENT],
+    [
+      batch.map((t) => t.userId),
+      batch.map((t) => t.hash),
+      claims.map((c) => c.jti),
+      batch.map((t) => t.sid),
+      claims.map((c) => c.iat),
+      claims.map((c) => c.exp),
+      batch.map((t) => t.ip),
+      BENCH_USER_AGENT,
+    ],
   );
 }
 
@@ -68,7 +76,12 @@ async function insertTokens(db: Queryable, tokens: TokenService, batch: IssuedTo
  * Live refresh tokens, each the first of its own session (as right after sign-in), spread over
  * the users so the per-user advisory lock is not one queue. Stored exactly as sessions.ts stores them.
  */
-export async function issueRefreshTokens(db: Queryable, tokens: TokenService, userIds: readonly string[], count: number): Promise<IssuedToken[]> {
+export async function issueRefreshTokens(
+  db: Queryable,
+  tokens: TokenService,
+  userIds: readonly string[],
+  count: number,
+): Promise<IssuedToken[]> {
   const issued = signTokens(tokens, userIds, count);
   for (let i = 0; i < issued.length; i += BATCH) await insertTokens(db, tokens, issued.slice(i, i + BATCH));
   return issued;

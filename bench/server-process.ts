@@ -1,5 +1,5 @@
 // Starts bench/server.ts as a child process on 127.0.0.1, stops it, and reads the errors it logged.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,10 @@ function waitForReady(child: ChildProcess, stderr: () => string): Promise<ReadyM
 
 function errorLines(logFile: string): string[] {
   const lines = readFileSync(logFile, 'utf8').split('\n');
-  return lines.filter((line) => /"level":(50|60)/.test(line)).slice(0, MAX_LOGGED_ERRORS).map((line) => line.slice(0, 400));
+  return lines
+    .filter((line) => /"level":(50|60)/.test(line))
+    .slice(0, MAX_LOGGED_ERRORS)
+    .map((line) => line.slice(0, 400));
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -85,8 +88,12 @@ export async function startServer(env: Env, { workers, benchRoutes }: ServerOpti
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVER_FILE], {
     cwd: join(import.meta.dirname, '..'),
     env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env,
-      PORT: String(port), WEB_CONCURRENCY: String(workers), BENCH_ROUTES: benchRoutes ? '1' : '0',
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...env,
+      PORT: String(port),
+      WEB_CONCURRENCY: String(workers),
+      BENCH_ROUTES: benchRoutes ? '1' : '0',
     },
     stdio: ['ignore', logFd, 'pipe', 'ipc'],
   });

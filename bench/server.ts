@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import cookieParser from 'cookie-parser';
 import express, { type Express, type RequestHandler } from 'express';
-import { buildContext, createApp, type AppDeps } from '../src/app.js';
+import { type AppDeps, buildContext, createApp } from '../src/app.js';
 import { requireApiAuth } from '../src/auth/middleware.js';
 import type { Config } from '../src/config.js';
 import { openDb } from '../src/db/db.js';

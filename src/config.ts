@@ -103,7 +103,8 @@ function jwtSecret(env: Env, profile: Profile): { secret: string; usingDevSecret
   const name = read(env, 'JWT_SECRET') !== undefined ? 'JWT_SECRET' : 'SESSION_SECRET';
   const secret = read(env, name);
   if (secret === undefined) {
-    if (profile === 'production') fail('JWT_SECRET', 'is required in production (at least 32 bytes; SESSION_SECRET is read when it is unset)');
+    if (profile === 'production')
+      fail('JWT_SECRET', 'is required in production (at least 32 bytes; SESSION_SECRET is read when it is unset)');
     return { secret: DEV_JWT_SECRET, usingDevSecret: true };
   }
   if (profile === 'production' && Buffer.byteLength(secret) < 32) fail(name, 'must be at least 32 bytes in production');
@@ -112,7 +113,10 @@ function jwtSecret(env: Env, profile: Profile): { secret: string; usingDevSecret
 }
 
 function previousSecrets(env: Env, profile: Profile): string[] {
-  const list = (read(env, 'JWT_PREVIOUS_SECRETS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (read(env, 'JWT_PREVIOUS_SECRETS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (profile === 'production' && list.some((s) => Buffer.byteLength(s) < 32)) {
     fail('JWT_PREVIOUS_SECRETS', 'every retired secret must be at least 32 bytes in production');
   }
@@ -143,7 +147,8 @@ function trustProxy(env: Env): Config['trustProxy'] {
 
 function cookiePath(env: Env): string {
   const path = read(env, 'COOKIE_PATH') ?? '/';
-  if (!/^\/[\x21-\x3a\x3c-\x7e]*$/.test(path)) fail('COOKIE_PATH', 'must start with / and hold no spaces, semicolons or control characters');
+  if (!/^\/[\x21-\x3a\x3c-\x7e]*$/.test(path))
+    fail('COOKIE_PATH', 'must start with / and hold no spaces, semicolons or control characters');
   return path;
 }
 
@@ -170,7 +175,8 @@ export function loadConfig(env: Env): Config {
   const secure = boolean(env, 'COOKIE_SECURE', defaults.cookieSecure);
   if (profile === 'production' && !secure) fail('COOKIE_SECURE', 'must be true in production');
   const sameSite = oneOf<SameSite>(env, 'COOKIE_SAMESITE', ['strict', 'lax', 'none'], 'lax');
-  if (sameSite === 'none' && !secure) fail('COOKIE_SAMESITE', 'none requires COOKIE_SECURE=true (browsers drop SameSite=None cookies without Secure)');
+  if (sameSite === 'none' && !secure)
+    fail('COOKIE_SAMESITE', 'none requires COOKIE_SECURE=true (browsers drop SameSite=None cookies without Secure)');
 
   const bcryptRounds = integer(env, 'BCRYPT_ROUNDS', defaults.bcryptRounds, 4, 31);
   if (profile === 'production' && bcryptRounds < 10) fail('BCRYPT_ROUNDS', 'must be at least 10 in production');

@@ -1,11 +1,11 @@
 // What every feature is handed by createApp: config and the collaborators built from it.
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import type { Db } from './db/db.js';
-import type { RateLimitSettings } from './http/rate-limit.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { SessionStore } from './auth/sessions.js';
 import type { TokenService } from './auth/tokens.js';
+import type { Config } from './config.js';
+import type { Db } from './db/db.js';
+import type { RateLimitSettings } from './http/rate-limit.js';
 
 export interface AppContext {
   config: Config;

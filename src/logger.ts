@@ -1,7 +1,16 @@
 // The structured logger. Anything that could carry a credential is redacted at the source.
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-const SECRET_FIELDS = ['password', 'current_password', 'new_password', 'new_password_confirm', 'password_confirm', 'token', 'refreshToken', 'accessToken'];
+const SECRET_FIELDS = [
+  'password',
+  'current_password',
+  'new_password',
+  'new_password_confirm',
+  'password_confirm',
+  'token',
+  'refreshToken',
+  'accessToken',
+];
 
 export const REDACT_PATHS = [
   'req.headers.cookie',

@@ -1,13 +1,13 @@
 // The process: read config, open the database, migrate, createApp, listen, handle signals, cluster.
 import cluster from 'node:cluster';
 import { createApp } from './app.js';
-import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
+import { PRUNE_AFTER_EXPIRY_MS, pruneExpiredRefreshTokens } from './auth/sessions.js';
+import { pruneSignInFailures } from './auth/sign-in-failures.js';
+import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { listen, stopGracefully } from './lifecycle.js';
 import { createLogger } from './logger.js';
-import { PRUNE_AFTER_EXPIRY_MS, pruneExpiredRefreshTokens } from './auth/sessions.js';
-import { pruneSignInFailures } from './auth/sign-in-failures.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 

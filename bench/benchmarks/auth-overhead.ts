@@ -1,7 +1,7 @@
 // 1. What requireApiAuth costs: the same trivial JSON handler with and without it, in one process.
 import { PROXY_HEADERS } from '../config.js';
-import { httpCase, measure, withBenchRoutes, type BenchContext } from '../context.js';
-import { compare, type Comparison } from '../report.js';
+import { type BenchContext, httpCase, measure, withBenchRoutes } from '../context.js';
+import { type Comparison, compare } from '../report.js';
 import { accessCookie } from '../seed.js';
 
 export async function authOverhead(ctx: BenchContext): Promise<Comparison[]> {
@@ -13,7 +13,16 @@ export async function authOverhead(ctx: BenchContext): Promise<Comparison[]> {
       httpCase(ctx, server, 'GET /bench/auth (valid access cookie)', { path: '/bench/auth', headers }),
     ]);
     const okAll = authed.statuses['200'] === authed.requests;
-    return [compare('1 auth overhead', 'req/s with auth ÷ without', authed, bare, authed.rps / bare.rps, { op: '>=', value: 0.9 },
-      { ok: okAll, note: okAll ? '' : 'some authenticated requests were refused' })];
+    return [
+      compare(
+        '1 auth overhead',
+        'req/s with auth ÷ without',
+        authed,
+        bare,
+        authed.rps / bare.rps,
+        { op: '>=', value: 0.9 },
+        { ok: okAll, note: okAll ? '' : 'some authenticated requests were refused' },
+      ),
+    ];
   });
 }

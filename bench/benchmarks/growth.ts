@@ -1,12 +1,12 @@
 // 4. Refresh and page latency with 10,000 and with 1,000,000 rows in refresh_tokens; plans of the auth queries.
 import { randomUUID } from 'node:crypto';
+import { ROTATION_SQL } from '../../src/auth/sessions.js';
 import type { Db } from '../../src/db/db.js';
 import { PROXY_HEADERS } from '../config.js';
-import { httpCase, measure, withApp, type BenchContext } from '../context.js';
-import { ROTATION_SQL } from '../../src/auth/sessions.js';
+import { type BenchContext, httpCase, measure, withApp } from '../context.js';
 import { tokenFeed } from '../refresh-sql.js';
-import { compare, type Comparison, type RunStats } from '../report.js';
-import { accessCookie, addFillerTokens, countRows, issueRefreshTokens, type IssuedToken } from '../seed.js';
+import { type Comparison, compare, type RunStats } from '../report.js';
+import { accessCookie, addFillerTokens, countRows, type IssuedToken, issueRefreshTokens } from '../seed.js';
 import { refreshSpec } from './refresh.js';
 
 const SMALL = 10_000;
@@ -28,8 +28,18 @@ async function explain(db: Db, name: string, sql: string, params: unknown[]): Pr
 async function explainAuthQueries(db: Db, token: IssuedToken): Promise<string[]> {
   return [
     await explain(db, 'token_hash lookup', ROTATION_SQL.lockUserAndFind, [token.hash, `smriti:user:${token.userId}`]),
-    await explain(db, 'family spend + mint', ROTATION_SQL.spendFamilyAndMint,
-      [randomUUID(), token.userId, 'f'.repeat(64), randomUUID(), token.sid, 0, 1, null, null, new Date()]),
+    await explain(db, 'family spend + mint', ROTATION_SQL.spendFamilyAndMint, [
+      randomUUID(),
+      token.userId,
+      'f'.repeat(64),
+      randomUUID(),
+      token.sid,
+      0,
+      1,
+      null,
+      null,
+      new Date(),
+    ]),
     await explain(db, 'user lookup', USER_BY_ID, [token.userId]),
   ].filter(Boolean);
 }
@@ -57,7 +67,9 @@ async function measureAt(ctx: BenchContext, rows: number): Promise<{ refresh: Ru
   return withApp(ctx, async (server) => {
     const feed = tokenFeed(issued);
     const [refresh] = await measure(ctx, [httpCase(ctx, server, `POST /refresh, ${label}`, { ...refreshSpec(feed), ...steady })]);
-    const [page] = await measure(ctx, [httpCase(ctx, server, `GET /journal, ${label}`, { path: '/journal', headers: pageHeaders, ...steady })]);
+    const [page] = await measure(ctx, [
+      httpCase(ctx, server, `GET /journal, ${label}`, { path: '/journal', headers: pageHeaders, ...steady }),
+    ]);
     if (feed.left === 0) problems.push('ran out of pre-issued tokens');
     return { refresh, page, problems };
   });
@@ -74,9 +86,23 @@ export async function growth(ctx: BenchContext): Promise<Comparison[]> {
   const problems = [...new Set([...small.problems, ...large.problems])];
   const check = (a: RunStats, b: RunStats) => ({ ok: problems.length === 0 && allOk(a) && allOk(b), note: problems.join('; ') });
   return [
-    compare('4 growth: refresh', 'p50 at 1M rows ÷ at 10k', large.refresh, small.refresh, large.refresh.p50 / small.refresh.p50,
-      { op: '<=', value: 1.2 }, check(large.refresh, small.refresh)),
-    compare('4 growth: page', 'p50 at 1M rows ÷ at 10k', large.page, small.page, large.page.p50 / small.page.p50,
-      { op: '<=', value: 1.2 }, check(large.page, small.page)),
+    compare(
+      '4 growth: refresh',
+      'p50 at 1M rows ÷ at 10k',
+      large.refresh,
+      small.refresh,
+      large.refresh.p50 / small.refresh.p50,
+      { op: '<=', value: 1.2 },
+      check(large.refresh, small.refresh),
+    ),
+    compare(
+      '4 growth: page',
+      'p50 at 1M rows ÷ at 10k',
+      large.page,
+      small.page,
+      large.page.p50 / small.page.p50,
+      { op: '<=', value: 1.2 },
+      check(large.page, small.page),
+    ),
   ];
 }

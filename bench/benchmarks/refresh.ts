@@ -1,12 +1,12 @@
 // 2. POST /refresh with a distinct token per request, against the same SQL run straight at the database.
 import type { Db } from '../../src/db/db.js';
 import { SAME_ORIGIN_HEADERS } from '../config.js';
-import { httpCase, measure, withApp, type BenchContext, type Case, type CaseSpec } from '../context.js';
+import { type BenchContext, type Case, type CaseSpec, httpCase, measure, withApp } from '../context.js';
 import { count5xx } from '../load.js';
-import { loopRefreshSql, tokenFeed, type TokenFeed } from '../refresh-sql.js';
-import { compare, type Comparison, type RunStats } from '../report.js';
-import type { BenchServer } from '../server-process.js';
+import { loopRefreshSql, type TokenFeed, tokenFeed } from '../refresh-sql.js';
+import { type Comparison, compare, type RunStats } from '../report.js';
 import { issueRefreshTokens, refreshCookie } from '../seed.js';
+import type { BenchServer } from '../server-process.js';
 
 // Well above what this machine sustains; tokens are single-use, so running out would spoil the run.
 const MAX_REFRESHES_PER_SECOND = 4000;
@@ -72,8 +72,20 @@ export async function refresh(ctx: BenchContext): Promise<Comparison[]> {
 
   const errors = count5xx(app);
   const refused = app.requests - (app.statuses['200'] ?? 0) - errors;
-  const notes = [errors ? `${errors} answers were 5xx` : '', refused ? `${refused} answers were neither 200 nor 5xx` : '',
-    appFeed.left === 0 || sqlFeed.left === 0 ? 'ran out of pre-issued tokens: raise MAX_REFRESHES_PER_SECOND' : ''].filter(Boolean);
-  return [compare('2 refresh', 'req/s app ÷ SQL alone', app, sql, app.rps / sql.rps, { op: '>=', value: 0.5 },
-    { ok: errors === 0, note: notes.join('; ') })];
+  const notes = [
+    errors ? `${errors} answers were 5xx` : '',
+    refused ? `${refused} answers were neither 200 nor 5xx` : '',
+    appFeed.left === 0 || sqlFeed.left === 0 ? 'ran out of pre-issued tokens: raise MAX_REFRESHES_PER_SECOND' : '',
+  ].filter(Boolean);
+  return [
+    compare(
+      '2 refresh',
+      'req/s app ÷ SQL alone',
+      app,
+      sql,
+      app.rps / sql.rps,
+      { op: '>=', value: 0.5 },
+      { ok: errors === 0, note: notes.join('; ') },
+    ),
+  ];
 }

@@ -1,9 +1,9 @@
 // 3. Signed-in page latency while 20 sign-ins (bcrypt, 12 rounds) run at once, against the same pages without them.
-import { PROXY_HEADERS, SAME_ORIGIN_HEADERS, clientAddress } from '../config.js';
-import { httpCase, loadSpec, measure, withApp, type BenchContext, type CaseSpec } from '../context.js';
+import { clientAddress, PROXY_HEADERS, SAME_ORIGIN_HEADERS } from '../config.js';
+import { type BenchContext, type CaseSpec, httpCase, loadSpec, measure, withApp } from '../context.js';
 import { startLoad, statsOf } from '../load.js';
-import { compare, printRun, type Comparison } from '../report.js';
-import { BENCH_PASSWORD, accessCookie, benchEmail } from '../seed.js';
+import { type Comparison, compare, printRun } from '../report.js';
+import { accessCookie, BENCH_PASSWORD, benchEmail } from '../seed.js';
 
 const STORM_CONNECTIONS = 20;
 // Readers browse at a steady pace; a fixed rate keeps the page load the same with and without the storm.
@@ -47,7 +47,16 @@ export async function signinStorm(ctx: BenchContext): Promise<Comparison[]> {
     printRun(logins);
     const signedIn = logins.statuses['303'] ?? 0;
     const note = signedIn === logins.requests ? '' : `only ${signedIn} of ${logins.requests} sign-ins succeeded (303)`;
-    return [compare('3 sign-in storm', 'page p99 with storm ÷ without', stormy, calm, stormy.p99 / calm.p99, { op: '<=', value: 2 },
-      { ok: note === '' && stormy.statuses['200'] === stormy.requests, note })];
+    return [
+      compare(
+        '3 sign-in storm',
+        'page p99 with storm ÷ without',
+        stormy,
+        calm,
+        stormy.p99 / calm.p99,
+        { op: '<=', value: 2 },
+        { ok: note === '' && stormy.statuses['200'] === stormy.requests, note },
+      ),
+    ];
   });
 }

@@ -1,8 +1,6 @@
 // The journal editor: autosaves through secureFetch and keeps an unsent copy in localStorage
 // until the server confirms it, so no typed text is lost to an expired session or a lost network.
 (() => {
-  'use strict';
-
   const form = document.querySelector('form[data-editor]');
   if (!form || !window.secureFetch) return;
 
@@ -104,7 +102,8 @@
       });
     } catch (error) {
       keepDraft();
-      if (error.name === 'SessionExpiredError') return setStatus('offline', 'Session expired. Your text is kept on this device; sign in to continue.');
+      if (error.name === 'SessionExpiredError')
+        return setStatus('offline', 'Session expired. Your text is kept on this device; sign in to continue.');
       setStatus('offline', 'Offline. Your text is kept on this device and will be saved when the server is back.');
       return scheduleRetry();
     }

@@ -1,8 +1,6 @@
 // secureFetch: fetch with cookies that renews the access token once on a 401 and retries.
 // Loaded by the base layout on every page; see DESIGN.md §7.
 (() => {
-  'use strict';
-
   const REFRESH_URL = '/refresh';
   const LOCK_NAME = 'smriti-refresh';
   const LAST_REFRESH_KEY = 'smriti:last-refresh';
@@ -72,7 +70,11 @@
       throw new ServerUnavailableError('Smriti cannot reach the server. Your text is kept on this device.');
     }
     if (response.status === 401) throw new SessionExpiredError();
-    if (!response.ok) throw new ServerUnavailableError(`The server could not renew your sign-in (${response.status}). Your text is kept on this device.`, response.status);
+    if (!response.ok)
+      throw new ServerUnavailableError(
+        `The server could not renew your sign-in (${response.status}). Your text is kept on this device.`,
+        response.status,
+      );
     const data = await response.json();
     recordRefresh(data.accessTokenExpiresAt);
     showBanner('');
@@ -94,7 +96,7 @@
         }
         return postRefresh();
       };
-      const run = navigator.locks && navigator.locks.request ? navigator.locks.request(LOCK_NAME, work) : work();
+      const run = navigator.locks?.request ? navigator.locks.request(LOCK_NAME, work) : work();
       inFlight = run.finally(() => {
         inFlight = null;
       });
@@ -145,16 +147,23 @@
     clearTimeout(refreshTimer);
     if (!Number.isFinite(accessExpiresAtMs)) return;
     const due = accessExpiresAtMs - (Date.now() + clockOffsetMs) - EARLY_REFRESH_MS;
-    refreshTimer = setTimeout(() => {
-      // An idle page is left alone; its next request renews on the 401 instead.
-      if (pageInUse()) refresh().catch(() => {});
-    }, Math.min(Math.max(due, 1000), MAX_TIMER_MS));
+    refreshTimer = setTimeout(
+      () => {
+        // An idle page is left alone; its next request renews on the 401 instead.
+        if (pageInUse()) refresh().catch(() => {});
+      },
+      Math.min(Math.max(due, 1000), MAX_TIMER_MS),
+    );
   }
 
   for (const type of ['keydown', 'pointerdown', 'input', 'scroll']) {
-    addEventListener(type, () => {
-      lastActivity = Date.now();
-    }, { passive: true, capture: true });
+    addEventListener(
+      type,
+      () => {
+        lastActivity = Date.now();
+      },
+      { passive: true, capture: true },
+    );
   }
   document.addEventListener('visibilitychange', () => {
     const nearExpiry = accessExpiresAtMs - (Date.now() + clockOffsetMs) < EARLY_REFRESH_MS;

@@ -1,5 +1,5 @@
 // The account page: live sessions, revoking them, password change, recent security events.
-import { Router, type Response } from 'express';
+import { type Response, Router } from 'express';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { clientInfo, requirePageAuth, signedInUser } from '../auth/middleware.js';
 import { passwordProblem } from '../auth/passwords.js';
@@ -54,15 +54,34 @@ export function accountRoutes(ctx: AppContext): Router {
       await updatePasswordHash(tx, user.id, hash, at);
       return ctx.sessions.revokeOthers(user.id, auth.sid, 'password_changed', tx);
     });
-    await recordAudit(db, logger, { type: AUDIT.passwordChanged, userId: user.id, sessionId: auth.sid, ...clientInfo(req), at, detail: { sessions_revoked: revoked } });
-    req.flash('info', revoked ? `Your password was changed and ${revoked} other session${revoked === 1 ? ' was' : 's were'} signed out.` : 'Your password was changed.');
+    await recordAudit(db, logger, {
+      type: AUDIT.passwordChanged,
+      userId: user.id,
+      sessionId: auth.sid,
+      ...clientInfo(req),
+      at,
+      detail: { sessions_revoked: revoked },
+    });
+    req.flash(
+      'info',
+      revoked
+        ? `Your password was changed and ${revoked} other session${revoked === 1 ? ' was' : 's were'} signed out.`
+        : 'Your password was changed.',
+    );
     res.redirect(303, '/account');
   });
 
   router.post('/account/sessions/revoke-others', async (req, res) => {
     const auth = signedInUser(res);
     const revoked = await ctx.sessions.revokeOthers(auth.userId, auth.sid, 'revoked_by_user');
-    await recordAudit(db, logger, { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: auth.sid, ...clientInfo(req), at: new Date(ctx.now()), detail: { others: revoked } });
+    await recordAudit(db, logger, {
+      type: AUDIT.sessionRevoked,
+      userId: auth.userId,
+      sessionId: auth.sid,
+      ...clientInfo(req),
+      at: new Date(ctx.now()),
+      detail: { others: revoked },
+    });
     req.flash('info', revoked ? `Signed out ${revoked} other session${revoked === 1 ? '' : 's'}.` : 'There were no other sessions.');
     res.redirect(303, '/account');
   });
@@ -71,8 +90,15 @@ export function accountRoutes(ctx: AppContext): Router {
     const auth = signedInUser(res);
     const sid = req.params.sid;
     if (typeof sid !== 'string' || !UUID.test(sid)) throw new AppError(404, 'not_found', 'There is no such session.');
-    if (!(await ctx.sessions.revoke(auth.userId, sid, 'revoked_by_user'))) throw new AppError(404, 'not_found', 'There is no such session, or it has already ended.');
-    await recordAudit(db, logger, { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: sid, ...clientInfo(req), at: new Date(ctx.now()) });
+    if (!(await ctx.sessions.revoke(auth.userId, sid, 'revoked_by_user')))
+      throw new AppError(404, 'not_found', 'There is no such session, or it has already ended.');
+    await recordAudit(db, logger, {
+      type: AUDIT.sessionRevoked,
+      userId: auth.userId,
+      sessionId: sid,
+      ...clientInfo(req),
+      at: new Date(ctx.now()),
+    });
     if (sid === auth.sid) {
       clearAuthCookies(res, ctx.config);
       return res.redirect(303, '/login?flash=logged_out');

@@ -3,8 +3,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { loginUrl } from '../http/safe-next.js';
-import { ACCESS_COOKIE, REFRESH_COOKIE, clearAuthCookies, readCookie, setAuthCookies } from './cookies.js';
-import { RefreshError, type ClientInfo, type IssuedSession } from './sessions.js';
+import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
+import { type ClientInfo, type IssuedSession, RefreshError } from './sessions.js';
 import { TokenError, type TokenFailure } from './tokens.js';
 
 export interface AuthState {

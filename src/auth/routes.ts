@@ -1,19 +1,19 @@
 // Sign-in, registration, sign-out, token refresh and the signed-in user, as pages and JSON.
-import { Router, type Request, type Response } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { AUDIT, recordAudit } from '../account/audit.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
-import { textFields } from '../http/forms.js';
 import { takeFlash } from '../http/flash.js';
+import { textFields } from '../http/forms.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { safeNextPath } from '../http/safe-next.js';
-import { ACCESS_COOKIE, REFRESH_COOKIE, clearAuthCookies, readCookie, setAuthCookies } from './cookies.js';
+import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { clientInfo, readAccess, refreshSession, requireApiAuth, signedInUser } from './middleware.js';
 import { passwordProblem } from './passwords.js';
-import { RefreshError, type IssuedSession } from './sessions.js';
+import { type IssuedSession, RefreshError } from './sessions.js';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
-import { DuplicateEmailError, createUser, findUserByEmail, findUserById } from './users.js';
+import { createUser, DuplicateEmailError, findUserByEmail, findUserById } from './users.js';
 
 export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
   session_expired: 'Session expired. Please log in again.',
@@ -72,10 +72,18 @@ export function authRoutes(ctx: AppContext): Router {
     const client = clientInfo(req);
     const at = new Date(ctx.now());
     const user = await findUserByEmail(db, form.email);
-    const ok = user ? await ctx.passwords.verify(form.password, user.passwordHash) : await ctx.passwords.verifyAgainstNothing(form.password);
+    const ok = user
+      ? await ctx.passwords.verify(form.password, user.passwordHash)
+      : await ctx.passwords.verifyAgainstNothing(form.password);
     if (!user || !ok) {
       await recordSignInFailure(db, form.email, ctx.now());
-      await recordAudit(db, logger, { type: AUDIT.loginFailed, userId: user?.id ?? null, ...client, at, detail: { known_user: Boolean(user) } });
+      await recordAudit(db, logger, {
+        type: AUDIT.loginFailed,
+        userId: user?.id ?? null,
+        ...client,
+        at,
+        detail: { known_user: Boolean(user) },
+      });
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await clearSignInFailures(db, form.email);
@@ -108,7 +116,8 @@ export function authRoutes(ctx: AppContext): Router {
     try {
       userId = (await createUser(db, form.email, hash, at)).id;
     } catch (error) {
-      if (error instanceof DuplicateEmailError) return render(409, { email: 'An account with this email already exists. Sign in instead?' });
+      if (error instanceof DuplicateEmailError)
+        return render(409, { email: 'An account with this email already exists. Sign in instead?' });
       throw error;
     }
     const issued = await ctx.sessions.start(userId, client, false);
@@ -121,7 +130,13 @@ export function authRoutes(ctx: AppContext): Router {
     const session = sessionToEnd(ctx, req);
     if (session) {
       await ctx.sessions.revoke(session.userId, session.sid, 'logout');
-      await recordAudit(db, logger, { type: AUDIT.logout, userId: session.userId, sessionId: session.sid, ...clientInfo(req), at: new Date(ctx.now()) });
+      await recordAudit(db, logger, {
+        type: AUDIT.logout,
+        userId: session.userId,
+        sessionId: session.sid,
+        ...clientInfo(req),
+        at: new Date(ctx.now()),
+      });
     }
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=logged_out');

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AUDIT, recordAudit } from '../account/audit.js';
 import type { Db, Queryable } from '../db/db.js';
-import { TokenError, type SignedToken, type TokenService } from './tokens.js';
+import { type SignedToken, TokenError, type TokenService } from './tokens.js';
 
 export type RefreshFailure = 'refresh_missing' | 'refresh_invalid' | 'refresh_expired' | 'refresh_reused';
 
@@ -96,11 +96,29 @@ export interface SessionStoreDeps {
 
 export function createSessionStore({ db, tokens, now, reuseGraceSeconds, logger }: SessionStoreDeps) {
   /** Signs a new pair and inserts its refresh row with `sql` (mint, or spend-and-mint with `extra`). */
-  async function mint(tx: Queryable, userId: string, sid: string, shared: boolean, client: ClientInfo, sql: string = ROTATION_SQL.mint, extra: unknown[] = []) {
+  async function mint(
+    tx: Queryable,
+    userId: string,
+    sid: string,
+    shared: boolean,
+    client: ClientInfo,
+    sql: string = ROTATION_SQL.mint,
+    extra: unknown[] = [],
+  ) {
     const refresh = tokens.sign('refresh', { sub: userId, sid, shared });
     const access = tokens.sign('access', { sub: userId, sid });
-    await tx.query(sql, [randomUUID(), userId, hashToken(refresh.token), refresh.claims.jti, sid, refresh.claims.iat,
-      refresh.claims.exp, client.userAgent?.slice(0, 512) ?? null, client.ip, ...extra]);
+    await tx.query(sql, [
+      randomUUID(),
+      userId,
+      hashToken(refresh.token),
+      refresh.claims.jti,
+      sid,
+      refresh.claims.iat,
+      refresh.claims.exp,
+      client.userAgent?.slice(0, 512) ?? null,
+      client.ip,
+      ...extra,
+    ]);
     return { refresh, access };
   }
 
@@ -115,7 +133,9 @@ export function createSessionStore({ db, tokens, now, reuseGraceSeconds, logger 
       return tokens.verify('refresh', token);
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
-      throw new RefreshError(error.reason === 'missing' ? 'refresh_missing' : error.reason === 'expired' ? 'refresh_expired' : 'refresh_invalid');
+      throw new RefreshError(
+        error.reason === 'missing' ? 'refresh_missing' : error.reason === 'expired' ? 'refresh_expired' : 'refresh_invalid',
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 // Signs and verifies access and refresh JWTs. Knows neither Express nor the database.
-import { createHash, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 export type TokenType = 'access' | 'refresh';
@@ -65,10 +65,14 @@ function isWellFormed(payload: unknown, typ: TokenType): payload is TokenClaims 
   const p = payload as Record<string, unknown>;
   return (
     p.typ === typ &&
-    typeof p.sub === 'string' && UUID.test(p.sub) &&
-    typeof p.sid === 'string' && UUID.test(p.sid) &&
-    typeof p.jti === 'string' && UUID.test(p.jti) &&
-    Number.isSafeInteger(p.iat) && Number.isSafeInteger(p.exp) &&
+    typeof p.sub === 'string' &&
+    UUID.test(p.sub) &&
+    typeof p.sid === 'string' &&
+    UUID.test(p.sid) &&
+    typeof p.jti === 'string' &&
+    UUID.test(p.jti) &&
+    Number.isSafeInteger(p.iat) &&
+    Number.isSafeInteger(p.exp) &&
     (p.shared === undefined || typeof p.shared === 'boolean')
   );
 }

@@ -123,7 +123,8 @@ export function openDb(options: OpenDbOptions): Promise<Db> | Db {
 // SQLSTATE class 08 is "connection exception"; 57P01–57P03 mean the server is shutting down or starting.
 const UNAVAILABLE_SQLSTATES = /^(08|57P0[1-3])/;
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed|Client has encountered a connection error/i;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed|Client has encountered a connection error/i;
 
 /** True when the database could not be reached, as opposed to a query that failed. */
 export function isDatabaseUnavailable(error: unknown): boolean {

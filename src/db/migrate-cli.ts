@@ -1,7 +1,7 @@
 // `npm run migrate`: applies pending migrations to the configured database and exits.
-import { loadConfigFromProcess, ConfigError } from '../config.js';
+import { ConfigError, loadConfigFromProcess } from '../config.js';
 import { openDb } from './db.js';
-import { migrate, MigrationError } from './migrate.js';
+import { MigrationError, migrate } from './migrate.js';
 
 try {
   const config = await loadConfigFromProcess();

@@ -13,7 +13,9 @@ export class MigrationError extends Error {
 const MIGRATION_LOCK_KEY = 7_406_311;
 
 export function listMigrations(dir = MIGRATIONS_DIR): string[] {
-  return readdirSync(dir).filter((name) => /^\d+_[\w-]+\.sql$/.test(name)).sort();
+  return readdirSync(dir)
+    .filter((name) => /^\d+_[\w-]+\.sql$/.test(name))
+    .sort();
 }
 
 /** Returns the names applied by this call (empty when the schema was up to date). */

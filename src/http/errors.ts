@@ -35,7 +35,11 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) {
-    return new AppError(503, 'unavailable', 'Smriti cannot reach its database right now. Nothing was changed; please try again in a moment.');
+    return new AppError(
+      503,
+      'unavailable',
+      'Smriti cannot reach its database right now. Nothing was changed; please try again in a moment.',
+    );
   }
   const type = (error as { type?: unknown } | null)?.type;
   const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;

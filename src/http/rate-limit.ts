@@ -1,6 +1,6 @@
 // Request rate limits (express-rate-limit) on sign-in, registration and refresh; 429 with Retry-After.
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
+import { type IncrementResponse, ipKeyGenerator, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { AppError } from './errors.js';
 
 export interface Limit {

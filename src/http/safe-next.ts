@@ -4,6 +4,7 @@ const PLACEHOLDER_ORIGIN = 'http://smriti.invalid';
 export function safeNextPath(value: unknown, fallback = '/journal'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return fallback;
   // "//host" and "/\host" are protocol-relative to browsers; control characters can hide either.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (!value.startsWith('/') || value.startsWith('//') || /[\\\x00-\x1f\x7f]/.test(value)) return fallback;
   let url: URL;
   try {

@@ -36,7 +36,8 @@ export function validateEntry(input: { title: unknown; body: unknown }): EntryIn
   else if (input.title.length > TITLE_MAX_CHARS) errors.title = `Keep the title under ${TITLE_MAX_CHARS} characters.`;
   else if (input.title.includes('\u0000')) errors.title = NUL_MESSAGE;
   if (typeof input.body !== 'string') errors.body = 'The entry text must be text.';
-  else if (input.body.length > BODY_MAX_CHARS) errors.body = `An entry can hold up to ${BODY_MAX_CHARS.toLocaleString('en')} characters; split it in two.`;
+  else if (input.body.length > BODY_MAX_CHARS)
+    errors.body = `An entry can hold up to ${BODY_MAX_CHARS.toLocaleString('en')} characters; split it in two.`;
   else if (input.body.includes('\u0000')) errors.body = NUL_MESSAGE;
   if (Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
     errors.body = 'Write a title or some text first.';
@@ -49,10 +50,11 @@ export function validateEntry(input: { title: unknown; body: unknown }): EntryIn
 
 export async function listEntries(db: Queryable, userId: string, page: number): Promise<{ entries: Entry[]; total: number }> {
   const [rows, count] = await Promise.all([
-    db.query<Entry>(
-      `SELECT ${COLUMNS} FROM entries WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
-      [userId, PAGE_SIZE, (page - 1) * PAGE_SIZE],
-    ),
+    db.query<Entry>(`SELECT ${COLUMNS} FROM entries WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, [
+      userId,
+      PAGE_SIZE,
+      (page - 1) * PAGE_SIZE,
+    ]),
     db.query<{ total: number }>(`SELECT count(*)::int AS total FROM entries WHERE user_id = $1`, [userId]),
   ]);
   return { entries: rows.rows, total: count.rows[0]!.total };
@@ -88,5 +90,11 @@ export async function deleteEntry(db: Queryable, userId: string, id: string): Pr
 }
 
 export function toJson(entry: Entry) {
-  return { id: entry.id, title: entry.title, body: entry.body, createdAt: entry.createdAt.toISOString(), updatedAt: entry.updatedAt.toISOString() };
+  return {
+    id: entry.id,
+    title: entry.title,
+    body: entry.body,
+    createdAt: entry.createdAt.toISOString(),
+    updatedAt: entry.updatedAt.toISOString(),
+  };
 }

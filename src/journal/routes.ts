@@ -1,5 +1,5 @@
 // Journal pages (plain forms that work without JavaScript) and the entries JSON API.
-import { Router, type Request, type Response } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { ACCESS_COOKIE, REFRESH_COOKIE, readCookie } from '../auth/cookies.js';
 import { requireApiAuth, requirePageAuth, signedInUser } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
@@ -7,8 +7,18 @@ import { AppError } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import {
-  BODY_MAX_CHARS, PAGE_SIZE, TITLE_MAX_CHARS, createEntry, deleteEntry, findEntry, listEntries, toJson, updateEntry, validateEntry,
-  type Entry, type EntryInput,
+  BODY_MAX_CHARS,
+  createEntry,
+  deleteEntry,
+  type Entry,
+  type EntryInput,
+  findEntry,
+  listEntries,
+  PAGE_SIZE,
+  TITLE_MAX_CHARS,
+  toJson,
+  updateEntry,
+  validateEntry,
 } from './entries.js';
 
 const NOT_FOUND = 'There is no such entry in your journal.';
@@ -16,7 +26,8 @@ const NOT_FOUND = 'There is no such entry in your journal.';
 function pageNumber(req: Request): number {
   const raw = req.query.page;
   if (raw === undefined) return 1;
-  if (typeof raw !== 'string' || !/^[1-9]\d{0,5}$/.test(raw)) throw new AppError(400, 'page_invalid', 'The page number must be a whole number from 1.');
+  if (typeof raw !== 'string' || !/^[1-9]\d{0,5}$/.test(raw))
+    throw new AppError(400, 'page_invalid', 'The page number must be a whole number from 1.');
   return Number(raw);
 }
 
@@ -43,8 +54,12 @@ export function journalRoutes(ctx: AppContext): Router {
 
   const renderEditor = (res: Response, entry: Partial<Entry> | undefined, status = 200, errors: Record<string, string> = {}) =>
     res.status(status).render('journal/edit', {
-      title: entry?.id ? 'Edit entry' : 'New entry', entry: entry ?? {}, errors, userId: signedInUser(res).userId,
-      limits: { title: TITLE_MAX_CHARS, body: BODY_MAX_CHARS }, scripts: ['/js/editor.js'],
+      title: entry?.id ? 'Edit entry' : 'New entry',
+      entry: entry ?? {},
+      errors,
+      userId: signedInUser(res).userId,
+      limits: { title: TITLE_MAX_CHARS, body: BODY_MAX_CHARS },
+      scripts: ['/js/editor.js'],
     });
 
   async function ownEntry(res: Response, id: string | undefined): Promise<Entry> {
@@ -54,7 +69,12 @@ export function journalRoutes(ctx: AppContext): Router {
   }
 
   /** Runs `save` with the form's fields, or re-renders the editor with field errors. */
-  async function fromForm(req: Request, res: Response, entry: Partial<Entry> | undefined, save: (input: EntryInput) => Promise<Entry | undefined>) {
+  async function fromForm(
+    req: Request,
+    res: Response,
+    entry: Partial<Entry> | undefined,
+    save: (input: EntryInput) => Promise<Entry | undefined>,
+  ) {
     const form = textFields(req.body, ['title', 'body'] as const);
     let input: EntryInput;
     try {

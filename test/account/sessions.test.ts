@@ -16,7 +16,11 @@ const sidOf = (browser: Browser) => (jwt.decode(browser.jar.get(REFRESH_COOKIE)!
 describe('revoking one session from the account page', () => {
   it("makes that session's refresh fail and its pages redirect once its access token lapses", async () => {
     const clock = fakeClock();
-    const t = buildTestApp(db, { ACCESS_TOKEN_EXPIRY_SECONDS: '300', REFRESH_TOKEN_EXPIRY_SECONDS: '3600', JWT_LEEWAY_SECONDS: '0' }, clock);
+    const t = buildTestApp(
+      db,
+      { ACCESS_TOKEN_EXPIRY_SECONDS: '300', REFRESH_TOKEN_EXPIRY_SECONDS: '3600', JWT_LEEWAY_SECONDS: '0' },
+      clock,
+    );
     const { browser: laptop, email } = await signedInBrowser(t.app);
     const phone = new Browser(t.app);
     await phone.post('/login', { email, password: TEST_PASSWORD });
@@ -70,7 +74,9 @@ describe('revoking one session from the account page', () => {
     expect((await browser.post('/refresh')).status).toBe(200);
     const user = (jwt.decode(browser.jar.get(ACCESS_COOKIE)!) as { sub: string }).sub;
     const live = await db.query<{ n: number }>(
-      'SELECT count(DISTINCT family_id)::int AS n FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL', [user]);
+      'SELECT count(DISTINCT family_id)::int AS n FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL',
+      [user],
+    );
     expect(live.rows[0]!.n).toBe(1);
   });
 });

@@ -31,19 +31,40 @@ describe('audit trail', () => {
     remember();
     await browser.post('/refresh');
     remember();
-    await browser.post('/account/password', { current_password: TEST_PASSWORD, new_password: 'new password 1', new_password_confirm: 'new password 1' });
+    await browser.post('/account/password', {
+      current_password: TEST_PASSWORD,
+      new_password: 'new password 1',
+      new_password_confirm: 'new password 1',
+    });
     secrets.add('new password 1');
     await browser.post('/account/sessions/revoke-others');
     await browser.post('/logout');
 
     const user = await db.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [email]);
-    const rows = await db.query<{ type: string; detail: unknown; ip: string | null }>('SELECT type, detail, ip FROM audit_events WHERE user_id = $1 ORDER BY id', [user.rows[0]!.id]);
+    const rows = await db.query<{ type: string; detail: unknown; ip: string | null }>(
+      'SELECT type, detail, ip FROM audit_events WHERE user_id = $1 ORDER BY id',
+      [user.rows[0]!.id],
+    );
     expect(rows.rows.map((r) => r.type)).toEqual([
-      'registered', 'login_failed', 'login_succeeded', 'token_refreshed', 'password_changed', 'session_revoked', 'logout',
+      'registered',
+      'login_failed',
+      'login_succeeded',
+      'token_refreshed',
+      'password_changed',
+      'session_revoked',
+      'logout',
     ]);
     const tableText = JSON.stringify(rows.rows);
     const logText = t.logs.text;
-    for (const type of ['registered', 'login_failed', 'login_succeeded', 'token_refreshed', 'password_changed', 'session_revoked', 'logout']) {
+    for (const type of [
+      'registered',
+      'login_failed',
+      'login_succeeded',
+      'token_refreshed',
+      'password_changed',
+      'session_revoked',
+      'logout',
+    ]) {
       expect(logText).toContain(`"audit":"${type}"`);
     }
     // Request lines carry id, method, URL and address: no headers, so no cookie can slip in.
@@ -61,7 +82,14 @@ describe('the logger', () => {
   it('redacts credentials even when a caller passes them in', () => {
     const capture = new LogCapture();
     const logger = createLogger('info', capture);
-    logger.info({ req: { headers: { cookie: 'smriti_access_token=abc', authorization: 'Bearer abc' } }, body: { password: 'hunter22', new_password: 'x2' }, token: 'tok' }, 'oops');
+    logger.info(
+      {
+        req: { headers: { cookie: 'smriti_access_token=abc', authorization: 'Bearer abc' } },
+        body: { password: 'hunter22', new_password: 'x2' },
+        token: 'tok',
+      },
+      'oops',
+    );
     expect(capture.text).not.toMatch(/abc|hunter22|x2|"tok"/);
     expect(capture.text.match(/\[redacted\]/g)).toHaveLength(5);
   });
@@ -83,7 +111,8 @@ describe('pruning', () => {
     const removed = await pruneExpiredRefreshTokens(db, clock.now());
     expect(removed).toBeGreaterThanOrEqual(1);
     const exists = async (browser: Browser) =>
-      (await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1', [hashToken(browser.jar.get(REFRESH_COOKIE)!)])).rows.length === 1;
+      (await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1', [hashToken(browser.jar.get(REFRESH_COOKIE)!)])).rows.length ===
+      1;
     expect(await exists(old)).toBe(false);
     expect(await exists(recent)).toBe(true);
     expect(await exists(live)).toBe(true);

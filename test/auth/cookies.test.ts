@@ -41,7 +41,9 @@ describe('token cookies', () => {
     expect(refreshClaims.exp - refreshClaims.iat).toBe(refresh);
 
     const row = await db.query<{ expires_at: Date; issued_at: Date; jti: string }>(
-      'SELECT expires_at, issued_at, jti FROM refresh_tokens WHERE token_hash = $1', [hashToken(refreshCookie.value)]);
+      'SELECT expires_at, issued_at, jti FROM refresh_tokens WHERE token_hash = $1',
+      [hashToken(refreshCookie.value)],
+    );
     expect(row.rows[0]!.expires_at.getTime() / 1000).toBe(refreshClaims.exp);
     expect(row.rows[0]!.issued_at.getTime() / 1000).toBe(refreshClaims.iat);
     expect(row.rows[0]!.jti).toBe(refreshClaims.jti);

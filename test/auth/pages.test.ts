@@ -142,7 +142,9 @@ describe('sign-out', () => {
     const after = await retry.post('/refresh');
     expect(after.status).toBe(401);
     expect(after.body.error).toBe('refresh_invalid');
-    const row = await db.query<{ revoked_reason: string }>('SELECT revoked_reason FROM refresh_tokens WHERE family_id = $1', [(jwt.decode(refresh) as { sid: string }).sid]);
+    const row = await db.query<{ revoked_reason: string }>('SELECT revoked_reason FROM refresh_tokens WHERE family_id = $1', [
+      (jwt.decode(refresh) as { sid: string }).sid,
+    ]);
     expect(row.rows.every((r) => r.revoked_reason === 'logout')).toBe(true);
   });
 
@@ -153,7 +155,9 @@ describe('sign-out', () => {
     const refresh = browser.jar.get(REFRESH_COOKIE)!;
     clock.advance(1000);
     await browser.post('/logout');
-    const row = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL', [(jwt.decode(refresh) as { sid: string }).sid]);
+    const row = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL', [
+      (jwt.decode(refresh) as { sid: string }).sid,
+    ]);
     expect(row.rows[0]!.n).toBe(0);
   });
 });
@@ -164,7 +168,11 @@ describe('password change', () => {
     const { browser, email } = await signedInBrowser(t.app);
     const other = new Browser(t.app);
     await other.post('/login', { email, password: TEST_PASSWORD });
-    const res = await browser.post('/account/password', { current_password: TEST_PASSWORD, new_password: 'a brand new secret', new_password_confirm: 'a brand new secret' });
+    const res = await browser.post('/account/password', {
+      current_password: TEST_PASSWORD,
+      new_password: 'a brand new secret',
+      new_password_confirm: 'a brand new secret',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/account');
     expect((await other.post('/refresh')).body.error).toBe('refresh_invalid');
@@ -178,7 +186,11 @@ describe('password change', () => {
   it('refuses a wrong current password and changes nothing', async () => {
     const t = buildTestApp(db);
     const { browser, email } = await signedInBrowser(t.app);
-    const res = await browser.post('/account/password', { current_password: 'wrong one!', new_password: 'another secret', new_password_confirm: 'another secret' });
+    const res = await browser.post('/account/password', {
+      current_password: 'wrong one!',
+      new_password: 'another secret',
+      new_password_confirm: 'another secret',
+    });
     expect(res.status).toBe(400);
     expect(res.text).toContain('That is not your current password.');
     expect((await new Browser(t.app).post('/login', { email, password: TEST_PASSWORD })).status).toBe(303);
@@ -214,7 +226,16 @@ describe('JSON API authentication', () => {
   it('never answers 500 to junk, forged or oversized cookies', async () => {
     const t = buildTestApp(db);
     const now = Math.floor(Date.now() / 1000);
-    const base = { sub: randomUUID(), sid: randomUUID(), jti: randomUUID(), typ: 'access', iat: now, exp: now + 600, iss: 'smriti', aud: 'smriti' };
+    const base = {
+      sub: randomUUID(),
+      sid: randomUUID(),
+      jti: randomUUID(),
+      typ: 'access',
+      iat: now,
+      exp: now + 600,
+      iss: 'smriti',
+      aud: 'smriti',
+    };
     const header = (obj: object) => Buffer.from(JSON.stringify(obj)).toString('base64url');
     // jsonwebtoken will not sign malformed claims, so this signs by hand.
     const signRaw = (head: object, payload: object) => {
@@ -222,7 +243,15 @@ describe('JSON API authentication', () => {
       return `${body}.${createHmac('sha256', DEV_JWT_SECRET).update(body).digest('base64url')}`;
     };
     const samples = [
-      'x', '.', '..', 'a.b.c.d', '%E0%A4%A', 'j:{"a":1}', 's:abc', encodeURIComponent('\u{1F600}'.repeat(10)), 'A'.repeat(6000),
+      'x',
+      '.',
+      '..',
+      'a.b.c.d',
+      '%E0%A4%A',
+      'j:{"a":1}',
+      's:abc',
+      encodeURIComponent('\u{1F600}'.repeat(10)),
+      'A'.repeat(6000),
       `${header({ alg: 'none', kid: keyIdFor(DEV_JWT_SECRET) })}.${header(base)}.`,
       jwt.sign({ ...base }, 'wrong-key-wrong-key-wrong-key-wrong', { keyid: keyIdFor(DEV_JWT_SECRET) }),
       signRaw({ alg: 'HS256', kid: keyIdFor(DEV_JWT_SECRET) }, { ...base, exp: 'tomorrow' }),
@@ -243,7 +272,11 @@ describe('JSON API authentication', () => {
     expect(dev.status).toBe(401);
     expect(dev.body.error).toBe('token_expired');
     const prod = buildTestApp(db, {
-      NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://u@h/d', APP_ORIGIN: 'https://smriti.test', BCRYPT_ROUNDS: '10',
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(40),
+      DATABASE_URL: 'postgres://u@h/d',
+      APP_ORIGIN: 'https://smriti.test',
+      BCRYPT_ROUNDS: '10',
     });
     const res = await request(prod.app).get('/api/test-token-expired');
     expect(res.status).toBe(404);

@@ -3,8 +3,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { hashToken } from '../../src/auth/sessions.js';
-import { openPostgres, type Db } from '../../src/db/db.js';
-import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
+import { type Db, openPostgres } from '../../src/db/db.js';
+import { buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
 import { parseSetCookies } from '../helpers/cookie-jar.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -16,14 +16,27 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-interface Row { id: string; is_valid: boolean; used_at: Date | null; replaced_by: string | null; revoked_at: Date | null; revoked_reason: string | null }
+interface Row {
+  id: string;
+  is_valid: boolean;
+  used_at: Date | null;
+  replaced_by: string | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
 async function rowFor(token: string): Promise<Row> {
-  const result = await db.query<Row>('SELECT id, is_valid, used_at, replaced_by, revoked_at, revoked_reason FROM refresh_tokens WHERE token_hash = $1', [hashToken(token)]);
+  const result = await db.query<Row>(
+    'SELECT id, is_valid, used_at, replaced_by, revoked_at, revoked_reason FROM refresh_tokens WHERE token_hash = $1',
+    [hashToken(token)],
+  );
   return result.rows[0]!;
 }
 async function familyOf(token: string) {
   const sid = (jwt.decode(token) as { sid: string }).sid;
-  const rows = await db.query<Row & { family_id: string }>('SELECT id, is_valid, used_at, revoked_at, revoked_reason, family_id FROM refresh_tokens WHERE family_id = $1', [sid]);
+  const rows = await db.query<Row & { family_id: string }>(
+    'SELECT id, is_valid, used_at, revoked_at, revoked_reason, family_id FROM refresh_tokens WHERE family_id = $1',
+    [sid],
+  );
   return rows.rows;
 }
 async function auditTypes(userId: string): Promise<string[]> {
@@ -92,7 +105,10 @@ describe('POST /refresh', () => {
     expect(reuse.status).toBe(401);
     expect(reuse.body.error).toBe('refresh_reused');
     expect(reuse.body.message).toMatch(/signed out for your safety/);
-    const cleared = parseSetCookies(reuse).filter((c) => c.value === '').map((c) => c.name).sort();
+    const cleared = parseSetCookies(reuse)
+      .filter((c) => c.value === '')
+      .map((c) => c.name)
+      .sort();
     expect(cleared).toEqual([ACCESS_COOKIE, REFRESH_COOKIE]);
 
     const family = await familyOf(stolen);
@@ -134,7 +150,10 @@ describe('POST /refresh', () => {
     const { browser } = await signedInBrowser(t.app);
     const down = openPostgres({ url: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 300 });
     const offline = buildTestApp(down);
-    const res = await request(offline.app).post('/refresh').set('Origin', TEST_ORIGIN).set('Cookie', `${REFRESH_COOKIE}=${browser.jar.get(REFRESH_COOKIE)}`);
+    const res = await request(offline.app)
+      .post('/refresh')
+      .set('Origin', TEST_ORIGIN)
+      .set('Cookie', `${REFRESH_COOKIE}=${browser.jar.get(REFRESH_COOKIE)}`);
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('unavailable');
     expect(res.headers['set-cookie']).toBeUndefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
-import { Browser, buildTestApp, signedInBrowser, TEST_PASSWORD, uniqueEmail, useTestApp } from '../helpers/app.js';
+import { Browser, signedInBrowser, TEST_PASSWORD, uniqueEmail, useTestApp } from '../helpers/app.js';
 
 const setup = useTestApp();
 

@@ -6,7 +6,13 @@ import { fakeClock } from '../helpers/app.js';
 
 const SECRET = 'current-secret-that-is-long-enough-32b';
 const OLD = 'retired-secret-that-is-long-enough-32b!';
-const settings: TokenSettings = { secret: SECRET, previousSecrets: [OLD], accessTtlSeconds: 900, refreshTtlSeconds: 86400, leewaySeconds: 60 };
+const settings: TokenSettings = {
+  secret: SECRET,
+  previousSecrets: [OLD],
+  accessTtlSeconds: 900,
+  refreshTtlSeconds: 86400,
+  leewaySeconds: 60,
+};
 const subject = { sub: randomUUID(), sid: randomUUID() };
 
 function reasonOf(work: () => unknown): string {
@@ -21,9 +27,15 @@ function reasonOf(work: () => unknown): string {
 
 function forge(payload: object, secret = SECRET, options: jwt.SignOptions = {}): string {
   const now = Math.floor(Date.now() / 1000);
-  return jwt.sign({ ...subject, typ: 'access', jti: randomUUID(), iat: now, exp: now + 900, iss: 'smriti', aud: 'smriti', ...payload }, secret, {
-    algorithm: 'HS256', keyid: keyIdFor(secret), ...options,
-  });
+  return jwt.sign(
+    { ...subject, typ: 'access', jti: randomUUID(), iat: now, exp: now + 900, iss: 'smriti', aud: 'smriti', ...payload },
+    secret,
+    {
+      algorithm: 'HS256',
+      keyid: keyIdFor(secret),
+      ...options,
+    },
+  );
 }
 
 describe('token service', () => {
@@ -101,7 +113,9 @@ describe('token service', () => {
     const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: keyIdFor(SECRET) })).toString('base64url');
     expect(reasonOf(() => tokens.verify('access', `${noneHeader}.${unsigned[1]}.`))).toBe('invalid');
     expect(reasonOf(() => tokens.verify('access', forge({}, SECRET, { algorithm: 'HS512' })))).toBe('invalid');
-    const tamperedPayload = Buffer.from(JSON.stringify({ ...jwt.decode(unsigned.join('.')) as object, sub: randomUUID() })).toString('base64url');
+    const tamperedPayload = Buffer.from(JSON.stringify({ ...(jwt.decode(unsigned.join('.')) as object), sub: randomUUID() })).toString(
+      'base64url',
+    );
     expect(reasonOf(() => tokens.verify('access', `${unsigned[0]}.${tamperedPayload}.${unsigned[2]}`))).toBe('invalid');
   });
 

@@ -39,7 +39,9 @@ describe.skipIf(!chromiumAvailable)('account page in a real browser', () => {
     const laptop = await device('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36');
     const consoleErrors = watchConsole(laptop);
     await signIn(laptop, email, true);
-    const phone = await device('Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1');
+    const phone = await device(
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1',
+    );
     await signIn(phone, email);
 
     await laptop.goto('/account');

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import type { Db } from '../../src/db/db.js';
 import { listen, stopGracefully } from '../../src/lifecycle.js';
 import { buildTestApp, fakeClock, type TestApp } from '../helpers/app.js';
@@ -24,13 +24,25 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
 export class TestServer {
   private server: Server | undefined;
-  private constructor(readonly t: TestApp, readonly db: Db, private port: number) {}
+  private constructor(
+    readonly t: TestApp,
+    readonly db: Db,
+    private port: number,
+  ) {}
 
   static async start(env: Record<string, string> = {}): Promise<TestServer> {
     const db = await createTestDb();
@@ -79,12 +91,15 @@ export function countRequests(page: Page) {
 export function watchConsole(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/Failed to load resource|ERR_CONNECTION_REFUSED|net::ERR/.test(message.text())) errors.push(message.text());
+    if (message.type() === 'error' && !/Failed to load resource|ERR_CONNECTION_REFUSED|net::ERR/.test(message.text()))
+      errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
 }
 
 export async function waitForSaveState(page: Page, state: string, timeout = 15_000): Promise<void> {
-  await page.waitForFunction((wanted) => document.querySelector('[data-save-status]')?.getAttribute('data-state') === wanted, state, { timeout });
+  await page.waitForFunction((wanted) => document.querySelector('[data-save-status]')?.getAttribute('data-state') === wanted, state, {
+    timeout,
+  });
 }

@@ -105,13 +105,17 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     const countSecond = countRequests(second);
     server.t.clock.advance(EXPIRE_ACCESS);
 
-    const both = await Promise.all([first, second].map((tab) => tab.evaluate(() => window.secureFetch('/api/me').then((r: Response) => r.status))));
+    const both = await Promise.all(
+      [first, second].map((tab) => tab.evaluate(() => window.secureFetch('/api/me').then((r: Response) => r.status))),
+    );
     expect(both).toEqual([200, 200]);
     // The Web Lock lets one tab refresh and the other reuse its cookie.
     expect(countFirst('POST', '/refresh') + countSecond('POST', '/refresh')).toBe(1);
 
     server.t.clock.advance(60);
-    const again = await Promise.all([first, second].map((tab) => tab.evaluate(() => window.secureFetch('/api/me').then((r: Response) => r.status))));
+    const again = await Promise.all(
+      [first, second].map((tab) => tab.evaluate(() => window.secureFetch('/api/me').then((r: Response) => r.status))),
+    );
     expect(again).toEqual([200, 200]);
     const revoked = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM refresh_tokens WHERE revoked_at IS NOT NULL`);
     expect(revoked.rows[0]!.n).toBe(0);
@@ -210,8 +214,20 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
   it('renders the journal list (screenshot) and works without JavaScript for reading, creating and editing', async () => {
     const { page } = await newPage();
     await register(page);
-    for (const [title, body] of [['Sunday walk', 'Down to the river and back.'], ['Reading', 'Finished the novel at last.'], ['<b>Not bold</b>', 'Escaped, I hope.']]) {
-      await page.evaluate(([t, b]) => window.secureFetch('/api/entries', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ title: t, body: b }) }), [title, body]);
+    for (const [title, body] of [
+      ['Sunday walk', 'Down to the river and back.'],
+      ['Reading', 'Finished the novel at last.'],
+      ['<b>Not bold</b>', 'Escaped, I hope.'],
+    ]) {
+      await page.evaluate(
+        ([t, b]) =>
+          window.secureFetch('/api/entries', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ title: t, body: b }),
+          }),
+        [title, body],
+      );
     }
     await page.goto('/journal');
     expect(await page.textContent('.entries')).toContain('<b>Not bold</b>');

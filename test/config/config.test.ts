@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config.js';
 
 const SECRET = 'p'.repeat(32);
-const PROD = { NODE_ENV: 'production', JWT_SECRET: SECRET, DATABASE_URL: 'postgres://u@db:5432/smriti', APP_ORIGIN: 'https://journal.example.com' };
+const PROD = {
+  NODE_ENV: 'production',
+  JWT_SECRET: SECRET,
+  DATABASE_URL: 'postgres://u@db:5432/smriti',
+  APP_ORIGIN: 'https://journal.example.com',
+};
 
 function errorOf(env: Record<string, string>): string {
   try {
@@ -21,7 +26,13 @@ describe('config profiles', () => {
     expect(config.port).toBe(3000);
     expect(config.databaseUrl).toBeUndefined();
     expect(config.pgliteDir).toBe('./data/pglite');
-    expect(config.jwt).toMatchObject({ accessTtlSeconds: 28800, refreshTtlSeconds: 2592000, leewaySeconds: 60, reuseGraceSeconds: 10, usingDevSecret: true });
+    expect(config.jwt).toMatchObject({
+      accessTtlSeconds: 28800,
+      refreshTtlSeconds: 2592000,
+      leewaySeconds: 60,
+      reuseGraceSeconds: 10,
+      usingDevSecret: true,
+    });
     expect(config.jwt.secret).toBe(DEV_JWT_SECRET);
     expect(config.cookies).toEqual({ domain: undefined, path: '/', secure: false, sameSite: 'lax' });
     expect(config.bcryptRounds).toBe(12);
@@ -36,7 +47,14 @@ describe('config profiles', () => {
   });
 
   it('lets an explicitly set variable win over every profile default', () => {
-    const config = loadConfig({ ...PROD, ACCESS_TOKEN_EXPIRY_SECONDS: '60', REFRESH_TOKEN_EXPIRY_SECONDS: '600', COOKIE_SAMESITE: 'strict', BCRYPT_ROUNDS: '10', PORT: '8080' });
+    const config = loadConfig({
+      ...PROD,
+      ACCESS_TOKEN_EXPIRY_SECONDS: '60',
+      REFRESH_TOKEN_EXPIRY_SECONDS: '600',
+      COOKIE_SAMESITE: 'strict',
+      BCRYPT_ROUNDS: '10',
+      PORT: '8080',
+    });
     expect(config.jwt.accessTtlSeconds).toBe(60);
     expect(config.jwt.refreshTtlSeconds).toBe(600);
     expect(config.cookies.sameSite).toBe('strict');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
-import { listMigrations, migrate, MigrationError } from '../../src/db/migrate.js';
+import { listMigrations, MigrationError, migrate } from '../../src/db/migrate.js';
 import { createTestDb } from '../helpers/db.js';
 
 let db: Db | undefined;
@@ -37,8 +37,20 @@ describe('migrations', () => {
       `SELECT column_name FROM information_schema.columns WHERE table_name = 'refresh_tokens' AND table_schema = current_schema() ORDER BY ordinal_position`,
     );
     expect(columns.rows.map((c) => c.column_name)).toEqual([
-      'id', 'user_id', 'token_hash', 'jti', 'family_id', 'issued_at', 'expires_at', 'is_valid',
-      'used_at', 'replaced_by', 'revoked_at', 'revoked_reason', 'user_agent', 'ip',
+      'id',
+      'user_id',
+      'token_hash',
+      'jti',
+      'family_id',
+      'issued_at',
+      'expires_at',
+      'is_valid',
+      'used_at',
+      'replaced_by',
+      'revoked_at',
+      'revoked_reason',
+      'user_agent',
+      'ip',
     ]);
   });
 

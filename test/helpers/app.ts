@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import request, { type Response, type Test } from 'supertest';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import type { RateLimitSettings } from '../../src/http/rate-limit.js';
 import { createLogger } from '../../src/logger.js';
@@ -52,20 +52,37 @@ export interface TestApp {
 const UNLIMITED = { limit: 1_000_000, windowSeconds: 60 };
 /** Most tests sign in far more often than a person would; rate-limit tests pass their own limits. */
 export const NO_RATE_LIMITS: RateLimitSettings = {
-  loginPerIp: UNLIMITED, loginPerEmail: UNLIMITED, registerPerIp: UNLIMITED, refreshPerIp: UNLIMITED, failedSignInsPerAccount: UNLIMITED,
+  loginPerIp: UNLIMITED,
+  loginPerEmail: UNLIMITED,
+  registerPerIp: UNLIMITED,
+  refreshPerIp: UNLIMITED,
+  failedSignInsPerAccount: UNLIMITED,
 };
 
-export function buildTestApp(db: Db, env: Record<string, string> = {}, clock = fakeClock(), rateLimits: Partial<RateLimitSettings> = {}): TestApp {
+export function buildTestApp(
+  db: Db,
+  env: Record<string, string> = {},
+  clock = fakeClock(),
+  rateLimits: Partial<RateLimitSettings> = {},
+): TestApp {
   const config = testConfig(env);
   const logs = new LogCapture();
-  const app = createApp(config, { db, logger: createLogger('info', logs), now: clock.now, rateLimits: { ...NO_RATE_LIMITS, ...rateLimits } });
+  const app = createApp(config, {
+    db,
+    logger: createLogger('info', logs),
+    now: clock.now,
+    rateLimits: { ...NO_RATE_LIMITS, ...rateLimits },
+  });
   return { app, config, clock, logs, db };
 }
 
 /** Acts like one browser: keeps cookies and sends a same-origin Origin on unsafe requests. */
 export class Browser {
   readonly jar = new CookieJar();
-  constructor(private readonly app: Express, private readonly origin = TEST_ORIGIN) {}
+  constructor(
+    private readonly app: Express,
+    private readonly origin = TEST_ORIGIN,
+  ) {}
 
   private async send(test: Test): Promise<Response> {
     const res = await test;

@@ -28,8 +28,8 @@ export class CookieJar {
   update(res: Response): void {
     for (const cookie of parseSetCookies(res)) {
       const expires = cookie.attributes.expires;
-      const cleared = cookie.value === '' || cookie.attributes['max-age'] === '0' ||
-        (typeof expires === 'string' && Date.parse(expires) <= Date.now());
+      const cleared =
+        cookie.value === '' || cookie.attributes['max-age'] === '0' || (typeof expires === 'string' && Date.parse(expires) <= Date.now());
       if (cleared) this.cookies.delete(cookie.name);
       else this.cookies.set(cookie.name, cookie.value);
     }

@@ -1,7 +1,7 @@
 // A clean database per test file: its own schema on TEST_DATABASE_URL, else an in-memory PGlite.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPglite, openPostgres, type Db } from '../../src/db/db.js';
+import { type Db, openPglite, openPostgres } from '../../src/db/db.js';
 import { migrate } from '../../src/db/migrate.js';
 
 export const usingPostgres = Boolean(process.env.TEST_DATABASE_URL);

@@ -22,11 +22,13 @@ export function rawRequest(options: http.RequestOptions, body?: Buffer): Promise
 
 /** Percent-encodes every code point so any string can ride in a header or form; a lone surrogate becomes a broken escape. */
 export function percentEncode(value: string): string {
-  return [...value].map((ch) => {
-    try {
-      return encodeURIComponent(ch);
-    } catch {
-      return `%${ch.charCodeAt(0).toString(16).toUpperCase()}`;
-    }
-  }).join('');
+  return [...value]
+    .map((ch) => {
+      try {
+        return encodeURIComponent(ch);
+      } catch {
+        return `%${ch.charCodeAt(0).toString(16).toUpperCase()}`;
+      }
+    })
+    .join('');
 }

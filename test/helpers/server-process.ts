@@ -1,5 +1,5 @@
 // Starts `src/server.ts` as a real child process (the way `npm start` does) and reads its log lines.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -62,7 +62,12 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   }
 
   const instance: ServerProcess = {
-    port, origin: `http://127.0.0.1:${port}`, child, lines, exited, waitForLine,
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    child,
+    lines,
+    exited,
+    waitForLine,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -1,5 +1,5 @@
 // A loopback TCP proxy in front of PostgreSQL that a test can cut and restore: a real outage.
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();

@@ -1,12 +1,16 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, TEST_ORIGIN, useTestApp } from '../helpers/app.js';
+import { TEST_ORIGIN, useTestApp } from '../helpers/app.js';
 
 const setup = useTestApp();
 
 describe('malformed bodies', () => {
   it('answers 400 with a message for bad JSON', async () => {
-    const res = await request(setup.t.app).post('/login').set('Origin', TEST_ORIGIN).set('Content-Type', 'application/json').send('{"email":');
+    const res = await request(setup.t.app)
+      .post('/login')
+      .set('Origin', TEST_ORIGIN)
+      .set('Content-Type', 'application/json')
+      .send('{"email":');
     expect(res.status).toBe(400);
     expect(res.text).toContain('not valid JSON');
   });
@@ -22,13 +26,20 @@ describe('malformed bodies', () => {
     const form = await request(setup.t.app).post('/register').set('Origin', TEST_ORIGIN).type('form').send(`email=${big}`);
     expect(form.status).toBe(413);
     expect(form.text).toContain('larger than the 1 MB limit');
-    const json = await request(setup.t.app).post('/refresh').set('Origin', TEST_ORIGIN).set('Content-Type', 'application/json').send(JSON.stringify({ x: big }));
+    const json = await request(setup.t.app)
+      .post('/refresh')
+      .set('Origin', TEST_ORIGIN)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ x: big }));
     expect(json.status).toBe(413);
     expect(json.body.error).toBe('body_too_large');
   });
 
   it('answers 400 when a field is not text', async () => {
-    const res = await request(setup.t.app).post('/login').set('Origin', TEST_ORIGIN).send({ email: ['a@b.c'], password: { $gt: '' } });
+    const res = await request(setup.t.app)
+      .post('/login')
+      .set('Origin', TEST_ORIGIN)
+      .send({ email: ['a@b.c'], password: { $gt: '' } });
     expect(res.status).toBe(400);
     expect(res.text).toContain('must be text');
   });

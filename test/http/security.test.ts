@@ -8,10 +8,19 @@ const setup = useTestApp();
 
 const SOME_UUID = '00000000-0000-4000-8000-000000000000';
 const UNSAFE_ROUTES: Array<['post' | 'put' | 'delete', string]> = [
-  ['post', '/login'], ['post', '/register'], ['post', '/logout'], ['post', '/refresh'],
-  ['post', '/journal'], ['post', `/journal/${SOME_UUID}`], ['post', `/journal/${SOME_UUID}/delete`],
-  ['post', '/account/password'], ['post', `/account/sessions/${SOME_UUID}/revoke`], ['post', '/account/sessions/revoke-others'],
-  ['post', '/api/entries'], ['put', `/api/entries/${SOME_UUID}`], ['delete', `/api/entries/${SOME_UUID}`],
+  ['post', '/login'],
+  ['post', '/register'],
+  ['post', '/logout'],
+  ['post', '/refresh'],
+  ['post', '/journal'],
+  ['post', `/journal/${SOME_UUID}`],
+  ['post', `/journal/${SOME_UUID}/delete`],
+  ['post', '/account/password'],
+  ['post', `/account/sessions/${SOME_UUID}/revoke`],
+  ['post', '/account/sessions/revoke-others'],
+  ['post', '/api/entries'],
+  ['put', `/api/entries/${SOME_UUID}`],
+  ['delete', `/api/entries/${SOME_UUID}`],
 ];
 
 describe('cross-site request protection', () => {
@@ -53,8 +62,17 @@ describe('security headers and markup', () => {
   it('sends a strict CSP on every page, and no rendered page holds inline script or style', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const entry = (await browser.json('post', '/api/entries', { title: 'x', body: 'y' })).body;
-    const pages = ['/login', '/register', '/journal', '/journal/new', `/journal/${entry.id}`, `/journal/${entry.id}/edit`,
-      `/journal/${entry.id}/delete`, '/account', '/no/such/page'];
+    const pages = [
+      '/login',
+      '/register',
+      '/journal',
+      '/journal/new',
+      `/journal/${entry.id}`,
+      `/journal/${entry.id}/edit`,
+      `/journal/${entry.id}/delete`,
+      '/account',
+      '/no/such/page',
+    ];
     for (const path of pages) {
       const res = path === '/login' || path === '/register' ? await request(setup.t.app).get(path) : await browser.get(path);
       const csp = res.headers['content-security-policy'] as string;
@@ -70,7 +88,13 @@ describe('security headers and markup', () => {
   });
 
   it('sends HSTS in production only', async () => {
-    const prod = buildTestApp(setup.db, { NODE_ENV: 'production', JWT_SECRET: 'k'.repeat(40), DATABASE_URL: 'postgres://u@h/d', APP_ORIGIN: 'https://smriti.test', BCRYPT_ROUNDS: '10' });
+    const prod = buildTestApp(setup.db, {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'k'.repeat(40),
+      DATABASE_URL: 'postgres://u@h/d',
+      APP_ORIGIN: 'https://smriti.test',
+      BCRYPT_ROUNDS: '10',
+    });
     expect((await request(prod.app).get('/login')).headers['strict-transport-security']).toMatch(/max-age=31536000/);
     expect((await request(setup.t.app).get('/login')).headers['strict-transport-security']).toBeUndefined();
   });
@@ -82,7 +106,8 @@ describe('rate limits', () => {
   it('limits sign-in attempts per IP with 429, Retry-After and a message, and resets after the window', async () => {
     const clock = fakeClock();
     const app = buildTestApp(setup.db, {}, clock, { loginPerIp: tight }).app;
-    for (let i = 0; i < 3; i++) expect((await new Browser(app).post('/login', { email: uniqueEmail(), password: 'whatever1' })).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await new Browser(app).post('/login', { email: uniqueEmail(), password: 'whatever1' })).status).toBe(401);
     const limited = await new Browser(app).post('/login', { email: uniqueEmail(), password: 'whatever1' });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
@@ -102,8 +127,13 @@ describe('rate limits', () => {
 
   it('limits registrations per IP', async () => {
     const app = buildTestApp(setup.db, {}, fakeClock(), { registerPerIp: tight }).app;
-    for (let i = 0; i < 3; i++) await new Browser(app).post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
-    const limited = await new Browser(app).post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+    for (let i = 0; i < 3; i++)
+      await new Browser(app).post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+    const limited = await new Browser(app).post('/register', {
+      email: uniqueEmail(),
+      password: TEST_PASSWORD,
+      password_confirm: TEST_PASSWORD,
+    });
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBeDefined();
   });
@@ -129,7 +159,8 @@ describe('rate limits', () => {
     const first = buildTestApp(setup.db, {}, clock, limits).app;
     const second = buildTestApp(setup.db, {}, clock, limits).app;
     const { email } = await signedInBrowser(first);
-    for (const app of [first, second, first]) expect((await new Browser(app).post('/login', { email, password: 'not it at all' })).status).toBe(401);
+    for (const app of [first, second, first])
+      expect((await new Browser(app).post('/login', { email, password: 'not it at all' })).status).toBe(401);
     const blocked = await new Browser(second).post('/login', { email, password: TEST_PASSWORD });
     expect(blocked.status).toBe(429);
     expect(blocked.text).toContain('Too many failed sign-ins for this account');
@@ -152,7 +183,10 @@ describe('signing key rotation', () => {
 
     const rotated = buildTestApp(setup.db, { JWT_SECRET: NEW, JWT_PREVIOUS_SECRETS: OLD }, clock);
     expect((await request(rotated.app).get('/api/me').set('Cookie', `${ACCESS_COOKIE}=${oldAccess}`)).status).toBe(200);
-    const refreshed = await request(rotated.app).post('/refresh').set('Origin', TEST_ORIGIN).set('Cookie', `${REFRESH_COOKIE}=${oldRefresh}`);
+    const refreshed = await request(rotated.app)
+      .post('/refresh')
+      .set('Origin', TEST_ORIGIN)
+      .set('Cookie', `${REFRESH_COOKIE}=${oldRefresh}`);
     expect(refreshed.status).toBe(200);
     const newTokens = createTokenService({ ...rotated.config.jwt, previousSecrets: [] }, clock.now);
     const newAccess = /smriti_access_token=([^;]+)/.exec(String(refreshed.headers['set-cookie']))![1]!;

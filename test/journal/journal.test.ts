@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { BODY_MAX_CHARS, PAGE_SIZE } from '../../src/journal/entries.js';
-import { buildTestApp, signedInBrowser, useTestApp } from '../helpers/app.js';
+import { signedInBrowser, useTestApp } from '../helpers/app.js';
 
 const setup = useTestApp();
 
@@ -63,9 +63,15 @@ describe('entries JSON API', () => {
       ['"just a string"', ''],
     ];
     for (const [body, field] of cases) {
-      const res = typeof body === 'string'
-        ? await request(setup.t.app).post('/api/entries').set('Cookie', browser.jar.header()).set('Origin', 'http://smriti.test').set('Content-Type', 'application/json').send(body)
-        : await browser.json('post', '/api/entries', body);
+      const res =
+        typeof body === 'string'
+          ? await request(setup.t.app)
+              .post('/api/entries')
+              .set('Cookie', browser.jar.header())
+              .set('Origin', 'http://smriti.test')
+              .set('Content-Type', 'application/json')
+              .send(body)
+          : await browser.json('post', '/api/entries', body);
       expect(res.status).toBe(400);
       expect(typeof res.body.message).toBe('string');
       if (field) expect(res.body.fields[field]).toBeTruthy();
@@ -133,7 +139,10 @@ describe('journal pages without JavaScript', () => {
     const { browser } = await signedInBrowser(setup.t.app);
     for (let i = 1; i <= PAGE_SIZE + 2; i++) {
       setup.t.clock.advance(1);
-      await browser.json('post', '/api/entries', { title: `Day ${i}`, body: i === PAGE_SIZE + 2 ? '<img src=x onerror=alert(1)>' : 'text' });
+      await browser.json('post', '/api/entries', {
+        title: `Day ${i}`,
+        body: i === PAGE_SIZE + 2 ? '<img src=x onerror=alert(1)>' : 'text',
+      });
     }
     const first = await browser.get('/journal');
     expect(first.text.indexOf(`Day ${PAGE_SIZE + 2}`)).toBeLessThan(first.text.indexOf(`Day ${PAGE_SIZE + 1}`));

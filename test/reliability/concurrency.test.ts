@@ -3,7 +3,7 @@ import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import type { Db } from '../../src/db/db.js';
-import { Browser, buildTestApp, fakeClock, TEST_ORIGIN, TEST_PASSWORD, uniqueEmail, type TestApp } from '../helpers/app.js';
+import { Browser, buildTestApp, fakeClock, TEST_ORIGIN, TEST_PASSWORD, type TestApp, uniqueEmail } from '../helpers/app.js';
 import { parseSetCookies } from '../helpers/cookie-jar.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -20,7 +20,13 @@ const USERS = 5;
 const SESSIONS_PER_USER = 4;
 const REFRESHES_PER_SESSION = 10;
 
-interface Session { userIndex: number; email: string; sid: string; access: string; refresh: string }
+interface Session {
+  userIndex: number;
+  email: string;
+  sid: string;
+  access: string;
+  refresh: string;
+}
 
 function refreshWith(token: string): Promise<Response> {
   return request(t.app).post('/refresh').set('Origin', TEST_ORIGIN).set('Cookie', `${REFRESH_COOKIE}=${token}`);
@@ -28,8 +34,15 @@ function refreshWith(token: string): Promise<Response> {
 const newRefreshOf = (res: Response) => parseSetCookies(res).find((c) => c.name === REFRESH_COOKIE && c.value)?.value;
 
 async function familyState(sid: string) {
-  const rows = await db.query<{ is_valid: boolean; revoked_at: Date | null }>('SELECT is_valid, revoked_at FROM refresh_tokens WHERE family_id = $1', [sid]);
-  return { valid: rows.rows.filter((r) => r.is_valid).length, revoked: rows.rows.filter((r) => r.revoked_at).length, total: rows.rows.length };
+  const rows = await db.query<{ is_valid: boolean; revoked_at: Date | null }>(
+    'SELECT is_valid, revoked_at FROM refresh_tokens WHERE family_id = $1',
+    [sid],
+  );
+  return {
+    valid: rows.rows.filter((r) => r.is_valid).length,
+    revoked: rows.rows.filter((r) => r.revoked_at).length,
+    total: rows.rows.length,
+  };
 }
 
 describe('racing refreshes, sign-outs and password changes', () => {
@@ -42,7 +55,13 @@ describe('racing refreshes, sign-outs and password changes', () => {
         const browser = new Browser(t.app);
         await browser.post('/login', { email, password: TEST_PASSWORD });
         const refresh = browser.jar.get(REFRESH_COOKIE)!;
-        sessions.push({ userIndex: u, email, sid: (jwt.decode(refresh) as { sid: string }).sid, access: browser.jar.get(ACCESS_COOKIE)!, refresh });
+        sessions.push({
+          userIndex: u,
+          email,
+          sid: (jwt.decode(refresh) as { sid: string }).sid,
+          access: browser.jar.get(ACCESS_COOKIE)!,
+          refresh,
+        });
       }
     }
     expect(sessions).toHaveLength(20);
@@ -50,12 +69,24 @@ describe('racing refreshes, sign-outs and password changes', () => {
     // 200 refreshes (10 per family) fired together with sign-outs of some sessions and password changes of some users.
     const signOuts = sessions.filter((_, i) => i % 5 === 1);
     const passwordChangers = sessions.filter((s, i) => s.userIndex % 2 === 0 && i % SESSIONS_PER_USER === 0);
-    const refreshes = sessions.flatMap((s) => Array.from({ length: REFRESHES_PER_SESSION }, () => refreshWith(s.refresh).then((res) => ({ s, res }))));
+    const refreshes = sessions.flatMap((s) =>
+      Array.from({ length: REFRESHES_PER_SESSION }, () => refreshWith(s.refresh).then((res) => ({ s, res }))),
+    );
     const others = [
-      ...signOuts.map((s) => request(t.app).post('/logout').set('Origin', TEST_ORIGIN).set('Cookie', `${ACCESS_COOKIE}=${s.access}; ${REFRESH_COOKIE}=${s.refresh}`)),
-      ...passwordChangers.map((s) => request(t.app).post('/account/password').set('Origin', TEST_ORIGIN).type('form')
-        .set('Cookie', `${ACCESS_COOKIE}=${s.access}`)
-        .send({ current_password: TEST_PASSWORD, new_password: 'changed in the race', new_password_confirm: 'changed in the race' })),
+      ...signOuts.map((s) =>
+        request(t.app)
+          .post('/logout')
+          .set('Origin', TEST_ORIGIN)
+          .set('Cookie', `${ACCESS_COOKIE}=${s.access}; ${REFRESH_COOKIE}=${s.refresh}`),
+      ),
+      ...passwordChangers.map((s) =>
+        request(t.app)
+          .post('/account/password')
+          .set('Origin', TEST_ORIGIN)
+          .type('form')
+          .set('Cookie', `${ACCESS_COOKIE}=${s.access}`)
+          .send({ current_password: TEST_PASSWORD, new_password: 'changed in the race', new_password_confirm: 'changed in the race' }),
+      ),
     ];
     const [results, otherResults] = await Promise.all([Promise.all(refreshes), Promise.all(others)]);
     expect(results).toHaveLength(200);
@@ -89,7 +120,10 @@ describe('racing refreshes, sign-outs and password changes', () => {
     }
     // ...and one more rotation in each live family leaves exactly one live token.
     for (const s of sessions.filter((x) => !revokedSids.has(x.sid))) {
-      const minted = results.filter((r) => r.s === s).map((r) => newRefreshOf(r.res)).filter(Boolean)[0]!;
+      const minted = results
+        .filter((r) => r.s === s)
+        .map((r) => newRefreshOf(r.res))
+        .filter(Boolean)[0]!;
       expect((await refreshWith(minted)).status).toBe(200);
       expect((await familyState(s.sid)).valid).toBe(1);
     }

@@ -13,7 +13,7 @@ import type { Db } from '../../src/db/db.js';
 import { BODY_MAX_CHARS, TITLE_MAX_CHARS } from '../../src/journal/entries.js';
 import { buildTestApp, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
 import { createTestDb, usingPostgres } from '../helpers/db.js';
-import { percentEncode, rawRequest, type Reply } from '../helpers/raw-http.js';
+import { percentEncode, type Reply, rawRequest } from '../helpers/raw-http.js';
 
 // Run counts: together with token-fuzz.test.ts this stays well under a minute on two cores. Sign-up,
 // sign-in and password change run bcrypt (4 rounds in tests), so they get fewer runs.
@@ -25,7 +25,6 @@ const FORM_FIELD_LIMIT = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // A small HTTP client on one listening server: exact bodies, content types and cookies.
-
 
 /** What goes over the wire. */
 interface Wire {
@@ -69,7 +68,10 @@ function expectHumanMessage(reply: Reply, api: boolean, label: string): void {
   if (api) {
     const body = jsonOf(reply);
     expect(typeof body.error, `${label}: JSON error code`).toBe('string');
-    expect(typeof body.message === 'string' && body.message.trim().length > 0, `${label}: JSON message in ${reply.text.slice(0, 200)}`).toBe(true);
+    expect(
+      typeof body.message === 'string' && body.message.trim().length > 0,
+      `${label}: JSON message in ${reply.text.slice(0, 200)}`,
+    ).toBe(true);
   } else {
     expect(String(reply.headers['content-type']), label).toMatch(/^text\/html/);
     expect(htmlMessage(reply.text), `${label}: no message on the page`).toBeTruthy();
@@ -98,11 +100,14 @@ function parsedByServer(wire: Wire): Parsed {
   const received = bytes.toString('utf8').replace(/^\uFEFF/, '');
   const type = wire.contentType?.split(';')[0]?.trim().toLowerCase();
   if (type === 'application/json') {
-    const charset = /charset=([^;]+)/i.exec(wire.contentType ?? '')?.[1]?.trim().toLowerCase();
+    const charset = /charset=([^;]+)/i
+      .exec(wire.contentType ?? '')?.[1]
+      ?.trim()
+      .toLowerCase();
     if (charset !== undefined && !charset.startsWith('utf-')) return { status: 415 };
     if (bytes.length > BODY_LIMIT_BYTES) return { status: 413 };
     if (received.length === 0) return { body: {} };
-    const first = /^[\x20\x09\x0a\x0d]*([\s\S]?)/.exec(received)?.[1];
+    const first = /^[ \t\n\r]*([\s\S]?)/.exec(received)?.[1];
     if (first !== '{' && first !== '[') return { status: 400 };
     try {
       return { body: JSON.parse(received) as unknown };
@@ -115,7 +120,9 @@ function parsedByServer(wire: Wire): Parsed {
     if (received.length === 0) return { body: {} };
     const count = received.split('&').length;
     if (count > FORM_FIELD_LIMIT) return { status: 413 };
-    return { body: qs.parse(received, { allowPrototypes: true, arrayLimit: count, depth: 0, parameterLimit: FORM_FIELD_LIMIT, strictDepth: true }) };
+    return {
+      body: qs.parse(received, { allowPrototypes: true, arrayLimit: count, depth: 0, parameterLimit: FORM_FIELD_LIMIT, strictDepth: true }),
+    };
   }
   return { body: undefined };
 }
@@ -159,14 +166,44 @@ const text: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', '\t\r\n', '\u00a0', '\u2028', '\ufeff', '\u3000 ', '<script>alert(1)</script>', "'; DROP TABLE entries; --") },
-  { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\uD800', '\uDFFF', 'a\uD83D', '\uDE00b'), fc.string({ maxLength: 10 })).map((p) => p.join('')) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      '\t\r\n',
+      '\u00a0',
+      '\u2028',
+      '\ufeff',
+      '\u3000 ',
+      '<script>alert(1)</script>',
+      "'; DROP TABLE entries; --",
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\uD800', '\uDFFF', 'a\uD83D', '\uDE00b'), fc.string({ maxLength: 10 }))
+      .map((p) => p.join('')),
+  },
   { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })).map(([a, b]) => `${a}\u0000${b}`) },
   // Lengths either side of the title and entry limits, and a 300 000-character string.
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.constantFrom(TITLE_MAX_CHARS - 1, TITLE_MAX_CHARS, TITLE_MAX_CHARS + 1, BODY_MAX_CHARS - 1, BODY_MAX_CHARS, BODY_MAX_CHARS + 1, 300_000),
-      fc.constantFrom('a', ' ', 'é', '😀', 'word ', '\n')).map(([n, unit]) => sized(n, unit)),
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(
+          TITLE_MAX_CHARS - 1,
+          TITLE_MAX_CHARS,
+          TITLE_MAX_CHARS + 1,
+          BODY_MAX_CHARS - 1,
+          BODY_MAX_CHARS,
+          BODY_MAX_CHARS + 1,
+          300_000,
+        ),
+        fc.constantFrom('a', ' ', 'é', '😀', 'word ', '\n'),
+      )
+      .map(([n, unit]) => sized(n, unit)),
   },
 );
 
@@ -180,17 +217,19 @@ type Fields = Record<string, unknown>;
 
 /** The named fields, each maybe missing, over a few unrelated keys (prototype names among them). */
 function fieldsOf(spec: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Fields> {
-  const extraKey = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'title[]', 'body[0]'));
+  const extraKey = fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'title[]', 'body[0]'),
+  );
   const extra = fc.dictionary(extraKey, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
   return fc.tuple(fc.record(spec, { requiredKeys: [] }), extra).map(([named, more]) => ({ ...more, ...named }));
 }
-
 
 function formEncode(fields: Fields): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
     for (const item of Array.isArray(value) ? value : [value]) {
-      parts.push(`${percentEncode(key)}=${percentEncode(typeof item === 'string' ? item : JSON.stringify(item) ?? '')}`);
+      parts.push(`${percentEncode(key)}=${percentEncode(typeof item === 'string' ? item : (JSON.stringify(item) ?? ''))}`);
     }
   }
   return parts.join('&');
@@ -203,27 +242,57 @@ const rawText: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.string({ unit: 'binary', maxLength: 100 }),
   fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.constantFrom('{"title":', '{"title":"a"', '[', '{}}', 'null', '"text"', '12', '\ufeff{}', ' \n{"title":"x","body":"y"}', '%', '&&==&', 'title&body'),
-  fc.integer({ min: FORM_FIELD_LIMIT - 5, max: FORM_FIELD_LIMIT + 200 }).map((n) => Array.from({ length: n }, (_, i) => `f${i}=v`).join('&')),
+  fc.constantFrom(
+    '{"title":',
+    '{"title":"a"',
+    '[',
+    '{}}',
+    'null',
+    '"text"',
+    '12',
+    '\ufeff{}',
+    ' \n{"title":"x","body":"y"}',
+    '%',
+    '&&==&',
+    'title&body',
+  ),
+  fc
+    .integer({ min: FORM_FIELD_LIMIT - 5, max: FORM_FIELD_LIMIT + 200 })
+    .map((n) => Array.from({ length: n }, (_, i) => `f${i}=v`).join('&')),
 );
 
 function payloadOf(fields: fc.Arbitrary<Fields>): fc.Arbitrary<Payload> {
   return fc.oneof(
     { weight: 5, arbitrary: fields.map((f): Payload => ({ fields: f, encoding: 'json' })) },
     { weight: 4, arbitrary: fields.map((f): Payload => ({ fields: f, encoding: 'form' })) },
-    { weight: 1, arbitrary: fc.tuple(fields, fc.constantFrom<Encoding>('text/plain', 'json-latin1', 'no content type')).map(([f, encoding]): Payload => ({ fields: f, encoding })) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('application/json', 'application/x-www-form-urlencoded'), rawText).map(([contentType, raw]): Payload => ({ contentType, raw })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fields, fc.constantFrom<Encoding>('text/plain', 'json-latin1', 'no content type'))
+        .map(([f, encoding]): Payload => ({ fields: f, encoding })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom('application/json', 'application/x-www-form-urlencoded'), rawText)
+        .map(([contentType, raw]): Payload => ({ contentType, raw })),
+    },
   );
 }
 
 function toWire(payload: Payload): Wire {
   if ('raw' in payload) return { contentType: payload.contentType, text: payload.raw };
   switch (payload.encoding) {
-    case 'json': return { contentType: 'application/json', text: JSON.stringify(payload.fields) };
-    case 'json-latin1': return { contentType: 'application/json; charset=latin1', text: JSON.stringify(payload.fields) };
-    case 'form': return { contentType: 'application/x-www-form-urlencoded', text: formEncode(payload.fields) };
-    case 'text/plain': return { contentType: 'text/plain', text: formEncode(payload.fields) };
-    case 'no content type': return { contentType: undefined, text: formEncode(payload.fields) };
+    case 'json':
+      return { contentType: 'application/json', text: JSON.stringify(payload.fields) };
+    case 'json-latin1':
+      return { contentType: 'application/json; charset=latin1', text: JSON.stringify(payload.fields) };
+    case 'form':
+      return { contentType: 'application/x-www-form-urlencoded', text: formEncode(payload.fields) };
+    case 'text/plain':
+      return { contentType: 'text/plain', text: formEncode(payload.fields) };
+    case 'no content type':
+      return { contentType: undefined, text: formEncode(payload.fields) };
   }
 }
 
@@ -262,7 +331,10 @@ async function count(table: 'entries' | 'users' | 'refresh_tokens'): Promise<num
 
 async function rowDigest(id: string | undefined): Promise<RowDigest | undefined> {
   if (id === undefined) return undefined;
-  const result = await db.query<{ user_id: string; t: string; b: string }>('SELECT user_id, md5(title) AS t, md5(body) AS b FROM entries WHERE id = $1', [id]);
+  const result = await db.query<{ user_id: string; t: string; b: string }>(
+    'SELECT user_id, md5(title) AS t, md5(body) AS b FROM entries WHERE id = $1',
+    [id],
+  );
   const row = result.rows[0];
   return row && { userId: row.user_id, title: row.t, body: row.b };
 }
@@ -270,11 +342,20 @@ async function rowDigest(id: string | undefined): Promise<RowDigest | undefined>
 const digestOf = (userId: string, title: string, body: string): RowDigest => ({ userId, title: md5(title), body: md5(body) });
 
 async function snapshot(watched?: string): Promise<Snapshot> {
-  return { entries: await count('entries'), users: await count('users'), sessions: await count('refresh_tokens'), row: await rowDigest(watched) };
+  return {
+    entries: await count('entries'),
+    users: await count('users'),
+    sessions: await count('refresh_tokens'),
+    row: await rowDigest(watched),
+  };
 }
 
 /** The tables differ from `before` by exactly the rows the answer accounted for. */
-async function expectChanged(label: string, before: Snapshot, change: { entries?: number; users?: number; sessions?: number; watched?: string; row?: RowDigest | undefined }) {
+async function expectChanged(
+  label: string,
+  before: Snapshot,
+  change: { entries?: number; users?: number; sessions?: number; watched?: string; row?: RowDigest | undefined },
+) {
   const after = await snapshot(change.watched);
   expect(after.entries - before.entries, `${label}: entries rows added`).toBe(change.entries ?? 0);
   expect(after.users - before.users, `${label}: users rows added`).toBe(change.users ?? 0);
@@ -302,16 +383,27 @@ beforeAll(async () => {
 
   owner = await signUp();
   const other = await signUp();
-  const created = await send('POST', '/api/entries', { contentType: 'application/json', text: JSON.stringify({ title: 'not yours', body: 'private' }) }, other.cookie);
+  const created = await send(
+    'POST',
+    '/api/entries',
+    { contentType: 'application/json', text: JSON.stringify({ title: 'not yours', body: 'private' }) },
+    other.cookie,
+  );
   otherEntryId = (JSON.parse(created.text) as { id: string }).id;
   const third = await signUp();
   const stored = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [third.userId]);
   changer = { ...third, password: TEST_PASSWORD, hash: stored.rows[0]!.password_hash };
 
   // Accounts whose passwords sit on bcrypt's edges: exactly 72 bytes, and 8 bytes of 2-byte characters.
-  for (const [email, password, bytes] of [['edge72@example.com', `seventy-two-${'Ω'.repeat(30)}`, 72], ['edge8@example.com', 'éééé', 8]] as const) {
+  for (const [email, password, bytes] of [
+    ['edge72@example.com', `seventy-two-${'Ω'.repeat(30)}`, 72],
+    ['edge8@example.com', 'éééé', 8],
+  ] as const) {
     expect(bytesOf(password)).toBe(bytes);
-    const res = await send('POST', '/register', { contentType: 'application/x-www-form-urlencoded', text: formEncode({ email, password, password_confirm: password }) });
+    const res = await send('POST', '/register', {
+      contentType: 'application/x-www-form-urlencoded',
+      text: formEncode({ email, password, password_confirm: password }),
+    });
     expect(res.status).toBe(303);
     accounts.set(email, password);
   }
@@ -351,7 +443,11 @@ function formEntryVerdict(body: unknown): EntryVerdict {
   return fields ? entryVerdict(fields.title, fields.body) : { ok: false };
 }
 
-type IdPick = { kind: 'own'; n: number; upper: boolean } | { kind: 'other' } | { kind: 'random'; uuid: string } | { kind: 'junk'; text: string };
+type IdPick =
+  | { kind: 'own'; n: number; upper: boolean }
+  | { kind: 'other' }
+  | { kind: 'random'; uuid: string }
+  | { kind: 'junk'; text: string };
 
 const idPick: fc.Arbitrary<IdPick> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('own' as const), n: fc.nat(), upper: fc.boolean() }) },
@@ -359,10 +455,22 @@ const idPick: fc.Arbitrary<IdPick> = fc.oneof(
   { weight: 1, arbitrary: fc.uuid().map((uuid) => ({ kind: 'random' as const, uuid })) },
   {
     weight: 1,
-    arbitrary: fc.oneof(
-      fc.string({ minLength: 1, maxLength: 40 }).map(percentEncode),
-      fc.constantFrom('%', '%zz', '%E0%A4%A', '..', '.', 'new', '00000000-0000-0000-0000-00000000000g', '%7B00000000-0000-4000-8000-000000000000%7D', '1'),
-    ).map((path) => ({ kind: 'junk' as const, text: path })),
+    arbitrary: fc
+      .oneof(
+        fc.string({ minLength: 1, maxLength: 40 }).map(percentEncode),
+        fc.constantFrom(
+          '%',
+          '%zz',
+          '%E0%A4%A',
+          '..',
+          '.',
+          'new',
+          '00000000-0000-0000-0000-00000000000g',
+          '%7B00000000-0000-4000-8000-000000000000%7D',
+          '1',
+        ),
+      )
+      .map((path) => ({ kind: 'junk' as const, text: path })),
   },
 );
 
@@ -383,94 +491,111 @@ const entryPayload = payloadOf(fieldsOf({ title: anyField, body: anyField }));
 
 describe('input fuzz: journal entries', () => {
   it('POST /api/entries creates a row only for a valid entry, else answers 4xx JSON with a message', async () => {
-    await fc.assert(fc.asyncProperty(entryPayload, async (payload) => {
-      const wire = toWire(payload);
-      const label = `POST /api/entries ${describeWire(wire)}`;
-      const before = await snapshot();
-      const reply = await fuzz('POST', '/api/entries', wire, owner.cookie);
-      const parsed = parsedByServer(wire);
-      const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : apiEntryVerdict(parsed.body);
-      if (!verdict.ok) {
-        expectRefused(reply, true, label, 'status' in parsed ? [parsed.status] : [400]);
-        return expectChanged(label, before, {});
-      }
-      expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(201);
-      const created = jsonOf(reply) as { id: string; title: string; body: string };
-      expect(created.title === readBack(verdict.title) && created.body === readBack(verdict.body), `${label}: answered with other text`).toBe(true);
-      await expectChanged(label, before, { entries: 1, watched: created.id, row: digestOf(owner.userId, verdict.title, verdict.body) });
-    }), { numRuns: RUNS.apiCreate });
+    await fc.assert(
+      fc.asyncProperty(entryPayload, async (payload) => {
+        const wire = toWire(payload);
+        const label = `POST /api/entries ${describeWire(wire)}`;
+        const before = await snapshot();
+        const reply = await fuzz('POST', '/api/entries', wire, owner.cookie);
+        const parsed = parsedByServer(wire);
+        const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : apiEntryVerdict(parsed.body);
+        if (!verdict.ok) {
+          expectRefused(reply, true, label, 'status' in parsed ? [parsed.status] : [400]);
+          return expectChanged(label, before, {});
+        }
+        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(201);
+        const created = jsonOf(reply) as { id: string; title: string; body: string };
+        expect(
+          created.title === readBack(verdict.title) && created.body === readBack(verdict.body),
+          `${label}: answered with other text`,
+        ).toBe(true);
+        await expectChanged(label, before, { entries: 1, watched: created.id, row: digestOf(owner.userId, verdict.title, verdict.body) });
+      }),
+      { numRuns: RUNS.apiCreate },
+    );
   });
 
-  it('PUT /api/entries/:id changes only the owner\'s named entry, only for valid input, never a 5xx', async () => {
-    await fc.assert(fc.asyncProperty(idPick, entryPayload, async (pick, payload) => {
-      const { segment, target, watched } = await resolveId(pick);
-      const wire = toWire(payload);
-      const label = `PUT /api/entries/${segment} ${describeWire(wire)}`;
-      const before = await snapshot(watched);
-      const reply = await fuzz('PUT', `/api/entries/${segment}`, wire, owner.cookie);
-      const parsed = parsedByServer(wire);
-      const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : apiEntryVerdict(parsed.body);
-      if ('status' in parsed) {
-        expectRefused(reply, true, label, [parsed.status]);
-      } else if (pick.kind === 'junk') {
-        expectRefused(reply, true, label, [400, 404]);
-      } else if (!verdict.ok) {
-        expectRefused(reply, true, label, [400]);
-      } else if (target === undefined) {
-        expectRefused(reply, true, label, [404]);
-      }
-      if (!verdict.ok || target === undefined || pick.kind === 'junk') return expectChanged(label, before, { watched });
-      expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(200);
-      const saved = jsonOf(reply) as { id: string; title: string; body: string };
-      expect(saved.id, label).toBe(target);
-      expect(saved.title === readBack(verdict.title) && saved.body === readBack(verdict.body), `${label}: answered with other text`).toBe(true);
-      await expectChanged(label, before, { watched, row: digestOf(owner.userId, verdict.title, verdict.body) });
-    }), { numRuns: RUNS.apiUpdate });
+  it("PUT /api/entries/:id changes only the owner's named entry, only for valid input, never a 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(idPick, entryPayload, async (pick, payload) => {
+        const { segment, target, watched } = await resolveId(pick);
+        const wire = toWire(payload);
+        const label = `PUT /api/entries/${segment} ${describeWire(wire)}`;
+        const before = await snapshot(watched);
+        const reply = await fuzz('PUT', `/api/entries/${segment}`, wire, owner.cookie);
+        const parsed = parsedByServer(wire);
+        const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : apiEntryVerdict(parsed.body);
+        if ('status' in parsed) {
+          expectRefused(reply, true, label, [parsed.status]);
+        } else if (pick.kind === 'junk') {
+          expectRefused(reply, true, label, [400, 404]);
+        } else if (!verdict.ok) {
+          expectRefused(reply, true, label, [400]);
+        } else if (target === undefined) {
+          expectRefused(reply, true, label, [404]);
+        }
+        if (!verdict.ok || target === undefined || pick.kind === 'junk') return expectChanged(label, before, { watched });
+        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(200);
+        const saved = jsonOf(reply) as { id: string; title: string; body: string };
+        expect(saved.id, label).toBe(target);
+        expect(saved.title === readBack(verdict.title) && saved.body === readBack(verdict.body), `${label}: answered with other text`).toBe(
+          true,
+        );
+        await expectChanged(label, before, { watched, row: digestOf(owner.userId, verdict.title, verdict.body) });
+      }),
+      { numRuns: RUNS.apiUpdate },
+    );
   });
 
   it('POST /journal (form) creates a row and redirects only for a valid entry, else shows the form with a message', async () => {
-    await fc.assert(fc.asyncProperty(entryPayload, async (payload) => {
-      const wire = toWire(payload);
-      const label = `POST /journal ${describeWire(wire)}`;
-      const before = await snapshot();
-      const reply = await fuzz('POST', '/journal', wire, owner.cookie);
-      const parsed = parsedByServer(wire);
-      const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : formEntryVerdict(parsed.body);
-      if (!verdict.ok) {
-        expectRefused(reply, false, label, 'status' in parsed ? [parsed.status] : [400]);
-        return expectChanged(label, before, {});
-      }
-      expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
-      const id = /^\/journal\/([0-9a-f-]{36})$/.exec(String(reply.headers.location))?.[1];
-      expect(id, `${label}: redirected to ${reply.headers.location}`).toBeDefined();
-      await expectChanged(label, before, { entries: 1, watched: id, row: digestOf(owner.userId, verdict.title, verdict.body) });
-    }), { numRuns: RUNS.formCreate });
+    await fc.assert(
+      fc.asyncProperty(entryPayload, async (payload) => {
+        const wire = toWire(payload);
+        const label = `POST /journal ${describeWire(wire)}`;
+        const before = await snapshot();
+        const reply = await fuzz('POST', '/journal', wire, owner.cookie);
+        const parsed = parsedByServer(wire);
+        const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : formEntryVerdict(parsed.body);
+        if (!verdict.ok) {
+          expectRefused(reply, false, label, 'status' in parsed ? [parsed.status] : [400]);
+          return expectChanged(label, before, {});
+        }
+        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
+        const id = /^\/journal\/([0-9a-f-]{36})$/.exec(String(reply.headers.location))?.[1];
+        expect(id, `${label}: redirected to ${reply.headers.location}`).toBeDefined();
+        await expectChanged(label, before, { entries: 1, watched: id, row: digestOf(owner.userId, verdict.title, verdict.body) });
+      }),
+      { numRuns: RUNS.formCreate },
+    );
   });
 
-  it('POST /journal/:id (form) changes only the owner\'s named entry, only for valid input, never a 5xx', async () => {
-    await fc.assert(fc.asyncProperty(idPick, entryPayload, async (pick, payload) => {
-      const { segment, target, watched } = await resolveId(pick);
-      const wire = toWire(payload);
-      const label = `POST /journal/${segment} ${describeWire(wire)}`;
-      const before = await snapshot(watched);
-      const reply = await fuzz('POST', `/journal/${segment}`, wire, owner.cookie);
-      const parsed = parsedByServer(wire);
-      // The entry is looked up before the form is read: a stranger's or unknown id is 404 whatever the form says.
-      const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : formEntryVerdict(parsed.body);
-      if ('status' in parsed) {
-        expectRefused(reply, false, label, [parsed.status]);
-      } else if (pick.kind === 'junk') {
-        expectRefused(reply, false, label, [400, 404]);
-      } else if (target === undefined) {
-        expectRefused(reply, false, label, [404]);
-      } else if (!verdict.ok) {
-        expectRefused(reply, false, label, [400]);
-      }
-      if (!verdict.ok || target === undefined || pick.kind === 'junk') return expectChanged(label, before, { watched });
-      expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
-      expect(reply.headers.location, label).toBe(`/journal/${target}`);
-      await expectChanged(label, before, { watched, row: digestOf(owner.userId, verdict.title, verdict.body) });
-    }), { numRuns: RUNS.formUpdate });
+  it("POST /journal/:id (form) changes only the owner's named entry, only for valid input, never a 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(idPick, entryPayload, async (pick, payload) => {
+        const { segment, target, watched } = await resolveId(pick);
+        const wire = toWire(payload);
+        const label = `POST /journal/${segment} ${describeWire(wire)}`;
+        const before = await snapshot(watched);
+        const reply = await fuzz('POST', `/journal/${segment}`, wire, owner.cookie);
+        const parsed = parsedByServer(wire);
+        // The entry is looked up before the form is read: a stranger's or unknown id is 404 whatever the form says.
+        const verdict: EntryVerdict = 'status' in parsed ? { ok: false } : formEntryVerdict(parsed.body);
+        if ('status' in parsed) {
+          expectRefused(reply, false, label, [parsed.status]);
+        } else if (pick.kind === 'junk') {
+          expectRefused(reply, false, label, [400, 404]);
+        } else if (target === undefined) {
+          expectRefused(reply, false, label, [404]);
+        } else if (!verdict.ok) {
+          expectRefused(reply, false, label, [400]);
+        }
+        if (!verdict.ok || target === undefined || pick.kind === 'junk') return expectChanged(label, before, { watched });
+        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
+        expect(reply.headers.location, label).toBe(`/journal/${target}`);
+        await expectChanged(label, before, { watched, row: digestOf(owner.userId, verdict.title, verdict.body) });
+      }),
+      { numRuns: RUNS.formUpdate },
+    );
   });
 });
 
@@ -517,15 +642,23 @@ function mutate(password: string, how: Mutation, c: string, n: number): string {
   const i = n % Math.max(1, password.length);
   switch (how) {
     // bcrypt reads only the first 72 bytes: after a 72-byte password, anything appended is ignored.
-    case 'append': return password + c;
-    case 'flip': return password.slice(0, i) + (password[i] === c ? '#' : c) + password.slice(i + 1);
-    case 'drop-last': return password.length > 1 ? password.slice(0, -1) : `${password}${password}`;
-    case 'upper': return password.toUpperCase() !== password ? password.toUpperCase() : `${password}A`;
+    case 'append':
+      return password + c;
+    case 'flip':
+      return password.slice(0, i) + (password[i] === c ? '#' : c) + password.slice(i + 1);
+    case 'drop-last':
+      return password.length > 1 ? password.slice(0, -1) : `${password}${password}`;
+    case 'upper':
+      return password.toUpperCase() !== password ? password.toUpperCase() : `${password}A`;
     // bcrypt hashes the key with its terminating NUL, cycled to 72 bytes: "p\0p" makes the same key as "p".
-    case 'nul-then-itself': return `${password}\u0000${password}`;
-    case 'nul-suffix': return `${password}\u0000`;
-    case 'spaces': return ` ${password} `;
-    case 'doubled': return password + password;
+    case 'nul-then-itself':
+      return `${password}\u0000${password}`;
+    case 'nul-suffix':
+      return `${password}\u0000`;
+    case 'spaces':
+      return ` ${password} `;
+    case 'doubled':
+      return password + password;
   }
 }
 
@@ -539,7 +672,11 @@ const accountEncoding = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom<Encoding>('form', 'json') },
   { weight: 1, arbitrary: fc.constantFrom<Encoding>('text/plain', 'json-latin1', 'no content type') },
 );
-const extraFields = fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'email[]')), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
+const extraFields = fc.dictionary(
+  fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'email[]')),
+  fc.jsonValue({ maxDepth: 1 }),
+  { maxKeys: 2 },
+);
 
 async function userExists(email: string): Promise<boolean> {
   return (await db.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [normalise(email)])).rowCount > 0;
@@ -548,8 +685,14 @@ async function userExists(email: string): Promise<boolean> {
 describe('input fuzz: accounts', () => {
   it('POST /register creates a user only for a valid, new email and matching passwords, else 4xx with a message', async () => {
     const email = fc.oneof(
-      { weight: 4, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.nat({ max: 40 })).map(([name, n]) => `${name}.${n}@example.com`) },
-      { weight: 2, arbitrary: fc.constantFrom(...accounts.keys()).chain((known) => fc.constantFrom(known, known.toUpperCase(), ` ${known} `)) },
+      {
+        weight: 4,
+        arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.nat({ max: 40 })).map(([name, n]) => `${name}.${n}@example.com`),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(...accounts.keys()).chain((known) => fc.constantFrom(known, known.toUpperCase(), ` ${known} `)),
+      },
       { weight: 1, arbitrary: fc.emailAddress() },
       { weight: 2, arbitrary: anyField },
     );
@@ -561,80 +704,100 @@ describe('input fuzz: accounts', () => {
       encoding: accountEncoding,
       extra: extraFields,
     });
-    await fc.assert(fc.asyncProperty(plan, async (p) => {
-      const fields: Fields = { ...p.extra, email: p.email, password: p.password, password_confirm: resolvePassword(p.password, p.confirm) };
-      for (const name of p.omit) delete fields[name];
-      const wire = toWire({ fields, encoding: p.encoding });
-      const label = `POST /register ${describeWire(wire)}`;
-      const before = await snapshot();
-      const reply = await fuzz('POST', '/register', wire);
-      const parsed = parsedByServer(wire);
-      const form = 'status' in parsed ? undefined : textFieldsOf(parsed.body, ['email', 'password', 'password_confirm'] as const);
-      const valid = form !== undefined && validEmail(form.email) && passwordFits(form.password) && form.password === form.password_confirm;
-      const taken = form !== undefined && users.has(normalise(form.email));
-      // Keep the model true to the table whatever the verdict, so one failure cannot cascade.
-      if (form !== undefined && !taken && validEmail(form.email) && (await userExists(form.email))) {
-        users.add(normalise(form.email));
-        accounts.set(normalise(form.email), form.password);
-      }
-      const nul = form?.password.includes('\u0000') ?? false;
-      if ('status' in parsed) {
-        expectRefused(reply, false, label, [parsed.status]);
-      } else if (!valid) {
-        expectRefused(reply, false, label, [400]);
-      } else if (taken) {
-        expectRefused(reply, false, label, nul ? [400, 409] : [409]);
-      } else if (!(nul && reply.status === 400)) {
-        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
-        expect(reply.headers.location, label).toBe('/journal');
-        return expectChanged(label, before, { users: 1, sessions: 1 });
-      } else {
-        // A NUL in a password may be refused (see the sign-in property); then the page must say why.
-        expectHumanMessage(reply, false, label);
-      }
-      await expectChanged(label, before, {});
-    }), { numRuns: RUNS.register });
+    await fc.assert(
+      fc.asyncProperty(plan, async (p) => {
+        const fields: Fields = {
+          ...p.extra,
+          email: p.email,
+          password: p.password,
+          password_confirm: resolvePassword(p.password, p.confirm),
+        };
+        for (const name of p.omit) delete fields[name];
+        const wire = toWire({ fields, encoding: p.encoding });
+        const label = `POST /register ${describeWire(wire)}`;
+        const before = await snapshot();
+        const reply = await fuzz('POST', '/register', wire);
+        const parsed = parsedByServer(wire);
+        const form = 'status' in parsed ? undefined : textFieldsOf(parsed.body, ['email', 'password', 'password_confirm'] as const);
+        const valid =
+          form !== undefined && validEmail(form.email) && passwordFits(form.password) && form.password === form.password_confirm;
+        const taken = form !== undefined && users.has(normalise(form.email));
+        // Keep the model true to the table whatever the verdict, so one failure cannot cascade.
+        if (form !== undefined && !taken && validEmail(form.email) && (await userExists(form.email))) {
+          users.add(normalise(form.email));
+          accounts.set(normalise(form.email), form.password);
+        }
+        const nul = form?.password.includes('\u0000') ?? false;
+        if ('status' in parsed) {
+          expectRefused(reply, false, label, [parsed.status]);
+        } else if (!valid) {
+          expectRefused(reply, false, label, [400]);
+        } else if (taken) {
+          expectRefused(reply, false, label, nul ? [400, 409] : [409]);
+        } else if (!(nul && reply.status === 400)) {
+          expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
+          expect(reply.headers.location, label).toBe('/journal');
+          return expectChanged(label, before, { users: 1, sessions: 1 });
+        } else {
+          // A NUL in a password may be refused (see the sign-in property); then the page must say why.
+          expectHumanMessage(reply, false, label);
+        }
+        await expectChanged(label, before, {});
+      }),
+      { numRuns: RUNS.register },
+    );
   });
 
-  it('POST /login signs in only with an account\'s exact password, else 400/401 with a message and no session', async () => {
+  it("POST /login signs in only with an account's exact password, else 400/401 with a message and no session", async () => {
     const known = [...accounts.entries()];
     const plan = fc.record({
       account: fc.nat({ max: known.length - 1 }),
       emailStyle: fc.constantFrom('exact', 'upper', 'spaces', 'unknown', 'junk'),
       junkEmail: anyField,
       password: passwordPick,
-      next: fc.option(fc.oneof(text, fc.constantFrom('/journal/new', '//evil.example', '/\\evil', 'https://evil.example', '/account?x=1#y'))),
+      next: fc.option(
+        fc.oneof(text, fc.constantFrom('/journal/new', '//evil.example', '/\\evil', 'https://evil.example', '/account?x=1#y')),
+      ),
       shared: fc.option(text),
       encoding: accountEncoding,
       extra: extraFields,
     });
-    await fc.assert(fc.asyncProperty(plan, async (p) => {
-      const [email, password] = known[p.account]!;
-      const sentEmail = { exact: email, upper: email.toUpperCase(), spaces: `  ${email}\t`, unknown: `nobody.${email}`, junk: p.junkEmail }[p.emailStyle];
-      const fields: Fields = { ...p.extra, email: sentEmail, password: resolvePassword(password, p.password) };
-      if (p.next !== null) fields.next = p.next;
-      if (p.shared !== null) fields.shared_computer = p.shared;
-      const wire = toWire({ fields, encoding: p.encoding });
-      const label = `POST /login (the account's password is ${JSON.stringify(password)}) ${describeWire(wire)}`;
-      const before = await snapshot();
-      const reply = await fuzz('POST', '/login', wire);
-      const parsed = parsedByServer(wire);
-      const form = 'status' in parsed ? undefined : textFieldsOf(parsed.body, ['email', 'password', 'next', 'shared_computer'] as const);
-      if ('status' in parsed) {
-        expectRefused(reply, false, label, [parsed.status]);
-      } else if (form === undefined || !validEmail(form.email) || form.password === '') {
-        expectRefused(reply, false, label, [400]);
-      } else if (accounts.get(normalise(form.email)) !== form.password) {
-        expectRefused(reply, false, label, [401]);
-        const tokens = (reply.headers['set-cookie'] ?? []).filter((c) => /^smriti_(access|refresh)_token=[^;]/.test(c));
-        expect(tokens, `${label}: a refused sign-in set token cookies`).toEqual([]);
-      } else {
-        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
-        expect(String(reply.headers.location), `${label}: sent off-site`).toMatch(/^\/(?![/\\])/);
-        return expectChanged(label, before, { sessions: 1 });
-      }
-      await expectChanged(label, before, {});
-    }), { numRuns: RUNS.login });
+    await fc.assert(
+      fc.asyncProperty(plan, async (p) => {
+        const [email, password] = known[p.account]!;
+        const sentEmail = {
+          exact: email,
+          upper: email.toUpperCase(),
+          spaces: `  ${email}\t`,
+          unknown: `nobody.${email}`,
+          junk: p.junkEmail,
+        }[p.emailStyle];
+        const fields: Fields = { ...p.extra, email: sentEmail, password: resolvePassword(password, p.password) };
+        if (p.next !== null) fields.next = p.next;
+        if (p.shared !== null) fields.shared_computer = p.shared;
+        const wire = toWire({ fields, encoding: p.encoding });
+        const label = `POST /login (the account's password is ${JSON.stringify(password)}) ${describeWire(wire)}`;
+        const before = await snapshot();
+        const reply = await fuzz('POST', '/login', wire);
+        const parsed = parsedByServer(wire);
+        const form = 'status' in parsed ? undefined : textFieldsOf(parsed.body, ['email', 'password', 'next', 'shared_computer'] as const);
+        if ('status' in parsed) {
+          expectRefused(reply, false, label, [parsed.status]);
+        } else if (form === undefined || !validEmail(form.email) || form.password === '') {
+          expectRefused(reply, false, label, [400]);
+        } else if (accounts.get(normalise(form.email)) !== form.password) {
+          expectRefused(reply, false, label, [401]);
+          const tokens = (reply.headers['set-cookie'] ?? []).filter((c) => /^smriti_(access|refresh)_token=[^;]/.test(c));
+          expect(tokens, `${label}: a refused sign-in set token cookies`).toEqual([]);
+        } else {
+          expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
+          expect(String(reply.headers.location), `${label}: sent off-site`).toMatch(/^\/(?![/\\])/);
+          return expectChanged(label, before, { sessions: 1 });
+        }
+        await expectChanged(label, before, {});
+      }),
+      { numRuns: RUNS.login },
+    );
   });
 
   it('POST /account/password changes the hash only for the right current password and a valid new one', async () => {
@@ -646,44 +809,59 @@ describe('input fuzz: accounts', () => {
       encoding: accountEncoding,
       extra: extraFields,
     });
-    await fc.assert(fc.asyncProperty(plan, async (p) => {
-      const current = changer.password;
-      const fields: Fields = {
-        ...p.extra, current_password: resolvePassword(current, p.current), new_password: p.next, new_password_confirm: resolvePassword(p.next, p.confirm),
-      };
-      for (const name of p.omit) delete fields[name];
-      const wire = toWire({ fields, encoding: p.encoding });
-      const label = `POST /account/password (the current password is ${JSON.stringify(current)}) ${describeWire(wire)}`;
-      const before = await snapshot();
-      const reply = await fuzz('POST', '/account/password', wire, changer.cookie);
-      const parsed = parsedByServer(wire);
-      const form = 'status' in parsed ? undefined : textFieldsOf(parsed.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
-      const valid = form !== undefined && form.current_password !== '' && passwordFits(form.new_password) && form.new_password === form.new_password_confirm;
+    await fc.assert(
+      fc.asyncProperty(plan, async (p) => {
+        const current = changer.password;
+        const fields: Fields = {
+          ...p.extra,
+          current_password: resolvePassword(current, p.current),
+          new_password: p.next,
+          new_password_confirm: resolvePassword(p.next, p.confirm),
+        };
+        for (const name of p.omit) delete fields[name];
+        const wire = toWire({ fields, encoding: p.encoding });
+        const label = `POST /account/password (the current password is ${JSON.stringify(current)}) ${describeWire(wire)}`;
+        const before = await snapshot();
+        const reply = await fuzz('POST', '/account/password', wire, changer.cookie);
+        const parsed = parsedByServer(wire);
+        const form =
+          'status' in parsed ? undefined : textFieldsOf(parsed.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
+        const valid =
+          form !== undefined &&
+          form.current_password !== '' &&
+          passwordFits(form.new_password) &&
+          form.new_password === form.new_password_confirm;
 
-      // Read what the table now holds and keep the model true to it before judging, so one failure cannot cascade.
-      const hash = (await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [changer.userId])).rows[0]!.password_hash;
-      const changed = hash !== changer.hash;
-      if (changed) {
-        expect(form !== undefined && (await bcrypt.compare(form.new_password, hash)), `${label}: the hash changed to something other than the new password`).toBe(true);
-        changer.password = form!.new_password;
-        changer.hash = hash;
-        accounts.set(normalise(changer.email), changer.password);
-      }
+        // Read what the table now holds and keep the model true to it before judging, so one failure cannot cascade.
+        const hash = (await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [changer.userId])).rows[0]!
+          .password_hash;
+        const changed = hash !== changer.hash;
+        if (changed) {
+          expect(
+            form !== undefined && (await bcrypt.compare(form.new_password, hash)),
+            `${label}: the hash changed to something other than the new password`,
+          ).toBe(true);
+          changer.password = form!.new_password;
+          changer.hash = hash;
+          accounts.set(normalise(changer.email), changer.password);
+        }
 
-      if ('status' in parsed) {
-        expectRefused(reply, false, label, [parsed.status]);
-      } else if (!valid || form.current_password !== current) {
-        expectRefused(reply, false, label, [400]);
-      } else if (form.new_password.includes('\u0000') && reply.status === 400) {
-        expectHumanMessage(reply, false, label);
-      } else {
-        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
-        expect(reply.headers.location, label).toBe('/account');
-        expect(changed, `${label}: answered 303 but the hash did not change`).toBe(true);
-        return expectChanged(label, before, {});
-      }
-      expect(changed, `${label}: refused, yet the password hash changed`).toBe(false);
-      await expectChanged(label, before, {});
-    }), { numRuns: RUNS.password });
+        if ('status' in parsed) {
+          expectRefused(reply, false, label, [parsed.status]);
+        } else if (!valid || form.current_password !== current) {
+          expectRefused(reply, false, label, [400]);
+        } else if (form.new_password.includes('\u0000') && reply.status === 400) {
+          expectHumanMessage(reply, false, label);
+        } else {
+          expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBe(303);
+          expect(reply.headers.location, label).toBe('/account');
+          expect(changed, `${label}: answered 303 but the hash did not change`).toBe(true);
+          return expectChanged(label, before, {});
+        }
+        expect(changed, `${label}: refused, yet the password hash changed`).toBe(false);
+        await expectChanged(label, before, {});
+      }),
+      { numRuns: RUNS.password },
+    );
   });
 });

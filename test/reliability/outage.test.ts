@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
-import { openPostgres, type Db, type Queryable } from '../../src/db/db.js';
+import { type Db, openPostgres, type Queryable } from '../../src/db/db.js';
 import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
 import { createTestDb, usingPostgres } from '../helpers/db.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -25,18 +25,48 @@ async function outageFor(base: Db): Promise<Outage> {
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
     const db = openPostgres({ url: url.toString(), schema, connectionTimeoutMillis: 1000 });
-    return { db, cut: () => proxy.cut(), restore: () => proxy.restore(), close: async () => { await db.close(); await proxy.close(); } };
+    return {
+      db,
+      cut: () => proxy.cut(),
+      restore: () => proxy.restore(),
+      close: async () => {
+        await db.close();
+        await proxy.close();
+      },
+    };
   }
   let down = false;
   const refuse = () => {
     if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
   };
   const guard = (q: Queryable): Queryable => ({
-    query: async (sql, params) => { refuse(); return q.query(sql, params); },
-    exec: async (sql) => { refuse(); return q.exec(sql); },
+    query: async (sql, params) => {
+      refuse();
+      return q.query(sql, params);
+    },
+    exec: async (sql) => {
+      refuse();
+      return q.exec(sql);
+    },
   });
-  const db: Db = { ...base, ...guard(base), transaction: async (work) => { refuse(); return base.transaction((tx) => work(guard(tx))); } };
-  return { db, cut: () => { down = true; }, restore: () => { down = false; }, close: async () => {} };
+  const db: Db = {
+    ...base,
+    ...guard(base),
+    transaction: async (work) => {
+      refuse();
+      return base.transaction((tx) => work(guard(tx)));
+    },
+  };
+  return {
+    db,
+    cut: () => {
+      down = true;
+    },
+    restore: () => {
+      down = false;
+    },
+    close: async () => {},
+  };
 }
 
 let base: Db;
@@ -55,7 +85,8 @@ afterAll(async () => {
 
 async function rowCounts() {
   const result = await base.query<{ users: number; entries: number; tokens: number }>(
-    `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM entries) AS entries, (SELECT count(*)::int FROM refresh_tokens) AS tokens`);
+    `SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM entries) AS entries, (SELECT count(*)::int FROM refresh_tokens) AS tokens`,
+  );
   return result.rows[0]!;
 }
 
@@ -90,8 +121,19 @@ describe('database outage', () => {
       expect((await browser.json('post', '/api/entries', { title: 'During', body: 'the outage' })).status).toBe(503);
       expect((await browser.json('put', `/api/entries/${entry.id}`, { title: 'Changed', body: 'during' })).status).toBe(503);
       expect((await new Browser(t.app).post('/login', { email, password: TEST_PASSWORD })).status).toBe(503);
-      expect((await new Browser(t.app).post('/register', { email: `new-${email}`, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD })).status).toBe(503);
-      expect((await browser.post('/account/password', { current_password: TEST_PASSWORD, new_password: 'other secret', new_password_confirm: 'other secret' })).status).toBe(503);
+      expect(
+        (await new Browser(t.app).post('/register', { email: `new-${email}`, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD }))
+          .status,
+      ).toBe(503);
+      expect(
+        (
+          await browser.post('/account/password', {
+            current_password: TEST_PASSWORD,
+            new_password: 'other secret',
+            new_password_confirm: 'other secret',
+          })
+        ).status,
+      ).toBe(503);
       expect(browser.jar.header()).toBe(cookiesBefore);
     } finally {
       outage.restore();
@@ -111,7 +153,9 @@ describe('database outage', () => {
   it('fails a request whose connection drops mid-transaction without writing half of it', async () => {
     const { browser } = await signedInBrowser(t.app);
     const before = await rowCounts();
-    const inFlight = Promise.all(Array.from({ length: 10 }, () => browser.json('post', '/api/entries', { title: 'Race', body: 'with the cut' })));
+    const inFlight = Promise.all(
+      Array.from({ length: 10 }, () => browser.json('post', '/api/entries', { title: 'Race', body: 'with the cut' })),
+    );
     outage.cut();
     const responses = await inFlight;
     outage.restore();

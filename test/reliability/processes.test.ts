@@ -9,7 +9,7 @@ import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
 import { adminQuery, usingPostgres } from '../helpers/db.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
 const SECRET = randomBytes(32).toString('hex');
 const SAME_ORIGIN = { 'Sec-Fetch-Site': 'same-origin' };
@@ -25,7 +25,11 @@ async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Promise<v
 
 async function register(origin: string, email: string): Promise<CookieJar> {
   const jar = new CookieJar();
-  const res = await request(origin).post('/register').set(SAME_ORIGIN).type('form').send({ email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+  const res = await request(origin)
+    .post('/register')
+    .set(SAME_ORIGIN)
+    .type('form')
+    .send({ email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
   expect(res.status).toBe(303);
   jar.update(res);
   return jar;
@@ -134,13 +138,26 @@ describe('SIGTERM under load', () => {
     const outcomes: Array<number | string> = [];
     let stopping = false;
     const client = async () => {
-      for (let i = 0; i < 2000 && !(stopping && outcomes.at(-1) === 'ECONNREFUSED'); i++) outcomes.push(await getOnce(server.port, '/readyz'));
+      for (let i = 0; i < 2000 && !(stopping && outcomes.at(-1) === 'ECONNREFUSED'); i++)
+        outcomes.push(await getOnce(server.port, '/readyz'));
     };
     const load = Array.from({ length: 6 }, client);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const slowSignIns = Array.from({ length: 3 }, () =>
-      request(server.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email: uniqueEmail('late'), password: 'not a real password' }));
-    const answered = Promise.all(slowSignIns.map((r) => r.then((res) => res.status, (error: NodeJS.ErrnoException) => error.code ?? 'error')));
+      request(server.origin)
+        .post('/login')
+        .set(SAME_ORIGIN)
+        .type('form')
+        .send({ email: uniqueEmail('late'), password: 'not a real password' }),
+    );
+    const answered = Promise.all(
+      slowSignIns.map((r) =>
+        r.then(
+          (res) => res.status,
+          (error: NodeJS.ErrnoException) => error.code ?? 'error',
+        ),
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     stopping = true;
     const exitCode = await server.stop('SIGTERM');
