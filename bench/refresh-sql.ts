@@ -6,7 +6,7 @@ import type { LoadSample } from './load.js';
 import { BENCH_USER_AGENT, type IssuedToken } from './seed.js';
 
 // The rotation runs the very statements of src/auth/sessions.ts (ROTATION_SQL); only the audit
-// insert is written out here, as src/account/audit.ts words it.
+// insert is written out here, as src/audit.ts words it.
 const AUDIT = `INSERT INTO audit_events (user_id, type, session_id, ip, user_agent, detail, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`;
 

@@ -1,5 +1,6 @@
 // The account page: live sessions, revoking them, password change, recent security events.
 import { type Response, Router } from 'express';
+import { AUDIT, listRecentEvents, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { clientInfo, requirePageAuth, signedInUser } from '../auth/middleware.js';
 import { passwordProblem } from '../auth/passwords.js';
@@ -8,7 +9,6 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
-import { AUDIT, listRecentEvents, recordAudit } from './audit.js';
 import { describeDevice } from './devices.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,7 +1,7 @@
 // Sign-in, registration, sign-out, token refresh and the signed-in user, as pages and JSON.
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { AUDIT, recordAudit } from '../account/audit.js';
+import { AUDIT, recordAudit } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';

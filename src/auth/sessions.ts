@@ -1,7 +1,7 @@
 // The refresh_tokens store: sessions (token families), rotation with reuse detection, revocation.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AUDIT, recordAudit } from '../account/audit.js';
+import { AUDIT, recordAudit } from '../audit.js';
 import type { Db, Queryable } from '../db/db.js';
 import { type SignedToken, TokenError, type TokenService } from './tokens.js';
 

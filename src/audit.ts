@@ -1,6 +1,6 @@
 // Security events: one row in audit_events and one structured log line each. Never a token.
 import type { Logger } from 'pino';
-import type { Queryable } from '../db/db.js';
+import type { Queryable } from './db/db.js';
 
 export const AUDIT = {
   registered: 'registered',
