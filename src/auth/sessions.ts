@@ -21,7 +21,13 @@ export class RefreshError extends Error {
   }
 }
 
-export type RevokeReason = 'logout' | 'refresh_reuse_detected' | 'revoked_by_user' | 'password_changed';
+export type RevokeReason =
+  | 'logout'
+  | 'refresh_reuse_detected'
+  | 'revoked_by_user'
+  | 'password_changed'
+  | 'password_reset'
+  | 'account_deleted';
 
 export interface ClientInfo {
   ip: string | null;
@@ -224,6 +230,27 @@ export function createSessionStore({ db, tokens, now, reuseGraceSeconds, logger 
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
+
+/**
+ * Ends every session of the user but `keepSid` (null: every one) inside the caller's transaction,
+ * so the revocation commits, or rolls back, with the change that caused it. Returns how many ended.
+ */
+export async function revokeUserSessions(
+  tx: Queryable,
+  userId: string,
+  reason: RevokeReason,
+  at: Date,
+  keepSid: string | null,
+): Promise<number> {
+  await lockUser(tx, userId);
+  const result = await tx.query<{ family_id: string }>(
+    `UPDATE refresh_tokens SET is_valid = false, revoked_at = $3, revoked_reason = $2
+      WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR family_id <> $4::uuid)
+      RETURNING family_id`,
+    [userId, reason, at, keepSid],
+  );
+  return new Set(result.rows.map((r) => r.family_id)).size;
+}
 
 // Kept a day past expiry so a late replay of a just-expired token is still recognised in the table.
 export const PRUNE_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
