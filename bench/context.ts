@@ -1,5 +1,5 @@
 // What every benchmark is handed, and how cases are measured: warmed up, then interleaved against their baseline.
-import type { TokenService } from '../src/auth/tokens.js';
+import type { TokenKeys } from '../src/auth/tokens.js';
 import type { Config } from '../src/config.js';
 import type { BenchSettings, Env } from './config.js';
 import type { BenchDatabase } from './database.js';
@@ -19,7 +19,7 @@ export interface BenchContext {
   env: Env;
   config: Config;
   /** Signs tokens the server accepts: same secret, same settings. */
-  tokens: TokenService;
+  tokens: TokenKeys;
   /** User ids; user i has email benchEmail(i + 1) and password BENCH_PASSWORD. users[0] has 50 entries. */
   users: string[];
 }

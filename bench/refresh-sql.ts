@@ -1,36 +1,36 @@
 // The database's own limit for refreshes: the SQL of one POST /refresh, run by plain client loops.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ROTATION_SQL } from '../src/auth/sessions.js';
+import { ROTATE_SQL } from '../src/auth/sessions.js';
 import type { Db } from '../src/db/db.js';
+import { timeOrderedUuid } from '../src/uuid.js';
 import type { LoadSample } from './load.js';
 import { BENCH_USER_AGENT, type IssuedToken } from './seed.js';
 
-// The rotation runs the very statements of src/auth/sessions.ts (ROTATION_SQL); only the audit
-// insert is written out here, as src/audit.ts words it.
-const AUDIT = `INSERT INTO audit_events (user_id, type, session_id, ip, user_agent, detail, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const GRACE = '10 seconds';
 
-/** One rotation as sessions.rotate does it (minus JWT signing), audit row included, in one transaction. */
+/** One rotation exactly as sessions.rotateSession runs it (the same statement, audit row included), minus the JWTs. */
 export async function rotateBySql(db: Db, token: IssuedToken, refreshTtlSeconds: number): Promise<void> {
-  const at = new Date();
-  const iat = Math.floor(at.getTime() / 1000);
-  await db.transaction(async (tx) => {
-    const found = await tx.query(ROTATION_SQL.lockUserAndFind, [token.hash, `smriti:user:${token.userId}`]);
-    if (found.rows.length !== 1) throw new Error('a pre-issued token is missing from refresh_tokens');
-    await tx.query(ROTATION_SQL.spendFamilyAndMint, [
-      randomUUID(),
+  const nowMs = Date.now();
+  const iat = Math.floor(nowMs / 1000);
+  const result = await db.query<{ outcome: string }>(
+    ROTATE_SQL,
+    [
       token.userId,
+      token.sid,
+      token.hash,
+      new Date(nowMs),
+      GRACE,
+      timeOrderedUuid(nowMs),
       randomBytes(32).toString('hex'),
       randomUUID(),
-      token.sid,
-      iat,
-      iat + refreshTtlSeconds,
+      new Date(iat * 1000),
+      new Date((iat + refreshTtlSeconds) * 1000),
       BENCH_USER_AGENT,
       token.ip,
-      at,
-    ]);
-    await tx.query(AUDIT, [token.userId, 'token_refreshed', token.sid, token.ip, BENCH_USER_AGENT, '{}', at]);
-  });
+    ],
+    'rotate_refresh_token',
+  );
+  if (result.rows[0]?.outcome !== 'ok') throw new Error(`a pre-issued token rotated as ${result.rows[0]?.outcome}`);
 }
 
 export interface TokenFeed {

@@ -2,8 +2,8 @@
 import { availableParallelism, cpus } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
-import { createPasswordHasher } from '../src/auth/passwords.js';
-import { createTokenService } from '../src/auth/tokens.js';
+import { createPasswordHasher, hashPassword } from '../src/auth/passwords.js';
+import { createTokenKeys } from '../src/auth/tokens.js';
 import { authOverhead } from './benchmarks/auth-overhead.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
@@ -36,13 +36,13 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
 async function setUp(settings: BenchSettings, database: BenchDatabase): Promise<BenchContext> {
   const env = productionEnv(database.serverEnv);
   const config = benchConfig(env);
-  const passwordHash = await createPasswordHasher(config.bcryptRounds).hash(BENCH_PASSWORD);
+  const passwordHash = await hashPassword(createPasswordHasher(config.bcryptRounds), BENCH_PASSWORD);
   const users = await database.use(async (db) => {
     const ids = await createUsers(db, USERS, passwordHash);
     await addEntries(db, ids[0]!, ENTRIES);
     return ids;
   });
-  return { settings, database, env, config, tokens: createTokenService(config.jwt, Date.now), users };
+  return { settings, database, env, config, tokens: createTokenKeys(config.jwt), users };
 }
 
 function describeMachine(ctx: BenchContext, busyBefore: number): void {

@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../src/auth/cookies.js';
 import { hashToken } from '../src/auth/sessions.js';
-import type { TokenService } from '../src/auth/tokens.js';
+import { signToken, type TokenClaims, type TokenKeys } from '../src/auth/tokens.js';
 import type { Queryable } from '../src/db/db.js';
 import { clientAddress } from './config.js';
 
@@ -45,16 +45,17 @@ export interface IssuedToken {
   ip: string;
 }
 
-function signTokens(tokens: TokenService, userIds: readonly string[], count: number): IssuedToken[] {
+function signTokens(tokens: TokenKeys, userIds: readonly string[], count: number): (IssuedToken & { claims: TokenClaims })[] {
   return Array.from({ length: count }, (_, i) => {
     const userId = userIds[i % userIds.length]!;
-    const signed = tokens.sign('refresh', { sub: userId, sid: randomUUID() });
-    return { jwt: signed.token, hash: hashToken(signed.token), userId, sid: signed.claims.sid, ip: clientAddress(i % userIds.length) };
+    const signed = signToken(tokens, 'refresh', { sub: userId, sid: randomUUID() }, Date.now());
+    const ip = clientAddress(i % userIds.length);
+    return { jwt: signed.token, hash: hashToken(signed.token), userId, sid: signed.claims.sid, ip, claims: signed.claims };
   });
 }
 
-async function insertTokens(db: Queryable, tokens: TokenService, batch: IssuedToken[]): Promise<void> {
-  const claims = batch.map((t) => tokens.verify('refresh', t.jwt));
+async function insertTokens(db: Queryable, batch: (IssuedToken & { claims: TokenClaims })[]): Promise<void> {
+  const claims = batch.map((t) => t.claims);
   await db.query(
     `INSERT INTO refresh_tokens (user_id, token_hash, jti, family_id, issued_at, expires_at, user_agent, ip)
      SELECT u, h, j, f, to_timestamp(i), to_timestamp(e), $8, a
@@ -78,13 +79,13 @@ async function insertTokens(db: Queryable, tokens: TokenService, batch: IssuedTo
  */
 export async function issueRefreshTokens(
   db: Queryable,
-  tokens: TokenService,
+  tokens: TokenKeys,
   userIds: readonly string[],
   count: number,
 ): Promise<IssuedToken[]> {
   const issued = signTokens(tokens, userIds, count);
-  for (let i = 0; i < issued.length; i += BATCH) await insertTokens(db, tokens, issued.slice(i, i + BATCH));
-  return issued;
+  for (let i = 0; i < issued.length; i += BATCH) await insertTokens(db, issued.slice(i, i + BATCH));
+  return issued.map(({ claims: _claims, ...token }) => token);
 }
 
 /**
@@ -115,8 +116,8 @@ export async function countRows(db: Queryable, table: 'refresh_tokens' | 'audit_
 }
 
 /** A Cookie header holding a fresh access token for the user, as the browser would send it. */
-export function accessCookie(tokens: TokenService, userId: string): string {
-  return `${ACCESS_COOKIE}=${tokens.sign('access', { sub: userId, sid: randomUUID() }).token}`;
+export function accessCookie(tokens: TokenKeys, userId: string): string {
+  return `${ACCESS_COOKIE}=${signToken(tokens, 'access', { sub: userId, sid: randomUUID() }, Date.now()).token}`;
 }
 
 export function refreshCookie(token: IssuedToken): string {

@@ -10,9 +10,9 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { accountRoutes } from './account/routes.js';
 import { createPasswordHasher } from './auth/passwords.js';
+import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
 import { authRoutes } from './auth/routes.js';
-import { createSessionStore } from './auth/sessions.js';
-import { createTokenService } from './auth/tokens.js';
+import { createTokenKeys } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
@@ -31,20 +31,21 @@ export interface AppDeps {
   logger: Logger;
   /** Milliseconds since the epoch; defaults to Date.now. */
   now?: () => number;
+  /** Kept current by the process (listenForRevocations); an app built without one gets its own, empty set. */
+  revokedSessions?: RevokedSessions;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
   const now = deps.now ?? Date.now;
-  const tokens = createTokenService(config.jwt, now);
   return {
     config,
     db: deps.db,
     logger: deps.logger,
     now,
-    tokens,
-    sessions: createSessionStore({ db: deps.db, tokens, now, reuseGraceSeconds: config.jwt.reuseGraceSeconds, logger: deps.logger }),
+    tokenKeys: createTokenKeys(config.jwt),
+    revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, now),
     passwords: createPasswordHasher(config.bcryptRounds),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
   };

@@ -32,11 +32,16 @@ export interface RecentEvent {
   createdAt: Date;
 }
 
-export async function recordAudit(db: Queryable, logger: Logger, event: AuditEvent): Promise<void> {
+/** The log line alone, for events whose row the database wrote itself (the refresh function). */
+export function logAudit(logger: Logger, event: AuditEvent): void {
   logger.info(
     { audit: event.type, userId: event.userId, sessionId: event.sessionId ?? undefined, ip: event.ip ?? undefined, ...event.detail },
     `audit ${event.type}`,
   );
+}
+
+export async function recordAudit(db: Queryable, logger: Logger, event: AuditEvent): Promise<void> {
+  logAudit(logger, event);
   await db.query(
     `INSERT INTO audit_events (user_id, type, session_id, ip, user_agent, detail, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,

@@ -1,5 +1,7 @@
 // Environment → validated, frozen Config. The only module that reads process.env.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 export type Profile = 'development' | 'test' | 'production';
@@ -13,7 +15,8 @@ export interface Config {
   readonly jwt: {
     readonly secret: string;
     readonly previousSecrets: readonly string[];
-    readonly usingDevSecret: boolean;
+    /** Where the secret came from: the environment, or the file generated for a development machine. */
+    readonly secretSource: string;
     readonly accessTtlSeconds: number;
     readonly refreshTtlSeconds: number;
     readonly leewaySeconds: number;
@@ -41,8 +44,11 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-// Public on purpose: anyone can forge tokens signed with it, so production refuses it.
-export const DEV_JWT_SECRET = 'smriti-development-secret-do-not-use-in-production';
+/** A secret generated on this machine (outside production only), and the file that keeps it. */
+export interface LocalSecret {
+  secret: string;
+  path: string;
+}
 
 const PROFILE_DEFAULTS = {
   development: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12 },
@@ -99,17 +105,18 @@ function databaseUrl(env: Env, profile: Profile): string | undefined {
   return url;
 }
 
-function jwtSecret(env: Env, profile: Profile): { secret: string; usingDevSecret: boolean } {
+function jwtSecret(env: Env, profile: Profile, local: LocalSecret | undefined): { secret: string; secretSource: string } {
   const name = read(env, 'JWT_SECRET') !== undefined ? 'JWT_SECRET' : 'SESSION_SECRET';
   const secret = read(env, name);
   if (secret === undefined) {
-    if (profile === 'production')
+    if (profile === 'production') {
       fail('JWT_SECRET', 'is required in production (at least 32 bytes; SESSION_SECRET is read when it is unset)');
-    return { secret: DEV_JWT_SECRET, usingDevSecret: true };
+    }
+    if (!local) fail('JWT_SECRET', 'is required (npm start generates one in the data folder when it is unset)');
+    return { secret: local.secret, secretSource: local.path };
   }
   if (profile === 'production' && Buffer.byteLength(secret) < 32) fail(name, 'must be at least 32 bytes in production');
-  if (profile === 'production' && secret === DEV_JWT_SECRET) fail(name, 'must not be the published development secret');
-  return { secret, usingDevSecret: false };
+  return { secret, secretSource: name };
 }
 
 function previousSecrets(env: Env, profile: Profile): string[] {
@@ -160,11 +167,12 @@ function cookieDomain(env: Env): string | undefined {
   return domain;
 }
 
-export function loadConfig(env: Env): Config {
+/** `local` is the generated secret used when JWT_SECRET is unset outside production (see localSecret). */
+export function loadConfig(env: Env, local?: LocalSecret): Config {
   const profile = profileOf(env);
   const defaults = PROFILE_DEFAULTS[profile];
   const port = integer(env, 'PORT', 3000, 0, 65535);
-  const { secret, usingDevSecret } = jwtSecret(env, profile);
+  const { secret, secretSource } = jwtSecret(env, profile, local);
 
   const accessTtlSeconds = integer(env, 'ACCESS_TOKEN_EXPIRY_SECONDS', defaults.accessTtl, 1);
   const refreshTtlSeconds = integer(env, 'REFRESH_TOKEN_EXPIRY_SECONDS', defaults.refreshTtl, 1);
@@ -185,11 +193,11 @@ export function loadConfig(env: Env): Config {
     profile,
     port,
     databaseUrl: databaseUrl(env, profile),
-    pgliteDir: read(env, 'PGLITE_DIR') ?? './data/pglite',
+    pgliteDir: pgliteDir(env),
     jwt: {
       secret,
       previousSecrets: previousSecrets(env, profile),
-      usingDevSecret,
+      secretSource,
       accessTtlSeconds,
       refreshTtlSeconds,
       leewaySeconds: integer(env, 'JWT_LEEWAY_SECONDS', 60, 0, 3600),
@@ -213,9 +221,45 @@ function deepFreeze<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
+function pgliteDir(env: Env): string {
+  return read(env, 'PGLITE_DIR') ?? './data/pglite';
+}
+
+/**
+ * Outside production, a missing JWT_SECRET is replaced by a random one generated on first start and
+ * kept beside the embedded database (mode 0600), as Rails does for development: sessions survive
+ * restarts, and nobody else can forge them. Creation is atomic, so processes starting together agree.
+ */
+export function localSecret(env: Env): LocalSecret | undefined {
+  if (profileOf(env) === 'production' || read(env, 'JWT_SECRET') || read(env, 'SESSION_SECRET')) return undefined;
+  const path = join(dirname(pgliteDir(env)), 'jwt-secret');
+  try {
+    return readSecretFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const draft = `${path}.${process.pid}.tmp`;
+  writeFileSync(draft, `${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 });
+  try {
+    linkSync(draft, path); // fails if another process created it first; theirs wins
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
+  return readSecretFile(path);
+}
+
+function readSecretFile(path: string): LocalSecret {
+  const secret = readFileSync(path, 'utf8').trim();
+  if (secret.length < 32) fail('JWT_SECRET', `the generated secret in ${path} is damaged; delete that file to have a new one made`);
+  return { secret, path };
+}
+
 /** Loads `.env` (when present) into the process environment, then reads it. */
 export async function loadConfigFromProcess(): Promise<Config> {
   const dotenv = await import('dotenv');
   dotenv.config({ quiet: true });
-  return loadConfig(process.env);
+  return loadConfig(process.env, localSecret(process.env));
 }

@@ -1,8 +1,8 @@
 // What every feature is handed by createApp: config and the collaborators built from it.
 import type { Logger } from 'pino';
 import type { PasswordHasher } from './auth/passwords.js';
-import type { SessionStore } from './auth/sessions.js';
-import type { TokenService } from './auth/tokens.js';
+import type { RevokedSessions } from './auth/revocations.js';
+import type { TokenKeys } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import type { RateLimitSettings } from './http/rate-limit.js';
@@ -13,8 +13,9 @@ export interface AppContext {
   logger: Logger;
   /** Milliseconds since the epoch; tests pass a fake clock. */
   now: () => number;
-  tokens: TokenService;
-  sessions: SessionStore;
+  tokenKeys: TokenKeys;
+  /** Sessions ended recently, kept current by listenForRevocations (started by the process). */
+  revokedSessions: RevokedSessions;
   passwords: PasswordHasher;
   rateLimits: RateLimitSettings;
 }

@@ -1,32 +1,34 @@
 // The process: read config, open the database, migrate, createApp, listen, handle signals, cluster.
 import cluster from 'node:cluster';
 import { createApp } from './app.js';
-import { PRUNE_AFTER_EXPIRY_MS, pruneExpiredRefreshTokens } from './auth/sessions.js';
-import { pruneSignInFailures } from './auth/sign-in-failures.js';
+import { createRevokedSessions, listenForRevocations } from './auth/revocations.js';
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { listen, stopGracefully } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { pruneExpiredRows } from './prune.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  if (config.jwt.usingDevSecret) {
-    logger.warn('JWT_SECRET is not set: using the public development secret. Anyone can forge sign-ins; never expose this server.');
+  if (!['JWT_SECRET', 'SESSION_SECRET'].includes(config.jwt.secretSource)) {
+    logger.info(`JWT_SECRET is not set: signing with the secret generated for this machine in ${config.jwt.secretSource}`);
   }
   const db = await openDb({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir });
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
-  const server = await listen(createApp(config, { db, logger }), config.port);
+  const revokedSessions = createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, Date.now);
+  const stopListening = await listenForRevocations(db, revokedSessions, logger);
+  const server = await listen(createApp(config, { db, logger, revokedSessions }), config.port);
   logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
 
   const pruner = setInterval(() => {
-    Promise.all([pruneExpiredRefreshTokens(db, Date.now()), pruneSignInFailures(db, new Date(Date.now() - PRUNE_AFTER_EXPIRY_MS))])
-      .then(([tokens, failures]) => (tokens || failures) && logger.info({ tokens, failures }, 'pruned expired rows'))
-      .catch((error: unknown) => logger.warn({ err: error }, 'pruning refresh tokens failed; will retry'));
+    pruneExpiredRows(db, config, Date.now())
+      .then((counts) => Object.values(counts).some(Boolean) && logger.info(counts, 'pruned expired rows'))
+      .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired rows failed; will retry'));
   }, PRUNE_EVERY_MS);
   pruner.unref();
 
@@ -36,7 +38,10 @@ async function runWorker(config: Config): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     clearInterval(pruner);
-    stopGracefully(server, () => db.close())
+    stopGracefully(server, async () => {
+      await stopListening();
+      await db.close();
+    })
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

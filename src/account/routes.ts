@@ -2,16 +2,16 @@
 import { type Response, Router } from 'express';
 import { AUDIT, listRecentEvents, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
-import { clientInfo, requirePageAuth, signedInUser } from '../auth/middleware.js';
-import { passwordProblem } from '../auth/passwords.js';
-import { findUserById, updatePasswordHash } from '../auth/users.js';
+import { clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
+import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
+import { endSessions, listSessions } from '../auth/sessions.js';
+import { updatePasswordHash } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { isUuid } from '../uuid.js';
 import { describeDevice } from './devices.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function accountRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -19,10 +19,9 @@ export function accountRoutes(ctx: AppContext): Router {
   router.use('/account', requirePageAuth(ctx));
 
   async function renderAccount(res: Response, status = 200, errors: FieldErrors = {}, messages: string[] = []) {
-    const auth = signedInUser(res);
-    const user = await findUserById(db, auth.userId);
-    if (!user) throw new AppError(401, 'token_invalid', 'This account no longer exists.');
-    const sessions = (await ctx.sessions.list(auth.userId))
+    const auth = signInState(res);
+    const user = await findSignedInUser(ctx, res);
+    const sessions = (await listSessions(db, auth.userId, new Date(ctx.now())))
       .map((s) => ({ ...s, device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
       .sort((a, b) => Number(b.current) - Number(a.current));
     const events = (await listRecentEvents(db, auth.userId)).map((e) => ({ ...e, device: describeDevice(e.userAgent) }));
@@ -34,7 +33,7 @@ export function accountRoutes(ctx: AppContext): Router {
   });
 
   router.post('/account/password', async (req, res) => {
-    const auth = signedInUser(res);
+    const auth = signInState(res);
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
     const errors: FieldErrors = {};
     if (form.current_password === '') errors.current_password = 'Enter your current password.';
@@ -43,16 +42,15 @@ export function accountRoutes(ctx: AppContext): Router {
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(res, 400, errors);
 
-    const user = await findUserById(db, auth.userId);
-    if (!user) throw new AppError(401, 'token_invalid', 'This account no longer exists.');
-    if (!(await ctx.passwords.verify(form.current_password, user.passwordHash))) {
+    const user = await findSignedInUser(ctx, res);
+    if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
       return renderAccount(res, 400, { current_password: 'That is not your current password.' });
     }
-    const hash = await ctx.passwords.hash(form.new_password);
+    const hash = await hashPassword(ctx.passwords, form.new_password);
     const at = new Date(ctx.now());
     const revoked = await db.transaction(async (tx) => {
       await updatePasswordHash(tx, user.id, hash, at);
-      return ctx.sessions.revokeOthers(user.id, auth.sid, 'password_changed', tx);
+      return (await endSessions(tx, user.id, 'password_changed', at, { keep: auth.sid })).length;
     });
     await recordAudit(db, logger, {
       type: AUDIT.passwordChanged,
@@ -72,8 +70,8 @@ export function accountRoutes(ctx: AppContext): Router {
   });
 
   router.post('/account/sessions/revoke-others', async (req, res) => {
-    const auth = signedInUser(res);
-    const revoked = await ctx.sessions.revokeOthers(auth.userId, auth.sid, 'revoked_by_user');
+    const auth = signInState(res);
+    const revoked = (await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { keep: auth.sid })).length;
     await recordAudit(db, logger, {
       type: AUDIT.sessionRevoked,
       userId: auth.userId,
@@ -87,11 +85,10 @@ export function accountRoutes(ctx: AppContext): Router {
   });
 
   router.post('/account/sessions/:sid/revoke', async (req, res) => {
-    const auth = signedInUser(res);
+    const auth = signInState(res);
     const sid = req.params.sid;
-    if (typeof sid !== 'string' || !UUID.test(sid)) throw new AppError(404, 'not_found', 'There is no such session.');
-    if (!(await ctx.sessions.revoke(auth.userId, sid, 'revoked_by_user')))
-      throw new AppError(404, 'not_found', 'There is no such session, or it has already ended.');
+    const ended = isUuid(sid) ? await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { only: sid }) : [];
+    if (ended.length === 0) throw new AppError(404, 'not_found', 'There is no such session, or it has already ended.');
     await recordAudit(db, logger, {
       type: AUDIT.sessionRevoked,
       userId: auth.userId,

@@ -1,11 +1,14 @@
-// requireAuth for pages (refresh in place, else to the login page) and for the JSON API (401).
+// requireAuth for pages (refresh in place, else to the login page) and for the JSON API (401), and
+// the one place where a refresh outcome becomes cookies.
 import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { loginUrl } from '../http/safe-next.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
-import { type ClientInfo, type IssuedSession, RefreshError } from './sessions.js';
-import { TokenError, type TokenFailure } from './tokens.js';
+import { isSessionRevoked } from './revocations.js';
+import { type ClientInfo, type Rotation, rotateSession } from './sessions.js';
+import { checkToken } from './tokens.js';
+import { findUserById, type User } from './users.js';
 
 export interface AuthState {
   userId: string;
@@ -22,64 +25,60 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export const API_TOKEN_MESSAGES: Record<TokenFailure, string> = {
+export type AccessFailure = 'missing' | 'expired' | 'invalid' | 'revoked';
+export type AccessCheck = { kind: 'signed_in'; auth: AuthState } | { kind: AccessFailure };
+
+export const API_TOKEN_MESSAGES: Record<AccessFailure, string> = {
   missing: 'You are not signed in. Please sign in to continue.',
   expired: 'Your sign-in has expired. Refresh it and try again.',
   invalid: 'Your sign-in could not be verified. Please sign in again.',
+  revoked: 'This session was signed out. Please sign in again.',
 };
 
 export function clientInfo(req: Request): ClientInfo {
   return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
 }
 
-/** The signed-in state from the access cookie, or the reason there is none. */
-export function readAccess(ctx: AppContext, req: Request): AuthState | TokenFailure {
-  try {
-    const claims = ctx.tokens.verify('access', readCookie(req.cookies, ACCESS_COOKIE));
-    return { userId: claims.sub, sid: claims.sid, accessExpiresAt: claims.exp };
-  } catch (error) {
-    if (error instanceof TokenError) return error.reason;
-    throw error;
-  }
+/** The signed-in state from the access cookie, or why there is none. Reads no database. */
+export function checkAccess(ctx: AppContext, req: Request): AccessCheck {
+  const checked = checkToken(ctx.tokenKeys, 'access', readCookie(req.cookies, ACCESS_COOKIE), ctx.now());
+  if (checked.kind !== 'valid') return checked;
+  const { sub, sid, exp } = checked.claims;
+  if (isSessionRevoked(ctx.revokedSessions, sid)) return { kind: 'revoked' };
+  return { kind: 'signed_in', auth: { userId: sub, sid, accessExpiresAt: exp } };
 }
 
 /**
- * Rotates the refresh cookie and sets the new pair on `res` (the store records the audit event in
- * the same transaction). A refusal clears both cookies and is rethrown as RefreshError; a database
- * outage is rethrown untouched, cookies left alone.
+ * Rotates the refresh cookie: a new pair on `res` when it worked, both cookies cleared when it was
+ * refused. A database outage throws, leaving the cookies alone.
  */
-export async function refreshSession(ctx: AppContext, req: Request, res: Response): Promise<IssuedSession> {
-  let issued: IssuedSession;
-  try {
-    issued = await ctx.sessions.rotate(readCookie(req.cookies, REFRESH_COOKIE), clientInfo(req));
-  } catch (error) {
-    if (error instanceof RefreshError) clearAuthCookies(res, ctx.config);
-    throw error;
+export async function refreshSession(ctx: AppContext, req: Request, res: Response): Promise<Rotation> {
+  const rotation = await rotateSession(ctx, readCookie(req.cookies, REFRESH_COOKIE), clientInfo(req));
+  if (rotation.kind === 'ok' || rotation.kind === 'grace') {
+    const { access, refresh, shared } = rotation.session;
+    setAuthCookies(res, ctx.config, { access: access.token, refresh: refresh.token }, shared);
+  } else {
+    clearAuthCookies(res, ctx.config);
   }
-  setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);
-  return issued;
+  return rotation;
 }
 
-function stateOf(issued: IssuedSession): AuthState {
-  return { userId: issued.userId, sid: issued.sid, accessExpiresAt: issued.access.claims.exp };
-}
-
-/** For HTML pages: a lapsed access token is renewed in place from the refresh cookie. */
+/** For HTML pages: a lapsed or revoked access token is renewed in place from the refresh cookie. */
 export function requirePageAuth(ctx: AppContext): RequestHandler {
   return async (req, res, next) => {
     res.locals.serverTime = Math.floor(ctx.now() / 1000);
-    const access = readAccess(ctx, req);
-    if (typeof access === 'object') {
-      res.locals.auth = access;
+    const access = checkAccess(ctx, req);
+    if (access.kind === 'signed_in') {
+      res.locals.auth = access.auth;
       return next();
     }
     const sentAnyToken = Boolean(readCookie(req.cookies, ACCESS_COOKIE) || readCookie(req.cookies, REFRESH_COOKIE));
     if (readCookie(req.cookies, REFRESH_COOKIE)) {
-      try {
-        res.locals.auth = stateOf(await refreshSession(ctx, req, res));
+      const rotation = await refreshSession(ctx, req, res);
+      if (rotation.kind === 'ok' || rotation.kind === 'grace') {
+        const { userId, sid, access: token } = rotation.session;
+        res.locals.auth = { userId, sid, accessExpiresAt: token.claims.exp };
         return next();
-      } catch (error) {
-        if (!(error instanceof RefreshError)) throw error;
       }
     }
     // A form post cannot be replayed after signing in, so only a GET comes back to its own URL.
@@ -91,17 +90,25 @@ export function requirePageAuth(ctx: AppContext): RequestHandler {
 /** For /api/*: no redirects and no refresh here; secureFetch.js refreshes on a 401. */
 export function requireApiAuth(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
-    const access = readAccess(ctx, req);
-    if (typeof access === 'string') {
-      return next(new AppError(401, `token_${access}`, API_TOKEN_MESSAGES[access]));
-    }
-    res.locals.auth = access;
+    const access = checkAccess(ctx, req);
+    if (access.kind !== 'signed_in') return next(new AppError(401, `token_${access.kind}`, API_TOKEN_MESSAGES[access.kind]));
+    res.locals.auth = access.auth;
     next();
   };
 }
 
-export function signedInUser(res: Response): AuthState {
+/** Who is signed in on a route behind requirePageAuth or requireApiAuth. */
+export function signInState(res: Response): AuthState {
   const auth = res.locals.auth;
   if (!auth) throw new AppError(401, 'token_missing', API_TOKEN_MESSAGES.missing);
   return auth;
+}
+
+const ACCOUNT_GONE = 'This account no longer exists.';
+
+/** The signed-in user's row; a session whose account was deleted is refused like a bad token. */
+export async function findSignedInUser(ctx: AppContext, res: Response): Promise<User> {
+  const user = await findUserById(ctx.db, signInState(res).userId);
+  if (!user) throw new AppError(401, 'token_invalid', ACCOUNT_GONE);
+  return user;
 }

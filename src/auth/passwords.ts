@@ -17,7 +17,9 @@ export function passwordProblem(password: string): string | undefined {
 }
 
 /** At most `limit` tasks at once, the rest waiting in arrival order. */
-function createGate(limit: number) {
+type Gate = <T>(task: () => Promise<T>) => Promise<T>;
+
+function createGate(limit: number): Gate {
   let running = 0;
   const waiting: Array<() => void> = [];
   return async function run<T>(task: () => Promise<T>): Promise<T> {
@@ -33,30 +35,34 @@ function createGate(limit: number) {
   };
 }
 
-export function createPasswordHasher(rounds: number, parallel = Math.max(1, availableParallelism() - 1)) {
-  let dummyHash: Promise<string> | undefined;
-  // bcrypt burns a whole core per hash; leaving one core free keeps pages fast during a sign-in storm.
-  const gate = createGate(parallel);
-  const hash = (password: string) => gate(() => bcrypt.hash(password, rounds));
-  const compare = (password: string, hashed: string) => gate(() => bcrypt.compare(password, hashed));
-
-  /** Spends the same time as a real check, so an unknown email cannot be told from a wrong password. */
-  async function verifyAgainstNothing(password: string): Promise<false> {
-    dummyHash ??= hash('smriti timing equaliser');
-    await compare(password, await dummyHash);
-    return false;
-  }
-
-  async function verify(password: string, hashed: string): Promise<boolean> {
-    // bcrypt would compare only the first 72 bytes, or up to a NUL: such input can never be
-    // the registered password, and must not match one that shares its prefix.
-    if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || password.includes('\u0000')) {
-      return verifyAgainstNothing(password);
-    }
-    return compare(password, hashed);
-  }
-
-  return { hash, verify, verifyAgainstNothing };
+export interface PasswordHasher {
+  readonly rounds: number;
+  /** bcrypt burns a whole core per hash; leaving one core free keeps pages fast during a sign-in storm. */
+  readonly gate: Gate;
+  dummyHash?: Promise<string>;
 }
 
-export type PasswordHasher = ReturnType<typeof createPasswordHasher>;
+export function createPasswordHasher(rounds: number, parallel = Math.max(1, availableParallelism() - 1)): PasswordHasher {
+  return { rounds, gate: createGate(parallel) };
+}
+
+export function hashPassword(hasher: PasswordHasher, password: string): Promise<string> {
+  return hasher.gate(() => bcrypt.hash(password, hasher.rounds));
+}
+
+/** Spends the same time as a real check, so an unknown email cannot be told from a wrong password. */
+export async function verifyAgainstNothing(hasher: PasswordHasher, password: string): Promise<false> {
+  hasher.dummyHash ??= hashPassword(hasher, 'smriti timing equaliser');
+  const dummy = await hasher.dummyHash;
+  await hasher.gate(() => bcrypt.compare(password, dummy));
+  return false;
+}
+
+export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string): Promise<boolean> {
+  // bcrypt would compare only the first 72 bytes, or up to a NUL: such input can never be
+  // the registered password, and must not match one that shares its prefix.
+  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || password.includes('\u0000')) {
+    return verifyAgainstNothing(hasher, password);
+  }
+  return hasher.gate(() => bcrypt.compare(password, hashed));
+}

@@ -8,12 +8,12 @@ import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { safeNextPath } from '../http/safe-next.js';
-import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
-import { clientInfo, readAccess, refreshSession, requireApiAuth, signedInUser } from './middleware.js';
-import { passwordProblem } from './passwords.js';
-import { type IssuedSession, RefreshError } from './sessions.js';
+import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
+import { checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
+import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
+import { endSessions, type IssuedSession, sessionOfRefreshToken, startSession } from './sessions.js';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
-import { createUser, DuplicateEmailError, findUserByEmail, findUserById } from './users.js';
+import { createUser, DuplicateEmailError, findUserByEmail } from './users.js';
 
 export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
   session_expired: 'Session expired. Please log in again.',
@@ -21,6 +21,13 @@ export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
   password_changed: 'Your password was changed. Please sign in again.',
   signed_out_everywhere: 'You have been signed out everywhere.',
 };
+
+const REFRESH_MESSAGES = {
+  missing: 'You are not signed in.',
+  invalid: 'Your session is no longer valid. Please sign in again.',
+  expired: 'Your session has expired. Please sign in again.',
+  reused: 'This session was signed out for your safety because an old sign-in token was used again. Please sign in again.',
+} as const;
 
 const WRONG_CREDENTIALS = 'That email and password do not match an account.';
 const emailSchema = z.email().max(254);
@@ -45,7 +52,7 @@ export function authRoutes(ctx: AppContext): Router {
 
   router.get('/login', (req, res) => {
     const nextPath = safeNextPath(req.query.next);
-    if (typeof readAccess(ctx, req) === 'object' && !req.query.flash) return res.redirect(303, nextPath);
+    if (checkAccess(ctx, req).kind === 'signed_in' && !req.query.flash) return res.redirect(303, nextPath);
     const key = typeof req.query.flash === 'string' ? req.query.flash : '';
     const known = Object.hasOwn(LOGIN_FLASH_MESSAGES, key) ? LOGIN_FLASH_MESSAGES[key] : undefined;
     if (known) req.flash('info', known);
@@ -73,8 +80,8 @@ export function authRoutes(ctx: AppContext): Router {
     const at = new Date(ctx.now());
     const user = await findUserByEmail(db, form.email);
     const ok = user
-      ? await ctx.passwords.verify(form.password, user.passwordHash)
-      : await ctx.passwords.verifyAgainstNothing(form.password);
+      ? await verifyPassword(ctx.passwords, form.password, user.passwordHash)
+      : await verifyAgainstNothing(ctx.passwords, form.password);
     if (!user || !ok) {
       await recordSignInFailure(db, form.email, ctx.now());
       await recordAudit(db, logger, {
@@ -87,7 +94,7 @@ export function authRoutes(ctx: AppContext): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await clearSignInFailures(db, form.email);
-    const issued = await ctx.sessions.start(user.id, client, form.shared_computer !== '');
+    const issued = await startSession(ctx, user.id, client, form.shared_computer !== '');
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
     startSignedIn(ctx, res, issued);
     res.redirect(303, nextPath);
@@ -111,7 +118,7 @@ export function authRoutes(ctx: AppContext): Router {
 
     const client = clientInfo(req);
     const at = new Date(ctx.now());
-    const hash = await ctx.passwords.hash(form.password);
+    const hash = await hashPassword(ctx.passwords, form.password);
     let userId: string;
     try {
       userId = (await createUser(db, form.email, hash, at)).id;
@@ -120,7 +127,7 @@ export function authRoutes(ctx: AppContext): Router {
         return render(409, { email: 'An account with this email already exists. Sign in instead?' });
       throw error;
     }
-    const issued = await ctx.sessions.start(userId, client, false);
+    const issued = await startSession(ctx, userId, client, false);
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     startSignedIn(ctx, res, issued);
     res.redirect(303, '/journal');
@@ -129,7 +136,7 @@ export function authRoutes(ctx: AppContext): Router {
   router.post('/logout', async (req, res) => {
     const session = sessionToEnd(ctx, req);
     if (session) {
-      await ctx.sessions.revoke(session.userId, session.sid, 'logout');
+      await endSessions(db, session.userId, 'logout', new Date(ctx.now()), { only: session.sid });
       await recordAudit(db, logger, {
         type: AUDIT.logout,
         userId: session.userId,
@@ -143,19 +150,16 @@ export function authRoutes(ctx: AppContext): Router {
   });
 
   router.post('/refresh', limiter(limits.refreshPerIp, ctx.now, 'session refreshes'), async (req, res) => {
-    try {
-      const issued = await refreshSession(ctx, req, res);
-      res.json({ accessTokenExpiresAt: issued.access.claims.exp });
-    } catch (error) {
-      if (error instanceof RefreshError) throw new AppError(401, error.code, error.message);
-      throw error;
+    const rotation = await refreshSession(ctx, req, res);
+    if (rotation.kind !== 'ok' && rotation.kind !== 'grace') {
+      throw new AppError(401, `refresh_${rotation.kind}`, REFRESH_MESSAGES[rotation.kind]);
     }
+    res.json({ accessTokenExpiresAt: rotation.session.access.claims.exp });
   });
 
   router.get('/api/me', requireApiAuth(ctx), async (_req, res) => {
-    const auth = signedInUser(res);
-    const user = await findUserById(db, auth.userId);
-    if (!user) throw new AppError(401, 'token_invalid', 'This account no longer exists.');
+    const user = await findSignedInUser(ctx, res);
+    const auth = signInState(res);
     res.json({ id: user.id, email: user.email, sessionId: auth.sid, accessTokenExpiresAt: auth.accessExpiresAt });
   });
 
@@ -170,13 +174,7 @@ export function authRoutes(ctx: AppContext): Router {
 
 /** The session a sign-out ends: from the access token, or from the refresh token when that lapsed. */
 function sessionToEnd(ctx: AppContext, req: Request): { userId: string; sid: string } | undefined {
-  const access = readAccess(ctx, req);
-  if (typeof access === 'object') return access;
-  if (!readCookie(req.cookies, REFRESH_COOKIE) && !readCookie(req.cookies, ACCESS_COOKIE)) return undefined;
-  try {
-    const claims = ctx.sessions.verifyRefresh(readCookie(req.cookies, REFRESH_COOKIE));
-    return { userId: claims.sub, sid: claims.sid };
-  } catch {
-    return undefined;
-  }
+  const access = checkAccess(ctx, req);
+  if (access.kind === 'signed_in') return access.auth;
+  return sessionOfRefreshToken(ctx, readCookie(req.cookies, REFRESH_COOKIE));
 }

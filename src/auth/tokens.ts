@@ -1,6 +1,7 @@
-// Signs and verifies access and refresh JWTs. Knows neither Express nor the database.
+// Signs and checks access and refresh JWTs. Knows neither Express nor the database.
 import { createHash, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { isUuid } from '../uuid.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -26,13 +27,7 @@ export interface TokenClaims {
 }
 
 export type TokenFailure = 'missing' | 'expired' | 'invalid';
-
-export class TokenError extends Error {
-  override name = 'TokenError';
-  constructor(readonly reason: TokenFailure) {
-    super(`token ${reason}`);
-  }
-}
+export type TokenCheck = { kind: 'valid'; claims: TokenClaims } | { kind: TokenFailure };
 
 export interface TokenSettings {
   secret: string;
@@ -42,15 +37,24 @@ export interface TokenSettings {
   leewaySeconds: number;
 }
 
+/** Keys and lifetimes prepared once at start, plus the cache of tokens already verified. */
+export interface TokenKeys {
+  readonly settings: TokenSettings;
+  readonly currentKid: string;
+  readonly currentKey: KeyObject;
+  readonly keysById: ReadonlyMap<string, KeyObject>;
+  readonly verified: Map<string, TokenClaims>;
+}
+
 export interface SignedToken {
   token: string;
   claims: TokenClaims;
 }
 
-export interface TokenService {
-  sign(typ: TokenType, subject: { sub: string; sid: string; shared?: boolean }): SignedToken;
-  verify(typ: TokenType, token: string | undefined): TokenClaims;
-  ttlSeconds(typ: TokenType): number;
+export interface TokenSubject {
+  sub: string;
+  sid: string;
+  shared?: boolean;
 }
 
 /** A key id that names a secret without revealing anything useful about it. */
@@ -58,97 +62,92 @@ export function keyIdFor(secret: string): string {
   return createHash('sha256').update('smriti kid\0').update(secret).digest('base64url').slice(0, 12);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export function createTokenKeys(settings: TokenSettings): TokenKeys {
+  // KeyObjects are built once: jsonwebtoken is ~40× faster with a KeyObject than with a string.
+  const currentKid = keyIdFor(settings.secret);
+  const currentKey = createSecretKey(Buffer.from(settings.secret));
+  const keysById = new Map<string, KeyObject>([[currentKid, currentKey]]);
+  for (const old of settings.previousSecrets) keysById.set(keyIdFor(old), createSecretKey(Buffer.from(old)));
+  return { settings, currentKid, currentKey, keysById, verified: new Map() };
+}
+
+function lifetimeOf(keys: TokenKeys, typ: TokenType): number {
+  return typ === 'access' ? keys.settings.accessTtlSeconds : keys.settings.refreshTtlSeconds;
+}
+
+export function signToken(keys: TokenKeys, typ: TokenType, subject: TokenSubject, nowMs: number): SignedToken {
+  const iat = Math.floor(nowMs / 1000);
+  const claims: TokenClaims = { sub: subject.sub, sid: subject.sid, typ, jti: randomUUID(), iat, exp: iat + lifetimeOf(keys, typ) };
+  if (typ === 'refresh' && subject.shared) claims.shared = true;
+  const token = jwt.sign({ ...claims, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE }, keys.currentKey, {
+    algorithm: ALGORITHM,
+    keyid: keys.currentKid,
+  });
+  return { token, claims };
+}
+
+/** Whether `token` is a genuine, current token of type `typ`, and its claims when it is. */
+export function checkToken(keys: TokenKeys, typ: TokenType, token: string | undefined, nowMs: number): TokenCheck {
+  if (token === undefined || token === '') return { kind: 'missing' };
+  if (token.length > MAX_TOKEN_LENGTH) return { kind: 'invalid' };
+  const nowSeconds = Math.floor(nowMs / 1000);
+  let claims = keys.verified.get(token);
+  if (!claims) {
+    const checked = verifySignature(keys, typ, token, nowSeconds);
+    if (checked.kind !== 'valid') return checked;
+    claims = Object.freeze(checked.claims);
+    remember(keys, token, claims);
+  }
+  // Checked on every use, cached or not: the type, expiry (with leeway) and an iat not from the future.
+  const leeway = keys.settings.leewaySeconds;
+  if (claims.typ !== typ) return { kind: 'invalid' };
+  if (nowSeconds >= claims.exp + leeway) return { kind: 'expired' };
+  // jsonwebtoken does not check iat; a token from the future means a forged token or a skewed clock.
+  if (claims.iat > nowSeconds + leeway) return { kind: 'invalid' };
+  return { kind: 'valid', claims };
+}
+
+function remember(keys: TokenKeys, token: string, claims: TokenClaims): void {
+  if (keys.verified.size >= VERIFIED_CACHE_SIZE) keys.verified.delete(keys.verified.keys().next().value!);
+  keys.verified.set(token, claims);
+}
+
+function verifySignature(keys: TokenKeys, typ: TokenType, token: string, nowSeconds: number): TokenCheck {
+  let decoded: jwt.Jwt | null;
+  try {
+    // With "typ":"JWT" in the header, decode parses the payload too and throws on junk.
+    decoded = jwt.decode(token, { complete: true });
+  } catch {
+    return { kind: 'invalid' };
+  }
+  const kid = decoded?.header.kid;
+  const key = typeof kid === 'string' ? keys.keysById.get(kid) : undefined;
+  if (!key) return { kind: 'invalid' };
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, key, {
+      algorithms: [ALGORITHM],
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      clockTimestamp: nowSeconds,
+      clockTolerance: keys.settings.leewaySeconds,
+    });
+  } catch (error) {
+    return { kind: error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid' };
+  }
+  return isWellFormed(payload, typ) ? { kind: 'valid', claims: payload } : { kind: 'invalid' };
+}
 
 function isWellFormed(payload: unknown, typ: TokenType): payload is TokenClaims {
   if (!payload || typeof payload !== 'object') return false;
   const p = payload as Record<string, unknown>;
   return (
     p.typ === typ &&
-    typeof p.sub === 'string' &&
-    UUID.test(p.sub) &&
-    typeof p.sid === 'string' &&
-    UUID.test(p.sid) &&
-    typeof p.jti === 'string' &&
-    UUID.test(p.jti) &&
+    isUuid(p.sub) &&
+    isUuid(p.sid) &&
+    isUuid(p.jti) &&
     Number.isSafeInteger(p.iat) &&
     Number.isSafeInteger(p.exp) &&
     (p.shared === undefined || typeof p.shared === 'boolean')
   );
-}
-
-export function createTokenService(settings: TokenSettings, now: () => number): TokenService {
-  // Key material is prepared once: jsonwebtoken is ~40× faster with a KeyObject than a string.
-  const current = { kid: keyIdFor(settings.secret), key: createSecretKey(Buffer.from(settings.secret)) };
-  const keysById = new Map<string, KeyObject>([[current.kid, current.key]]);
-  for (const old of settings.previousSecrets) keysById.set(keyIdFor(old), createSecretKey(Buffer.from(old)));
-
-  const ttlSeconds = (typ: TokenType) => (typ === 'access' ? settings.accessTtlSeconds : settings.refreshTtlSeconds);
-
-  function sign(typ: TokenType, subject: { sub: string; sid: string; shared?: boolean }): SignedToken {
-    const iat = Math.floor(now() / 1000);
-    const claims: TokenClaims = { sub: subject.sub, sid: subject.sid, typ, jti: randomUUID(), iat, exp: iat + ttlSeconds(typ) };
-    if (typ === 'refresh' && subject.shared) claims.shared = true;
-    const token = jwt.sign({ ...claims, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE }, current.key, {
-      algorithm: ALGORITHM,
-      keyid: current.kid,
-    });
-    return { token, claims };
-  }
-
-  const verified = new Map<string, TokenClaims>();
-
-  function remember(token: string, claims: TokenClaims): void {
-    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(token, claims);
-  }
-
-  function verify(typ: TokenType, token: string | undefined): TokenClaims {
-    if (token === undefined || token === '') throw new TokenError('missing');
-    if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid');
-    const known = verified.get(token);
-    if (known) {
-      const nowSeconds = Math.floor(now() / 1000);
-      if (known.typ !== typ) throw new TokenError('invalid');
-      // Same rules as a full check: expiry (with leeway) and an iat not from the future.
-      if (nowSeconds >= known.exp + settings.leewaySeconds) throw new TokenError('expired');
-      if (known.iat > nowSeconds + settings.leewaySeconds) throw new TokenError('invalid');
-      return known;
-    }
-    const claims = Object.freeze(verifySignedToken(typ, token));
-    remember(token, claims);
-    return claims;
-  }
-
-  function verifySignedToken(typ: TokenType, token: string): TokenClaims {
-    let decoded: jwt.Jwt | null;
-    try {
-      // With "typ":"JWT" in the header, decode parses the payload too and throws on junk.
-      decoded = jwt.decode(token, { complete: true });
-    } catch {
-      throw new TokenError('invalid');
-    }
-    const kid = decoded?.header.kid;
-    const key = typeof kid === 'string' ? keysById.get(kid) : undefined;
-    if (!key) throw new TokenError('invalid');
-    const nowSeconds = Math.floor(now() / 1000);
-    let payload: unknown;
-    try {
-      payload = jwt.verify(token, key, {
-        algorithms: [ALGORITHM],
-        issuer: TOKEN_ISSUER,
-        audience: TOKEN_AUDIENCE,
-        clockTimestamp: nowSeconds,
-        clockTolerance: settings.leewaySeconds,
-      });
-    } catch (error) {
-      throw new TokenError(error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid');
-    }
-    if (!isWellFormed(payload, typ)) throw new TokenError('invalid');
-    // jsonwebtoken does not check iat; a token from the future means a forged or skewed clock.
-    if (payload.iat > nowSeconds + settings.leewaySeconds) throw new TokenError('invalid');
-    return payload;
-  }
-
-  return { sign, verify, ttlSeconds };
 }

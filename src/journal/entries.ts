@@ -1,6 +1,7 @@
 // The entries table: a user's journal entries, always scoped by user id.
 import type { Queryable } from '../db/db.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
+import { isUuid } from '../uuid.js';
 
 export const TITLE_MAX_CHARS = 200;
 export const BODY_MAX_CHARS = 200_000;
@@ -20,14 +21,12 @@ export interface EntryInput {
 }
 
 // PostgreSQL text cannot hold U+0000; refuse it plainly rather than fail at the database.
+/** Ids in URLs may come in upper case (PostgreSQL reads either); anything else is no entry. */
+const isEntryId = (id: unknown) => typeof id === 'string' && isUuid(id.toLowerCase());
+
 const NUL_MESSAGE = 'The text holds a NUL character (\\0), which cannot be saved; remove it.';
 
 const COLUMNS = `id, title, body, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isEntryId(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
 
 /** Field-level checks shared by the form and the JSON API; throws a 400 listing every problem. */
 export function validateEntry(input: { title: unknown; body: unknown }): EntryInput {

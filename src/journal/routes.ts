@@ -1,7 +1,7 @@
 // Journal pages (plain forms that work without JavaScript) and the entries JSON API.
 import { type Request, type Response, Router } from 'express';
 import { ACCESS_COOKIE, REFRESH_COOKIE, readCookie } from '../auth/cookies.js';
-import { requireApiAuth, requirePageAuth, signedInUser } from '../auth/middleware.js';
+import { requireApiAuth, requirePageAuth, signInState } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
@@ -57,13 +57,13 @@ export function journalRoutes(ctx: AppContext): Router {
       title: entry?.id ? 'Edit entry' : 'New entry',
       entry: entry ?? {},
       errors,
-      userId: signedInUser(res).userId,
+      userId: signInState(res).userId,
       limits: { title: TITLE_MAX_CHARS, body: BODY_MAX_CHARS },
       scripts: ['/js/editor.js'],
     });
 
   async function ownEntry(res: Response, id: string | undefined): Promise<Entry> {
-    const entry = id ? await findEntry(db, signedInUser(res).userId, id) : undefined;
+    const entry = id ? await findEntry(db, signInState(res).userId, id) : undefined;
     if (!entry) throw new AppError(404, 'not_found', NOT_FOUND);
     return entry;
   }
@@ -90,7 +90,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/journal', async (req, res) => {
     const page = pageNumber(req);
-    const { entries, total } = await listEntries(db, signedInUser(res).userId, page);
+    const { entries, total } = await listEntries(db, signInState(res).userId, page);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     res.render('journal/index', { title: 'Your journal', entries, page, pages, total, messages: takeFlash(req) });
   });
@@ -99,7 +99,7 @@ export function journalRoutes(ctx: AppContext): Router {
     renderEditor(res, undefined);
   });
 
-  router.post('/journal', (req, res) => fromForm(req, res, undefined, (input) => createEntry(db, signedInUser(res).userId, input, now())));
+  router.post('/journal', (req, res) => fromForm(req, res, undefined, (input) => createEntry(db, signInState(res).userId, input, now())));
 
   router.get('/journal/:id', async (req, res) => {
     const entry = await ownEntry(res, req.params.id);
@@ -112,7 +112,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.post('/journal/:id', async (req, res) => {
     const entry = await ownEntry(res, req.params.id);
-    await fromForm(req, res, entry, (input) => updateEntry(db, signedInUser(res).userId, entry.id, input, now()));
+    await fromForm(req, res, entry, (input) => updateEntry(db, signInState(res).userId, entry.id, input, now()));
   });
 
   router.get('/journal/:id/delete', async (req, res) => {
@@ -122,7 +122,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.post('/journal/:id/delete', async (req, res) => {
     const entry = await ownEntry(res, req.params.id);
-    await deleteEntry(db, signedInUser(res).userId, entry.id);
+    await deleteEntry(db, signInState(res).userId, entry.id);
     req.flash('info', `Deleted “${entry.title || 'Untitled'}”.`);
     res.redirect(303, '/journal');
   });
@@ -131,12 +131,12 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/api/entries', async (req, res) => {
     const page = pageNumber(req);
-    const { entries, total } = await listEntries(db, signedInUser(res).userId, page);
+    const { entries, total } = await listEntries(db, signInState(res).userId, page);
     res.json({ entries: entries.map(toJson), page, pageSize: PAGE_SIZE, total });
   });
 
   router.post('/api/entries', async (req, res) => {
-    const entry = await createEntry(db, signedInUser(res).userId, entryFromJson(req.body), now());
+    const entry = await createEntry(db, signInState(res).userId, entryFromJson(req.body), now());
     res.status(201).location(`/api/entries/${entry.id}`).json(toJson(entry));
   });
 
@@ -146,13 +146,13 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.put('/api/entries/:id', async (req, res) => {
     const input = entryFromJson(req.body);
-    const entry = await updateEntry(db, signedInUser(res).userId, req.params.id, input, now());
+    const entry = await updateEntry(db, signInState(res).userId, req.params.id, input, now());
     if (!entry) throw new AppError(404, 'not_found', NOT_FOUND);
     res.json(toJson(entry));
   });
 
   router.delete('/api/entries/:id', async (req, res) => {
-    if (!(await deleteEntry(db, signedInUser(res).userId, req.params.id))) throw new AppError(404, 'not_found', NOT_FOUND);
+    if (!(await deleteEntry(db, signInState(res).userId, req.params.id))) throw new AppError(404, 'not_found', NOT_FOUND);
     res.status(204).end();
   });
 

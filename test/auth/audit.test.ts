@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
-import { hashToken, pruneExpiredRefreshTokens } from '../../src/auth/sessions.js';
+import { hashToken } from '../../src/auth/sessions.js';
 import type { Db } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
+import { pruneExpiredRows } from '../../src/prune.js';
 import { Browser, buildTestApp, fakeClock, LogCapture, TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -108,13 +109,39 @@ describe('pruning', () => {
     const live = new Browser(t.app);
     await live.post('/register', { email: uniqueEmail(), password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
 
-    const removed = await pruneExpiredRefreshTokens(db, clock.now());
-    expect(removed).toBeGreaterThanOrEqual(1);
+    const removed = await pruneExpiredRows(db, t.config, clock.now());
+    expect(removed.refreshTokens).toBeGreaterThanOrEqual(1);
     const exists = async (browser: Browser) =>
       (await db.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1', [hashToken(browser.jar.get(REFRESH_COOKIE)!)])).rows.length ===
       1;
     expect(await exists(old)).toBe(false);
     expect(await exists(recent)).toBe(true);
     expect(await exists(live)).toBe(true);
+  });
+
+  it('removes failed sign-ins past their window and revocations past every access token they could stop', async () => {
+    const clock = fakeClock();
+    const t = buildTestApp(db, { ACCESS_TOKEN_EXPIRY_SECONDS: '60', JWT_LEEWAY_SECONDS: '0', REFRESH_TOKEN_EXPIRY_SECONDS: '3600' }, clock);
+    const email = uniqueEmail();
+    const browser = new Browser(t.app);
+    await browser.post('/register', { email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+    await new Browser(t.app).post('/login', { email, password: 'not the password' });
+    await browser.post('/logout');
+    const counts = async () =>
+      (
+        await db.query<{ failures: number; revocations: number }>(
+          `SELECT (SELECT count(*)::int FROM sign_in_failures WHERE email = $1) AS failures,
+                  (SELECT count(*)::int FROM session_revocations r JOIN users u ON u.id = r.user_id WHERE u.email = $1) AS revocations`,
+          [email],
+        )
+      ).rows[0]!;
+    expect(await counts()).toEqual({ failures: 1, revocations: 1 });
+
+    clock.advance(59);
+    await pruneExpiredRows(db, t.config, clock.now());
+    expect(await counts()).toEqual({ failures: 1, revocations: 1 });
+    clock.advance(15 * 60);
+    await pruneExpiredRows(db, t.config, clock.now());
+    expect(await counts()).toEqual({ failures: 0, revocations: 0 });
   });
 });

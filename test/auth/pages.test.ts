@@ -4,9 +4,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { keyIdFor } from '../../src/auth/tokens.js';
-import { DEV_JWT_SECRET } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
-import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_PASSWORD } from '../helpers/app.js';
+import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_JWT_SECRET, TEST_PASSWORD } from '../helpers/app.js';
 import { parseSetCookies } from '../helpers/cookie-jar.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -240,7 +239,7 @@ describe('JSON API authentication', () => {
     // jsonwebtoken will not sign malformed claims, so this signs by hand.
     const signRaw = (head: object, payload: object) => {
       const body = `${header(head)}.${header(payload)}`;
-      return `${body}.${createHmac('sha256', DEV_JWT_SECRET).update(body).digest('base64url')}`;
+      return `${body}.${createHmac('sha256', TEST_JWT_SECRET).update(body).digest('base64url')}`;
     };
     const samples = [
       'x',
@@ -252,10 +251,10 @@ describe('JSON API authentication', () => {
       's:abc',
       encodeURIComponent('\u{1F600}'.repeat(10)),
       'A'.repeat(6000),
-      `${header({ alg: 'none', kid: keyIdFor(DEV_JWT_SECRET) })}.${header(base)}.`,
-      jwt.sign({ ...base }, 'wrong-key-wrong-key-wrong-key-wrong', { keyid: keyIdFor(DEV_JWT_SECRET) }),
-      signRaw({ alg: 'HS256', kid: keyIdFor(DEV_JWT_SECRET) }, { ...base, exp: 'tomorrow' }),
-      jwt.sign({ ...base, nbf: now + 3600 }, DEV_JWT_SECRET, { keyid: keyIdFor(DEV_JWT_SECRET) }),
+      `${header({ alg: 'none', kid: keyIdFor(TEST_JWT_SECRET) })}.${header(base)}.`,
+      jwt.sign({ ...base }, 'wrong-key-wrong-key-wrong-key-wrong', { keyid: keyIdFor(TEST_JWT_SECRET) }),
+      signRaw({ alg: 'HS256', kid: keyIdFor(TEST_JWT_SECRET) }, { ...base, exp: 'tomorrow' }),
+      jwt.sign({ ...base, nbf: now + 3600 }, TEST_JWT_SECRET, { keyid: keyIdFor(TEST_JWT_SECRET) }),
     ];
     for (const value of samples) {
       for (const path of ['/api/me', '/journal']) {

@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, localSecret } from '../../src/config.js';
 
 const SECRET = 'p'.repeat(32);
 const PROD = {
@@ -11,7 +14,7 @@ const PROD = {
 
 function errorOf(env: Record<string, string>): string {
   try {
-    loadConfig(env);
+    loadConfig(env, GENERATED);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -19,9 +22,13 @@ function errorOf(env: Record<string, string>): string {
   throw new Error('expected the config to be refused');
 }
 
+/** What npm start hands loadConfig outside production when JWT_SECRET is unset. */
+const GENERATED = { secret: 'g'.repeat(64), path: 'data/jwt-secret' };
+
 describe('config profiles', () => {
   it('gives development its documented defaults', () => {
-    const config = loadConfig({});
+    const local = { secret: 'g'.repeat(64), path: 'data/jwt-secret' };
+    const config = loadConfig({}, local);
     expect(config.profile).toBe('development');
     expect(config.port).toBe(3000);
     expect(config.databaseUrl).toBeUndefined();
@@ -31,9 +38,9 @@ describe('config profiles', () => {
       refreshTtlSeconds: 2592000,
       leewaySeconds: 60,
       reuseGraceSeconds: 10,
-      usingDevSecret: true,
+      secretSource: 'data/jwt-secret',
     });
-    expect(config.jwt.secret).toBe(DEV_JWT_SECRET);
+    expect(config.jwt.secret).toBe(local.secret);
     expect(config.cookies).toEqual({ domain: undefined, path: '/', secure: false, sameSite: 'lax' });
     expect(config.bcryptRounds).toBe(12);
     expect(config.appOrigin).toBe('http://localhost:3000');
@@ -41,7 +48,7 @@ describe('config profiles', () => {
 
   it('gives production its stricter defaults', () => {
     const config = loadConfig(PROD);
-    expect(config.jwt).toMatchObject({ accessTtlSeconds: 1800, refreshTtlSeconds: 1209600, usingDevSecret: false });
+    expect(config.jwt).toMatchObject({ accessTtlSeconds: 1800, refreshTtlSeconds: 1209600, secretSource: 'JWT_SECRET' });
     expect(config.cookies.secure).toBe(true);
     expect(config.bcryptRounds).toBe(12);
   });
@@ -68,12 +75,12 @@ describe('config profiles', () => {
   });
 
   it('splits JWT_PREVIOUS_SECRETS on commas', () => {
-    const config = loadConfig({ JWT_PREVIOUS_SECRETS: ' old-one , old-two ,' });
+    const config = loadConfig({ JWT_PREVIOUS_SECRETS: ' old-one , old-two ,' }, GENERATED);
     expect(config.jwt.previousSecrets).toEqual(['old-one', 'old-two']);
   });
 
   it('freezes the result', () => {
-    const config = loadConfig({});
+    const config = loadConfig({}, GENERATED);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.jwt)).toBe(true);
     expect(() => {
@@ -82,10 +89,10 @@ describe('config profiles', () => {
   });
 
   it('parses TRUST_PROXY as Express accepts it', () => {
-    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
-    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
-    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
-    expect(loadConfig({}).trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }, GENERATED).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'true' }, GENERATED).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }, GENERATED).trustProxy).toBe('loopback');
+    expect(loadConfig({}, GENERATED).trustProxy).toBeUndefined();
   });
 });
 
@@ -117,7 +124,6 @@ describe('config rules: each bad value stops start-up with one line naming the v
     ['production without JWT_SECRET', { ...PROD, JWT_SECRET: '' }, 'JWT_SECRET'],
     ['production with a short JWT_SECRET', { ...PROD, JWT_SECRET: 'short-secret' }, 'JWT_SECRET'],
     ['production with a short SESSION_SECRET', { ...PROD, JWT_SECRET: '', SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
-    ['production with the dev secret', { ...PROD, JWT_SECRET: DEV_JWT_SECRET }, 'JWT_SECRET'],
     ['production with a short previous secret', { ...PROD, JWT_PREVIOUS_SECRETS: 'tiny' }, 'JWT_PREVIOUS_SECRETS'],
     ['production with COOKIE_SECURE=false', { ...PROD, COOKIE_SECURE: 'false' }, 'COOKIE_SECURE'],
     ['production with BCRYPT_ROUNDS < 10', { ...PROD, BCRYPT_ROUNDS: '9' }, 'BCRYPT_ROUNDS'],
@@ -129,5 +135,32 @@ describe('config rules: each bad value stops start-up with one line naming the v
     const message = errorOf(env);
     expect(message.startsWith(`${variable}: `)).toBe(true);
     expect(message).not.toContain('\n');
+  });
+});
+
+describe('the generated development secret', () => {
+  it('is made once, random and private, kept beside the embedded database, and reused on the next start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smriti-secret-'));
+    try {
+      const env = { PGLITE_DIR: join(dir, 'pglite') };
+      const first = localSecret(env)!;
+      expect(first.path).toBe(join(dir, 'jwt-secret'));
+      expect(first.secret).toMatch(/^[\w-]{64}$/);
+      expect(statSync(first.path).mode & 0o777).toBe(0o600);
+      expect(localSecret(env)).toEqual(first);
+      expect(readFileSync(first.path, 'utf8').trim()).toBe(first.secret);
+      expect(loadConfig(env, first).jwt.secret).toBe(first.secret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is never made in production, nor when a secret is set', () => {
+    expect(localSecret({ NODE_ENV: 'production', PGLITE_DIR: '/nonexistent/pglite' })).toBeUndefined();
+    expect(localSecret({ JWT_SECRET: 'x'.repeat(40), PGLITE_DIR: '/nonexistent/pglite' })).toBeUndefined();
+  });
+
+  it('refuses to start without any secret rather than fall back to a public one', () => {
+    expect(() => loadConfig({})).toThrow(/^JWT_SECRET: is required/);
   });
 });

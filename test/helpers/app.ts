@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import request, { type Response, type Test } from 'supertest';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app.js';
+import { createRevokedSessions, listenForRevocations, type RevokedSessions } from '../../src/auth/revocations.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import type { RateLimitSettings } from '../../src/http/rate-limit.js';
@@ -13,9 +14,11 @@ import { createTestDb } from './db.js';
 
 export const TEST_ORIGIN = 'http://smriti.test';
 export const TEST_PASSWORD = 'correct horse battery';
+/** The tests' own signing secret: fixed, so a test can forge or re-sign tokens on purpose. */
+export const TEST_JWT_SECRET = 'smriti-test-secret-known-to-every-test-file';
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', BCRYPT_ROUNDS: '4', APP_ORIGIN: TEST_ORIGIN, ...env });
+  return loadConfig({ NODE_ENV: 'test', BCRYPT_ROUNDS: '4', APP_ORIGIN: TEST_ORIGIN, JWT_SECRET: TEST_JWT_SECRET, ...env });
 }
 
 /** A clock that moves only when told to. Starts at the real time so cookie Expires stay sane. */
@@ -47,6 +50,9 @@ export interface TestApp {
   clock: FakeClock;
   logs: LogCapture;
   db: Db;
+  revokedSessions: RevokedSessions;
+  /** Starts hearing revocations as a server process does; returns the function that stops it. */
+  listen(): Promise<() => Promise<void>>;
 }
 
 const UNLIMITED = { limit: 1_000_000, windowSeconds: 60 };
@@ -67,13 +73,10 @@ export function buildTestApp(
 ): TestApp {
   const config = testConfig(env);
   const logs = new LogCapture();
-  const app = createApp(config, {
-    db,
-    logger: createLogger('info', logs),
-    now: clock.now,
-    rateLimits: { ...NO_RATE_LIMITS, ...rateLimits },
-  });
-  return { app, config, clock, logs, db };
+  const logger = createLogger('info', logs);
+  const revokedSessions = createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, clock.now);
+  const app = createApp(config, { db, logger, now: clock.now, revokedSessions, rateLimits: { ...NO_RATE_LIMITS, ...rateLimits } });
+  return { app, config, clock, logs, db, revokedSessions, listen: () => listenForRevocations(db, revokedSessions, logger) };
 }
 
 /** Acts like one browser: keeps cookies and sends a same-origin Origin on unsafe requests. */
@@ -129,10 +132,15 @@ export async function signedInBrowser(app: Express, email = uniqueEmail()): Prom
 /** For a test file: a fresh database and the app on it, built before the tests and closed after. */
 export function useTestApp(env: Record<string, string> = {}): { readonly db: Db; readonly t: TestApp } {
   const state = {} as { db: Db; t: TestApp };
+  let stopListening: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     state.db = await createTestDb();
     state.t = buildTestApp(state.db, env);
+    stopListening = await state.t.listen();
   });
-  afterAll(() => state.db?.close());
+  afterAll(async () => {
+    await stopListening?.();
+    await state.db?.close();
+  });
   return state;
 }

@@ -5,10 +5,9 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
-import { createTokenService, keyIdFor, TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenType } from '../../src/auth/tokens.js';
-import { DEV_JWT_SECRET } from '../../src/config.js';
+import { createTokenKeys, keyIdFor, signToken, TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenType } from '../../src/auth/tokens.js';
 import type { Db } from '../../src/db/db.js';
-import { buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
+import { buildTestApp, fakeClock, signedInBrowser, TEST_JWT_SECRET, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
 import { percentEncode, type Reply, rawRequest } from '../helpers/raw-http.js';
 
@@ -17,7 +16,7 @@ const RUNS = { apiMe: 1200, journal: 1000, refresh: 1000 };
 // Node answers 431 above 16 KB of headers; the generated Cookie header stays under this.
 const COOKIE_VALUE_BUDGET = 11_000;
 
-const KID = keyIdFor(DEV_JWT_SECRET);
+const KID = keyIdFor(TEST_JWT_SECRET);
 const OTHER_SECRET = 'another-secret-that-this-app-never-had-0123456789';
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -115,13 +114,14 @@ beforeAll(async () => {
   revokedRefresh = carol.refresh;
 
   // Real, well-formed tokens whose only fault is their age, or a key this app does not hold.
-  const longAgo = createTokenService(t.config.jwt, () => clock.now() - 40 * 24 * 3600 * 1000);
-  expired = {
-    access: longAgo.sign('access', alice).token,
-    refresh: longAgo.sign('refresh', alice).token,
+  const keys = createTokenKeys(t.config.jwt);
+  const longAgo = clock.now() - 40 * 24 * 3600 * 1000;
+  expired = { access: signToken(keys, 'access', alice, longAgo).token, refresh: signToken(keys, 'refresh', alice, longAgo).token };
+  const stranger = createTokenKeys({ ...t.config.jwt, secret: OTHER_SECRET, previousSecrets: [] });
+  unknownKey = {
+    access: signToken(stranger, 'access', alice, clock.now()).token,
+    refresh: signToken(stranger, 'refresh', alice, clock.now()).token,
   };
-  const stranger = createTokenService({ ...t.config.jwt, secret: OTHER_SECRET, previousSecrets: [] }, clock.now);
-  unknownKey = { access: stranger.sign('access', alice).token, refresh: stranger.sign('refresh', alice).token };
 });
 
 afterAll(async () => {
@@ -177,7 +177,7 @@ function baseForgery(typ: TokenType, who: Person): Forgery {
       aud: TOKEN_AUDIENCE,
     },
     signWith: 'sha256',
-    key: DEV_JWT_SECRET,
+    key: TEST_JWT_SECRET,
     signature: (sig) => sig,
     layout: (h, p, s) => `${h}.${p}.${s}`,
   };
@@ -440,7 +440,7 @@ function defects(typ: TokenType): Array<fc.Arbitrary<Defect>> {
       {
         label: 'signature of the raw JSON',
         apply: (f) => {
-          f.signature = () => hmac('sha256', DEV_JWT_SECRET, `${JSON.stringify(f.header)}.${JSON.stringify(f.payload)}`);
+          f.signature = () => hmac('sha256', TEST_JWT_SECRET, `${JSON.stringify(f.header)}.${JSON.stringify(f.payload)}`);
         },
       },
     ),

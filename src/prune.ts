@@ -1,0 +1,28 @@
+// Deletes rows nobody needs any more, each table after its own keeping period.
+import { pruneRevocations } from './auth/revocations.js';
+import { pruneRefreshTokens } from './auth/sessions.js';
+import { pruneSignInFailures } from './auth/sign-in-failures.js';
+import type { Config } from './config.js';
+import type { Queryable } from './db/db.js';
+import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
+
+// A day past expiry, so a late replay of a just-expired refresh token is still recognised.
+const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
+// Failed sign-ins matter only inside the per-account limit's window.
+const SIGN_IN_FAILURES_KEPT_MS = DEFAULT_RATE_LIMITS.failedSignInsPerAccount.windowSeconds * 1000;
+
+export interface PruneCounts {
+  refreshTokens: number;
+  signInFailures: number;
+  revocations: number;
+}
+
+export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: number): Promise<PruneCounts> {
+  // A revocation matters until every access token of its session has expired, leeway included.
+  const revocationsKeptMs = (config.jwt.accessTtlSeconds + config.jwt.leewaySeconds) * 1000;
+  return {
+    refreshTokens: await pruneRefreshTokens(db, new Date(nowMs - REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS)),
+    signInFailures: await pruneSignInFailures(db, new Date(nowMs - SIGN_IN_FAILURES_KEPT_MS)),
+    revocations: await pruneRevocations(db, new Date(nowMs - revocationsKeptMs)),
+  };
+}
