@@ -80,16 +80,24 @@ export function openPostgres(options: PostgresOptions): Db {
     ...asQueryable(pool),
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A connection lost mid-transaction fails the query in flight, which is reported; the client's
+      // 'error' event would otherwise have no listener while it is checked out, and end the process.
+      const ignoreLostConnection = () => {};
+      client.on('error', ignoreLostConnection);
+      let failure: unknown;
       try {
         await client.query('BEGIN');
         const result = await work(asQueryable(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        failure = error;
         await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release();
+        client.off('error', ignoreLostConnection);
+        // A client whose connection failed is dropped from the pool, never handed out again.
+        client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined);
       }
     },
     listen: (channel, handlers) => listenWithReconnect(() => new pg.Client(connection), channel, handlers),

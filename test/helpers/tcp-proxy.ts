@@ -4,6 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private down = false;
+  private hold?: { pattern: Buffer; reached: () => void };
   private constructor(private readonly server: Server) {}
 
   static start(targetHost: string, targetPort: number): Promise<TcpProxy> {
@@ -17,7 +18,15 @@ export class TcpProxy {
           socket.on('close', () => proxy.sockets.delete(socket));
           socket.on('error', () => socket.destroy());
         }
-        client.pipe(upstream).pipe(client);
+        upstream.pipe(client);
+        client.on('data', (chunk: Buffer) => {
+          const hold = proxy.hold;
+          if (hold && chunk.includes(hold.pattern)) {
+            proxy.hold = undefined;
+            return hold.reached(); // this message never reaches the database
+          }
+          upstream.write(chunk);
+        });
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
       });
@@ -28,6 +37,16 @@ export class TcpProxy {
 
   get port(): number {
     return (this.server.address() as { port: number }).port;
+  }
+
+  /**
+   * Holds back the first message from the app that contains `text` (for example the second statement
+   * of a transaction, once the first has run) and resolves when it arrives; the test then cuts.
+   */
+  holdWhenSent(text: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.hold = { pattern: Buffer.from(text), reached: resolve };
+    });
   }
 
   /** Drops every open connection and refuses new ones, as a stopped database would. */
