@@ -8,6 +8,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { createMailer } from './account/mail.js';
 import { accountRoutes } from './account/routes.js';
 import { createPasswordHasher } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
@@ -47,6 +48,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     sessions: createSessionStore({ db: deps.db, tokens, now, reuseGraceSeconds: config.jwt.reuseGraceSeconds, logger: deps.logger }),
     passwords: createPasswordHasher(config.bcryptRounds),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
+    mailer: createMailer(config.mail, deps.logger),
   };
 }
 

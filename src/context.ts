@@ -1,5 +1,6 @@
 // What every feature is handed by createApp: config and the collaborators built from it.
 import type { Logger } from 'pino';
+import type { Mailer } from './account/mail.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { SessionStore } from './auth/sessions.js';
 import type { TokenService } from './auth/tokens.js';
@@ -17,4 +18,5 @@ export interface AppContext {
   sessions: SessionStore;
   passwords: PasswordHasher;
   rateLimits: RateLimitSettings;
+  mailer: Mailer;
 }
