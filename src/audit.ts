@@ -11,6 +11,9 @@ export const AUDIT = {
   logout: 'logout',
   sessionRevoked: 'session_revoked',
   passwordChanged: 'password_changed',
+  passwordResetRequested: 'password_reset_requested',
+  passwordReset: 'password_reset',
+  accountDeleted: 'account_deleted',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];
@@ -32,11 +35,16 @@ export interface RecentEvent {
   createdAt: Date;
 }
 
-export async function recordAudit(db: Queryable, logger: Logger, event: AuditEvent): Promise<void> {
+/** The log line alone: for an event whose user's rows are going away (a deleted account). */
+export function logAudit(logger: Logger, event: AuditEvent): void {
   logger.info(
     { audit: event.type, userId: event.userId, sessionId: event.sessionId ?? undefined, ip: event.ip ?? undefined, ...event.detail },
     `audit ${event.type}`,
   );
+}
+
+export async function recordAudit(db: Queryable, logger: Logger, event: AuditEvent): Promise<void> {
+  logAudit(logger, event);
   await db.query(
     `INSERT INTO audit_events (user_id, type, session_id, ip, user_agent, detail, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,

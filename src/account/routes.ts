@@ -10,6 +10,7 @@ import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { describeDevice } from './devices.js';
+import { revokeResets } from './password-reset.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -52,6 +53,7 @@ export function accountRoutes(ctx: AppContext): Router {
     const at = new Date(ctx.now());
     const revoked = await db.transaction(async (tx) => {
       await updatePasswordHash(tx, user.id, hash, at);
+      await revokeResets(tx, user.id, at);
       return ctx.sessions.revokeOthers(user.id, auth.sid, 'password_changed', tx);
     });
     await recordAudit(db, logger, {

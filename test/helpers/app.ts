@@ -56,6 +56,8 @@ export const NO_RATE_LIMITS: RateLimitSettings = {
   loginPerEmail: UNLIMITED,
   registerPerIp: UNLIMITED,
   refreshPerIp: UNLIMITED,
+  forgotPerIp: UNLIMITED,
+  forgotPerEmail: UNLIMITED,
   failedSignInsPerAccount: UNLIMITED,
 };
 
