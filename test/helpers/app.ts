@@ -108,6 +108,12 @@ export class Browser {
     return this.send(form ? test.send(form) : test);
   }
 
+  /** A multipart form post with one file in `field`, as a file input sends it. */
+  upload(path: string, field: string, content: Buffer | string, filename = 'smriti-export.json'): Promise<Response> {
+    const test = this.prepare(request(this.app).post(path), true);
+    return this.send(test.attach(field, Buffer.from(content), filename));
+  }
+
   json(method: 'post' | 'put' | 'delete' | 'get', path: string, body?: unknown): Promise<Response> {
     const test = this.prepare(request(this.app)[method](path), method !== 'get');
     return this.send(body === undefined ? test : test.send(body as object));
