@@ -57,6 +57,7 @@ export function accountDataRoutes(ctx: AppContext): Router {
       'Content-Disposition': `attachment; filename="${exportFileName(kind, at)}"`,
       'Cache-Control': 'no-store',
     });
+    if (req.method === 'HEAD') return res.end();
     const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at);
     try {
       await pipeline(Readable.from(text), res);
