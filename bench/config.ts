@@ -42,6 +42,9 @@ export function productionEnv(database: Env): Env {
     COOKIE_SECURE: 'true',
     TRUST_PROXY: 'loopback',
     BCRYPT_ROUNDS: '12',
+    // Production requires mail settings; no benchmark sends an email, so nothing listens there.
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    MAIL_FROM: 'Smriti bench <bench@localhost>',
     LOG_LEVEL: 'info',
     ...database,
   };

@@ -8,6 +8,8 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { createMailer } from './account/mail.js';
+import { passwordResetRoutes } from './account/reset-routes.js';
 import { accountRoutes } from './account/routes.js';
 import { createPasswordHasher } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
@@ -22,6 +24,7 @@ import { healthRoutes } from './http/health.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
+import { redactUrl } from './logger.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -48,6 +51,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, now),
     passwords: createPasswordHasher(config.bcryptRounds),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
+    mailer: createMailer(config.mail, deps.logger),
   };
 }
 
@@ -111,7 +115,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
         req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactUrl(req.url),
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -137,6 +141,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(authRoutes(ctx));
   app.use(journalRoutes(ctx));
   app.use(accountRoutes(ctx));
+  app.use(passwordResetRoutes(ctx));
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

@@ -11,6 +11,9 @@ export const AUDIT = {
   logout: 'logout',
   sessionRevoked: 'session_revoked',
   passwordChanged: 'password_changed',
+  passwordResetRequested: 'password_reset_requested',
+  passwordReset: 'password_reset',
+  accountDeleted: 'account_deleted',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];
@@ -32,7 +35,7 @@ export interface RecentEvent {
   createdAt: Date;
 }
 
-/** The log line alone, for events whose row the database wrote itself (the refresh function). */
+/** The log line alone: for an event whose row the database writes itself (the refresh function), or whose rows are going away (a deleted account). */
 export function logAudit(logger: Logger, event: AuditEvent): void {
   logger.info(
     { audit: event.type, userId: event.userId, sessionId: event.sessionId ?? undefined, ip: event.ip ?? undefined, ...event.detail },

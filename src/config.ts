@@ -35,6 +35,12 @@ export interface Config {
   readonly trustProxy: boolean | number | string | undefined;
   readonly logLevel: string;
   readonly webConcurrency: number;
+  readonly mail: {
+    /** Unset outside production: each email is written to the log instead of sent. */
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    readonly resetExpirySeconds: number;
+  };
 }
 
 /** A bad variable: the message is one line naming the variable and the rule. */
@@ -167,6 +173,33 @@ function cookieDomain(env: Env): string | undefined {
   return domain;
 }
 
+function smtpUrl(env: Env, profile: Profile): string | undefined {
+  const url = read(env, 'SMTP_URL');
+  if (url === undefined) {
+    if (profile === 'production')
+      fail('SMTP_URL', 'is required in production (smtp://user:pass@host:587 or smtps://…), to send password-reset links');
+    return undefined;
+  }
+  // Never echo the value: it usually carries the SMTP password.
+  if (!/^smtps?:\/\/[^\s/?#]+/i.test(url))
+    fail('SMTP_URL', 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587');
+  return url;
+}
+
+// A display name with an address in angle brackets, or a bare address; no line breaks (header injection).
+const MAIL_FROM_SHAPE = /^(?:[^<>\p{Cc}]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/u;
+
+function mailFrom(env: Env, profile: Profile): string {
+  const from = read(env, 'MAIL_FROM');
+  if (from === undefined) {
+    if (profile === 'production') fail('MAIL_FROM', 'is required in production (for example "Smriti <no-reply@journal.example.com>")');
+    return 'Smriti <no-reply@localhost>';
+  }
+  if (!MAIL_FROM_SHAPE.test(from))
+    fail('MAIL_FROM', 'must be an address, or a name and <address>, such as "Smriti <no-reply@example.com>"');
+  return from;
+}
+
 /** `local` is the generated secret used when JWT_SECRET is unset outside production (see localSecret). */
 export function loadConfig(env: Env, local?: LocalSecret): Config {
   const profile = profileOf(env);
@@ -210,6 +243,11 @@ export function loadConfig(env: Env, local?: LocalSecret): Config {
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
+    mail: {
+      smtpUrl: smtpUrl(env, profile),
+      from: mailFrom(env, profile),
+      resetExpirySeconds: integer(env, 'PASSWORD_RESET_EXPIRY_SECONDS', 1800, 60, 7 * 24 * 3600),
+    },
   };
   return deepFreeze(config);
 }

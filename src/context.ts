@@ -1,5 +1,6 @@
 // What every feature is handed by createApp: config and the collaborators built from it.
 import type { Logger } from 'pino';
+import type { Mailer } from './account/mail.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { RevokedSessions } from './auth/revocations.js';
 import type { TokenKeys } from './auth/tokens.js';
@@ -18,4 +19,5 @@ export interface AppContext {
   revokedSessions: RevokedSessions;
   passwords: PasswordHasher;
   rateLimits: RateLimitSettings;
+  mailer: Mailer;
 }

@@ -23,3 +23,8 @@ export const REDACT_PATHS = [
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
 }
+
+/** A request URL fit for the log: secrets in the query (a password-reset link's token) are redacted. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+}

@@ -1,4 +1,5 @@
 // Deletes rows nobody needs any more, each table after its own keeping period.
+import { prunePasswordResets } from './account/password-reset.js';
 import { pruneRevocations } from './auth/revocations.js';
 import { pruneRefreshTokens } from './auth/sessions.js';
 import { pruneSignInFailures } from './auth/sign-in-failures.js';
@@ -10,11 +11,14 @@ import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
 const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
 // Failed sign-ins matter only inside the per-account limit's window.
 const SIGN_IN_FAILURES_KEPT_MS = DEFAULT_RATE_LIMITS.failedSignInsPerAccount.windowSeconds * 1000;
+// Reset links count towards the hourly mail cap until they are an hour old, used or not.
+const PASSWORD_RESETS_KEPT_MS = 60 * 60 * 1000;
 
 export interface PruneCounts {
   refreshTokens: number;
   signInFailures: number;
   revocations: number;
+  passwordResets: number;
 }
 
 export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -24,5 +28,6 @@ export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: num
     refreshTokens: await pruneRefreshTokens(db, new Date(nowMs - REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS)),
     signInFailures: await pruneSignInFailures(db, new Date(nowMs - SIGN_IN_FAILURES_KEPT_MS)),
     revocations: await pruneRevocations(db, new Date(nowMs - revocationsKeptMs)),
+    passwordResets: await prunePasswordResets(db, new Date(nowMs - PASSWORD_RESETS_KEPT_MS)),
   };
 }

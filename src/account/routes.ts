@@ -1,35 +1,29 @@
-// The account page: live sessions, revoking them, password change, recent security events.
-import { type Response, Router } from 'express';
-import { AUDIT, listRecentEvents, recordAudit } from '../audit.js';
+// The account page: live sessions, revoking them, password change, recent security events (export,
+// import and deletion are in data-routes.ts).
+import { Router } from 'express';
+import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
-import { endSessions, listSessions } from '../auth/sessions.js';
+import { endSessions } from '../auth/sessions.js';
 import { updatePasswordHash } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { isUuid } from '../uuid.js';
-import { describeDevice } from './devices.js';
+import { accountDataRoutes } from './data-routes.js';
+import { renderAccount } from './page.js';
+import { revokeResets } from './password-reset.js';
 
 export function accountRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, logger } = ctx;
   router.use('/account', requirePageAuth(ctx));
-
-  async function renderAccount(res: Response, status = 200, errors: FieldErrors = {}, messages: string[] = []) {
-    const auth = signInState(res);
-    const user = await findSignedInUser(ctx, res);
-    const sessions = (await listSessions(db, auth.userId, new Date(ctx.now())))
-      .map((s) => ({ ...s, device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
-      .sort((a, b) => Number(b.current) - Number(a.current));
-    const events = (await listRecentEvents(db, auth.userId)).map((e) => ({ ...e, device: describeDevice(e.userAgent) }));
-    res.status(status).render('account/index', { title: 'Account', email: user.email, sessions, events, errors, messages });
-  }
+  router.use(accountDataRoutes(ctx));
 
   router.get('/account', async (req, res) => {
-    await renderAccount(res, 200, {}, takeFlash(req));
+    await renderAccount(ctx, res, 200, {}, takeFlash(req));
   });
 
   router.post('/account/password', async (req, res) => {
@@ -40,16 +34,17 @@ export function accountRoutes(ctx: AppContext): Router {
     const badNew = passwordProblem(form.new_password);
     if (badNew) errors.new_password = badNew;
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
-    if (Object.keys(errors).length > 0) return renderAccount(res, 400, errors);
+    if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);
 
     const user = await findSignedInUser(ctx, res);
     if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
-      return renderAccount(res, 400, { current_password: 'That is not your current password.' });
+      return renderAccount(ctx, res, 400, { current_password: 'That is not your current password.' });
     }
     const hash = await hashPassword(ctx.passwords, form.new_password);
     const at = new Date(ctx.now());
     const revoked = await db.transaction(async (tx) => {
       await updatePasswordHash(tx, user.id, hash, at);
+      await revokeResets(tx, user.id, at);
       return (await endSessions(tx, user.id, 'password_changed', at, { keep: auth.sid })).length;
     });
     await recordAudit(db, logger, {

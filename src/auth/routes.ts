@@ -20,6 +20,8 @@ export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
   logged_out: 'You have signed out.',
   password_changed: 'Your password was changed. Please sign in again.',
   signed_out_everywhere: 'You have been signed out everywhere.',
+  password_reset: 'Your password was reset. Please sign in.',
+  account_deleted: 'Your account and everything in it were deleted.',
 };
 
 const REFRESH_MESSAGES = {
@@ -32,7 +34,7 @@ const REFRESH_MESSAGES = {
 const WRONG_CREDENTIALS = 'That email and password do not match an account.';
 const emailSchema = z.email().max(254);
 
-function emailProblem(email: string): string | undefined {
+export function emailProblem(email: string): string | undefined {
   if (email.trim() === '') return 'Enter your email address.';
   return emailSchema.safeParse(email.trim()).success ? undefined : 'Enter a valid email address, like name@example.com.';
 }

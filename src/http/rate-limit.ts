@@ -1,4 +1,4 @@
-// Request rate limits (express-rate-limit) on sign-in, registration and refresh; 429 with Retry-After.
+// Request rate limits (express-rate-limit) on sign-in, registration, refresh and password resets; 429 with Retry-After.
 import type { Request, RequestHandler } from 'express';
 import { type IncrementResponse, ipKeyGenerator, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { AppError } from './errors.js';
@@ -13,6 +13,9 @@ export interface RateLimitSettings {
   loginPerEmail: Limit;
   registerPerIp: Limit;
   refreshPerIp: Limit;
+  forgotPerIp: Limit;
+  /** Password-reset requests per address; also the cap on reset emails, counted in the database. */
+  forgotPerEmail: Limit;
   /** Failed sign-ins per account, counted in the database so every app process sees them. */
   failedSignInsPerAccount: Limit;
 }
@@ -22,6 +25,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   loginPerEmail: { limit: 10, windowSeconds: 15 * 60 },
   registerPerIp: { limit: 10, windowSeconds: 60 * 60 },
   refreshPerIp: { limit: 120, windowSeconds: 60 },
+  forgotPerIp: { limit: 30, windowSeconds: 60 * 60 },
+  forgotPerEmail: { limit: 10, windowSeconds: 60 * 60 },
   failedSignInsPerAccount: { limit: 10, windowSeconds: 15 * 60 },
 };
 

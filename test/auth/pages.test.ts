@@ -276,6 +276,8 @@ describe('JSON API authentication', () => {
       DATABASE_URL: 'postgres://u@h/d',
       APP_ORIGIN: 'https://smriti.test',
       BCRYPT_ROUNDS: '10',
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      MAIL_FROM: 'Smriti <no-reply@smriti.test>',
     });
     const res = await request(prod.app).get('/api/test-token-expired');
     expect(res.status).toBe(404);

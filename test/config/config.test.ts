@@ -10,6 +10,8 @@ const PROD = {
   JWT_SECRET: SECRET,
   DATABASE_URL: 'postgres://u@db:5432/smriti',
   APP_ORIGIN: 'https://journal.example.com',
+  SMTP_URL: 'smtp://mailer:secret@mail.example.com:587',
+  MAIL_FROM: 'Smriti <no-reply@journal.example.com>',
 };
 
 function errorOf(env: Record<string, string>): string {
@@ -44,6 +46,7 @@ describe('config profiles', () => {
     expect(config.cookies).toEqual({ domain: undefined, path: '/', secure: false, sameSite: 'lax' });
     expect(config.bcryptRounds).toBe(12);
     expect(config.appOrigin).toBe('http://localhost:3000');
+    expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Smriti <no-reply@localhost>', resetExpirySeconds: 1800 });
   });
 
   it('gives production its stricter defaults', () => {
@@ -51,6 +54,23 @@ describe('config profiles', () => {
     expect(config.jwt).toMatchObject({ accessTtlSeconds: 1800, refreshTtlSeconds: 1209600, secretSource: 'JWT_SECRET' });
     expect(config.cookies.secure).toBe(true);
     expect(config.bcryptRounds).toBe(12);
+    expect(config.mail).toEqual({
+      smtpUrl: 'smtp://mailer:secret@mail.example.com:587',
+      from: 'Smriti <no-reply@journal.example.com>',
+      resetExpirySeconds: 1800,
+    });
+  });
+
+  it('reads the mail settings: smtps://, a bare From address and the reset lifetime', () => {
+    const config = loadConfig(
+      {
+        SMTP_URL: 'smtps://u:p@mail.example.com',
+        MAIL_FROM: 'journal@example.com',
+        PASSWORD_RESET_EXPIRY_SECONDS: '600',
+      },
+      GENERATED,
+    );
+    expect(config.mail).toEqual({ smtpUrl: 'smtps://u:p@mail.example.com', from: 'journal@example.com', resetExpirySeconds: 600 });
   });
 
   it('lets an explicitly set variable win over every profile default', () => {
@@ -129,12 +149,23 @@ describe('config rules: each bad value stops start-up with one line naming the v
     ['production with BCRYPT_ROUNDS < 10', { ...PROD, BCRYPT_ROUNDS: '9' }, 'BCRYPT_ROUNDS'],
     ['production without DATABASE_URL', { ...PROD, DATABASE_URL: '' }, 'DATABASE_URL'],
     ['production without APP_ORIGIN', { ...PROD, APP_ORIGIN: '' }, 'APP_ORIGIN'],
+    ['production without SMTP_URL', { ...PROD, SMTP_URL: '' }, 'SMTP_URL'],
+    ['production without MAIL_FROM', { ...PROD, MAIL_FROM: '' }, 'MAIL_FROM'],
+    ['SMTP_URL not smtp', { SMTP_URL: 'https://mail.example.com' }, 'SMTP_URL'],
+    ['MAIL_FROM without an address', { MAIL_FROM: 'Smriti' }, 'MAIL_FROM'],
+    ['MAIL_FROM with a line break', { MAIL_FROM: 'Smriti <a@b.c>\nBcc: x@y.z' }, 'MAIL_FROM'],
+    ['reset lifetime not a number', { PASSWORD_RESET_EXPIRY_SECONDS: '30m' }, 'PASSWORD_RESET_EXPIRY_SECONDS'],
+    ['reset lifetime under a minute', { PASSWORD_RESET_EXPIRY_SECONDS: '10' }, 'PASSWORD_RESET_EXPIRY_SECONDS'],
   ];
 
   it.each(cases)('refuses %s', (_situation, env, variable) => {
     const message = errorOf(env);
     expect(message.startsWith(`${variable}: `)).toBe(true);
     expect(message).not.toContain('\n');
+  });
+
+  it('never echoes SMTP_URL, which carries the SMTP password', () => {
+    expect(errorOf({ SMTP_URL: 'ftp://user:hunter2@mail.example.com' })).not.toContain('hunter2');
   });
 });
 

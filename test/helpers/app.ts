@@ -62,6 +62,8 @@ export const NO_RATE_LIMITS: RateLimitSettings = {
   loginPerEmail: UNLIMITED,
   registerPerIp: UNLIMITED,
   refreshPerIp: UNLIMITED,
+  forgotPerIp: UNLIMITED,
+  forgotPerEmail: UNLIMITED,
   failedSignInsPerAccount: UNLIMITED,
 };
 
@@ -107,6 +109,12 @@ export class Browser {
   post(path: string, form?: Record<string, string>): Promise<Response> {
     const test = this.prepare(request(this.app).post(path), true).type('form');
     return this.send(form ? test.send(form) : test);
+  }
+
+  /** A multipart form post with one file in `field`, as a file input sends it. */
+  upload(path: string, field: string, content: Buffer | string, filename = 'smriti-export.json'): Promise<Response> {
+    const test = this.prepare(request(this.app).post(path), true);
+    return this.send(test.attach(field, Buffer.from(content), filename));
   }
 
   json(method: 'post' | 'put' | 'delete' | 'get', path: string, body?: unknown): Promise<Response> {

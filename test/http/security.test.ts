@@ -94,6 +94,8 @@ describe('security headers and markup', () => {
       DATABASE_URL: 'postgres://u@h/d',
       APP_ORIGIN: 'https://smriti.test',
       BCRYPT_ROUNDS: '10',
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      MAIL_FROM: 'Smriti <no-reply@smriti.test>',
     });
     expect((await request(prod.app).get('/login')).headers['strict-transport-security']).toMatch(/max-age=31536000/);
     expect((await request(setup.t.app).get('/login')).headers['strict-transport-security']).toBeUndefined();

@@ -1,0 +1,106 @@
+// The user's data on the account page: export (JSON or Markdown), import, and deleting the account.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Request, type Response, Router } from 'express';
+import multer from 'multer';
+import { AUDIT, logAudit } from '../audit.js';
+import { clearAuthCookies } from '../auth/cookies.js';
+import { clientInfo, findSignedInUser, signInState } from '../auth/middleware.js';
+import { verifyPassword } from '../auth/passwords.js';
+import type { AppContext } from '../context.js';
+import { AppError } from '../http/errors.js';
+import { textFields } from '../http/forms.js';
+import { insertImportedEntries } from '../journal/entries-bulk.js';
+import { deleteAccount } from './delete-account.js';
+import { EXPORT_TYPES, type ExportKind, exportFileName, jsonExport, markdownExport, openEntryPages } from './export.js';
+import { describeProblems, IMPORT_MAX_BYTES, parseExportFile } from './import.js';
+import { renderAccount } from './page.js';
+
+const receiveFile = multer({
+  storage: multer.memoryStorage(),
+  limits: { fileSize: IMPORT_MAX_BYTES, files: 1, fields: 5, parts: 6 },
+}).single('file');
+
+/** The uploaded file, undefined when none was sent; a broken or oversized upload is a 400 or 413. */
+function uploadedFile(req: Request, res: Response): Promise<Express.Multer.File | undefined> {
+  return new Promise((resolve, reject) => {
+    receiveFile(req, res, (error: unknown) => {
+      if (!error) return resolve(req.file);
+      if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') {
+        return reject(new AppError(413, 'file_too_large', 'Nothing was imported: the file is larger than the 20 MB limit.'));
+      }
+      const which =
+        error instanceof multer.MulterError && error.code === 'LIMIT_UNEXPECTED_FILE' ? ' Send one file, in the field "file".' : '';
+      // Anything else is a malformed upload (busboy's parse errors): the sender's fault, never a 500.
+      reject(new AppError(400, 'upload_invalid', `Nothing was imported: the upload could not be read.${which}`));
+    });
+  });
+}
+
+function exportKind(format: unknown): ExportKind {
+  if (format === undefined || format === 'json') return 'json';
+  if (format === 'markdown') return 'markdown';
+  throw new AppError(400, 'format_invalid', 'The export format must be json or markdown.');
+}
+
+export function accountDataRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const { config, db, logger } = ctx;
+
+  router.get('/account/export', async (req, res) => {
+    const kind = exportKind(req.query.format);
+    const { userId } = signInState(res);
+    const at = new Date(ctx.now());
+    const pages = await openEntryPages(db, userId);
+    res.set({
+      'Content-Type': EXPORT_TYPES[kind].contentType,
+      'Content-Disposition': `attachment; filename="${exportFileName(kind, at)}"`,
+      'Cache-Control': 'no-store',
+    });
+    if (req.method === 'HEAD') return res.end();
+    const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at);
+    try {
+      await pipeline(Readable.from(text), res);
+    } catch (error) {
+      // The headers are gone: the download is cut off rather than ended as if it were whole.
+      if (!res.writableFinished && !req.destroyed) logger.error({ err: error, userId }, 'export failed midway');
+    }
+  });
+
+  router.post('/account/import', async (req, res) => {
+    const { userId } = signInState(res);
+    let file: Express.Multer.File | undefined;
+    try {
+      file = await uploadedFile(req, res);
+    } catch (error) {
+      if (error instanceof AppError) return renderAccount(ctx, res, error.status, { import: error.message });
+      throw error;
+    }
+    if (!file) return renderAccount(ctx, res, 400, { import: 'Choose a Smriti export file (.json) to import.' });
+    const parsed = parseExportFile(file.buffer);
+    if (parsed.kind === 'invalid') return renderAccount(ctx, res, 400, { import: describeProblems(parsed.problems) });
+
+    const { added, skipped } = await db.transaction((tx) => insertImportedEntries(tx, userId, parsed.entries));
+    logger.info({ userId, added, skipped }, 'journal imported');
+    const already = skipped ? ` ${skipped} ${skipped === 1 ? 'was' : 'were'} already in your journal and skipped.` : '';
+    req.flash('info', `Imported ${added} ${added === 1 ? 'entry' : 'entries'}.${already}`);
+    res.redirect(303, '/account');
+  });
+
+  router.post('/account/delete', async (req, res) => {
+    const auth = signInState(res);
+    const { current_password } = textFields(req.body, ['current_password'] as const);
+    const user = await findSignedInUser(ctx, res);
+    if (current_password === '' || !(await verifyPassword(ctx.passwords, current_password, user.passwordHash))) {
+      return renderAccount(ctx, res, 400, { delete_password: 'That is not your current password. Nothing was deleted.' });
+    }
+    const at = new Date(ctx.now());
+    const deleted = await db.transaction((tx) => deleteAccount(tx, user.id, user.email, at));
+    // The account's audit rows are gone with it; the log keeps the event.
+    logAudit(logger, { type: AUDIT.accountDeleted, userId: user.id, sessionId: auth.sid, ...clientInfo(req), at, detail: { ...deleted } });
+    clearAuthCookies(res, config);
+    res.redirect(303, '/login?flash=account_deleted');
+  });
+
+  return router;
+}

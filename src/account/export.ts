@@ -1,0 +1,67 @@
+// The journal as a download: Smriti JSON (importable) or Markdown, written page by page as it is read.
+import type { Db } from '../db/db.js';
+import type { Entry } from '../journal/entries.js';
+import { entriesPage, type PageCursor } from '../journal/entries-bulk.js';
+
+export const EXPORT_FORMAT = 'smriti-export';
+export const EXPORT_VERSION = 1;
+const PAGE_SIZE = 500;
+
+export type ExportKind = 'json' | 'markdown';
+
+export const EXPORT_TYPES: Record<ExportKind, { contentType: string; extension: string }> = {
+  json: { contentType: 'application/json; charset=utf-8', extension: 'json' },
+  markdown: { contentType: 'text/markdown; charset=utf-8', extension: 'md' },
+};
+
+export function exportFileName(kind: ExportKind, at: Date): string {
+  return `smriti-export-${at.toISOString().slice(0, 10)}.${EXPORT_TYPES[kind].extension}`;
+}
+
+/**
+ * The user's entries, newest first, one page at a time. The first page is read before this
+ * resolves, so a database outage still gets a proper error page instead of a broken download.
+ */
+export async function openEntryPages(db: Db, userId: string): Promise<AsyncIterable<Entry[]>> {
+  const first = await entriesPage(db, userId, undefined, PAGE_SIZE);
+  return (async function* () {
+    let page: { entries: Entry[]; next: PageCursor | undefined } = first;
+    for (;;) {
+      if (page.entries.length > 0) yield page.entries;
+      if (!page.next) return;
+      page = await entriesPage(db, userId, page.next, PAGE_SIZE);
+    }
+  })();
+}
+
+export async function* jsonExport(pages: AsyncIterable<Entry[]>, exportedAt: Date): AsyncGenerator<string> {
+  const head = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: exportedAt.toISOString() };
+  yield `${JSON.stringify(head).slice(0, -1)},"entries":[`;
+  let separator = '\n';
+  for await (const entries of pages) {
+    let chunk = '';
+    for (const e of entries) {
+      const record = { id: e.id, title: e.title, body: e.body, createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString() };
+      chunk += separator + JSON.stringify(record);
+      separator = ',\n';
+    }
+    yield chunk;
+  }
+  yield '\n]}\n';
+}
+
+const utcMinute = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+export async function* markdownExport(pages: AsyncIterable<Entry[]>, exportedAt: Date): AsyncGenerator<string> {
+  yield `# Smriti journal\n\nExported ${utcMinute(exportedAt)}, newest entry first.\n`;
+  for await (const entries of pages) {
+    let chunk = '';
+    for (const e of entries) {
+      // A heading is one line: line breaks in a title would end it early.
+      const title = e.title.replace(/\s+/g, ' ').trim() || 'Untitled';
+      const edited = e.updatedAt.getTime() !== e.createdAt.getTime() ? ` · edited ${utcMinute(e.updatedAt)}` : '';
+      chunk += `\n## ${title}\n\n_${utcMinute(e.createdAt)}${edited}_\n\n${e.body.trimEnd()}\n`;
+    }
+    yield chunk;
+  }
+}

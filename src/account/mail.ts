@@ -1,0 +1,49 @@
+// Outgoing email: SMTP through nodemailer, or (development without SMTP_URL) one log line per email.
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  /** What the email is for, named in the log lines (never its text: it may hold a secret link). */
+  kind: string;
+  /** The link the email carries, logged on its own line in development so it is easy to open. */
+  link?: string;
+}
+
+export interface Mailer {
+  /** Never rejects: a failure is logged, because the person already has their answer. */
+  send(message: MailMessage): Promise<void>;
+}
+
+// Short enough that a dead SMTP server frees its socket soon; the person is never waiting on it.
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
+export function createMailer(mail: Config['mail'], logger: Logger): Mailer {
+  if (!mail.smtpUrl) return logMailer(mail.from, logger);
+  const transport = nodemailer.createTransport({ url: mail.smtpUrl, ...SMTP_TIMEOUTS }, { from: mail.from });
+  return {
+    async send(message) {
+      try {
+        const info = await transport.sendMail({ to: message.to, subject: message.subject, text: message.text });
+        logger.info({ mail: message.kind, to: message.to, messageId: info.messageId }, 'email sent');
+      } catch (error) {
+        logger.error({ mail: message.kind, to: message.to, err: error }, 'email could not be sent');
+      }
+    },
+  };
+}
+
+/** Development without SMTP_URL: the whole email, link included, as one structured log line. */
+function logMailer(from: string, logger: Logger): Mailer {
+  return {
+    async send(message) {
+      logger.info(
+        { mail: message.kind, link: message.link, email: { from, to: message.to, subject: message.subject, text: message.text } },
+        'email not sent (SMTP_URL is unset): written to the log instead',
+      );
+    },
+  };
+}

@@ -1,0 +1,19 @@
+// Renders the account page, for the routes in routes.ts and data-routes.ts alike.
+import type { Response } from 'express';
+import { listRecentEvents } from '../audit.js';
+import { findSignedInUser, signInState } from '../auth/middleware.js';
+import { listSessions } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import type { FieldErrors } from '../http/errors.js';
+import { describeDevice } from './devices.js';
+
+/** The account page; other account routes re-render it with field errors (`errors`) and a status. */
+export async function renderAccount(ctx: AppContext, res: Response, status = 200, errors: FieldErrors = {}, messages: string[] = []) {
+  const auth = signInState(res);
+  const user = await findSignedInUser(ctx, res);
+  const sessions = (await listSessions(ctx.db, auth.userId, new Date(ctx.now())))
+    .map((s) => ({ ...s, device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
+    .sort((a, b) => Number(b.current) - Number(a.current));
+  const events = (await listRecentEvents(ctx.db, auth.userId)).map((e) => ({ ...e, device: describeDevice(e.userAgent) }));
+  res.status(status).render('account/index', { title: 'Account', email: user.email, sessions, events, errors, messages });
+}
