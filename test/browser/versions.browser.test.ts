@@ -170,9 +170,10 @@ describe.skipIf(!chromiumAvailable)('entry versions in a real browser', () => {
       await created;
       await route.continue();
     });
-    await page.clock.install();
-    await page.goto('/journal/new');
+    // Time stands still from before the page loads: only runFor() fires the editor's timers.
+    await page.clock.install({ time: Date.now() });
     await page.clock.pauseAt(Date.now() + 1000);
+    await page.goto('/journal/new');
 
     await page.locator('#body').pressSequentially('Typed with storage off.');
     await page.clock.runFor(1000);
@@ -181,7 +182,7 @@ describe.skipIf(!chromiumAvailable)('entry versions in a real browser', () => {
     await page.locator('#body').pressSequentially(' And more.');
     releaseCreate();
 
-    await expect.poll(() => page.getAttribute('[data-save-status]', 'data-state')).toBe('saved');
+    await expect.poll(() => page.getAttribute('[data-save-status]', 'data-state'), { timeout: 15_000 }).toBe('saved');
     const id = new URL(page.url()).pathname.split('/')[2]!;
     expect(await stored(id)).toEqual({ body: 'Typed with storage off. And more.', version: 2 });
     expect(consoleErrors).toEqual([]);
