@@ -100,6 +100,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.engine('ejs', renderWithLayout);
   app.set('view engine', 'ejs');
   app.set('view cache', config.profile === 'production');
+  // The layout tells secureFetch the access lifetime, so it can renew once per token (DESIGN §7).
+  app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
 
   app.use(
     pinoHttp({

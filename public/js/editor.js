@@ -1,17 +1,25 @@
 // The journal editor: autosaves through secureFetch and keeps an unsent copy in localStorage
 // until the server confirms it, so no typed text is lost to an expired session or a lost network.
+// Each save names the version it started from; if the entry changed in another tab or device the
+// server answers 409, and the writer chooses between the two texts (see conflict.js).
 (() => {
   const form = document.querySelector('form[data-editor]');
-  if (!form || !window.secureFetch) return;
+  if (!form || !window.secureFetch || !window.conflictPanels) return;
 
   const SAVE_AFTER_TYPING_MS = 800;
   const RETRY_DELAYS_MS = [1000, 2000, 4000, 5000];
+  const CONFLICT_STATUS = 'Not saved: changed elsewhere. Your text is kept until you choose.';
   const titleField = form.elements.namedItem('title');
   const bodyField = form.elements.namedItem('body');
   const statusLine = form.querySelector('[data-save-status]');
+  const versionField = form.elements.namedItem('version');
   const userId = form.dataset.userId;
+  const panels = window.conflictPanels(document.querySelector('[data-editor-page]'), () => `smriti:set-aside:${userId}:${entryId}`);
   let entryId = form.dataset.entryId || null;
-  let lastSaved = contentNow();
+  let version = Number(versionField.value) || null;
+  /** The stored entry this tab's text conflicts with; autosave waits for the writer's choice. */
+  let conflict = panels.fromServer();
+  let lastSaved = conflict ? { title: conflict.title, body: conflict.body } : contentNow();
   let typingTimer;
   let retryTimer;
   let retries = 0;
@@ -35,12 +43,24 @@
     statusLine.textContent = text;
   }
 
-  function keepDraft() {
+  function setVersion(next) {
+    version = next;
+    versionField.value = String(next);
+  }
+
+  /** Every write to storage is guarded: a full or disabled store must never stop a save. */
+  function writeDraft(key) {
     try {
-      localStorage.setItem(draftKey(), JSON.stringify({ ...contentNow(), keptAt: Date.now() }));
+      // The draft remembers the version it was typed on, so restoring it can never silently overwrite.
+      localStorage.setItem(key, JSON.stringify({ ...contentNow(), version, keptAt: Date.now() }));
+      return true;
     } catch {
-      setStatus('error', 'This browser would not keep a local copy; stay on this page until it says Saved.');
+      return false;
     }
+  }
+
+  function keepDraft() {
+    if (!writeDraft(draftKey())) setStatus('error', 'This browser would not keep a local copy; stay on this page until it says Saved.');
   }
 
   function readDraft() {
@@ -59,6 +79,12 @@
     }
   }
 
+  // Another tab editing this entry shares the draft key: only drop a draft holding this text.
+  function dropDraftHolding(content) {
+    const draft = readDraft();
+    if (!draft || same(draft, content)) dropDraft();
+  }
+
   function scheduleRetry() {
     clearTimeout(retryTimer);
     const delay = RETRY_DELAYS_MS[Math.min(retries, RETRY_DELAYS_MS.length - 1)];
@@ -68,7 +94,6 @@
 
   function adopt(saved) {
     if (entryId) return;
-    const newKey = draftKey(saved.id);
     dropDraft(draftKey(null));
     entryId = saved.id;
     form.dataset.entryId = entryId;
@@ -77,7 +102,40 @@
     const heading = form.querySelector('h1');
     if (heading) heading.textContent = 'Edit entry';
     document.title = document.title.replace(/^New entry/, 'Edit entry');
-    if (!same(contentNow(), lastSaved)) localStorage.setItem(newKey, JSON.stringify({ ...contentNow(), keptAt: Date.now() }));
+  }
+
+  function enterConflict(current) {
+    conflict = current;
+    clearTimeout(typingTimer);
+    clearTimeout(retryTimer);
+    retries = 0;
+    setStatus('conflict', CONFLICT_STATUS);
+    panels.show(current);
+  }
+
+  /** Save this tab's text on top of the version saved elsewhere. */
+  function keepMine() {
+    if (!conflict) return;
+    setVersion(conflict.version);
+    lastSaved = { title: conflict.title, body: conflict.body };
+    conflict = null;
+    panels.hide();
+    save();
+  }
+
+  /** Show the version saved elsewhere; this tab's text is set aside until the writer dismisses it. */
+  function takeTheirs() {
+    if (!conflict) return;
+    const mine = contentNow();
+    panels.setAside(mine);
+    titleField.value = conflict.title;
+    bodyField.value = conflict.body;
+    setVersion(conflict.version);
+    lastSaved = contentNow();
+    conflict = null;
+    panels.hide();
+    dropDraftHolding(mine);
+    setStatus('saved', 'Showing the version saved elsewhere');
   }
 
   async function failureText(response) {
@@ -93,11 +151,13 @@
     if (same(content, lastSaved)) return setStatus('saved', 'Saved');
     if (!content.title.trim() && !content.body.trim()) return setStatus('idle', '');
     setStatus('saving', 'Saving…');
+    const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+    if (entryId && version) headers['If-Match'] = `"${version}"`;
     let response;
     try {
       response = await window.secureFetch(entryId ? `/api/entries/${entryId}` : '/api/entries', {
         method: entryId ? 'PUT' : 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers,
         body: JSON.stringify(content),
       });
     } catch (error) {
@@ -111,16 +171,23 @@
       const saved = await response.json();
       lastSaved = content;
       retries = 0;
+      setVersion(saved.version);
       adopt(saved);
       if (same(contentNow(), content)) {
-        dropDraft();
+        dropDraftHolding(content);
         setStatus('saved', 'Saved');
       } else {
+        // The text typed meanwhile now builds on the version just saved (under the new id, if any).
+        writeDraft(draftKey());
         saveAgain = true;
       }
       return;
     }
     keepDraft();
+    if (response.status === 409) {
+      const answer = await response.json().catch(() => null);
+      if (answer?.current) return enterConflict(answer.current);
+    }
     if (response.status >= 500 || response.status === 429) {
       setStatus('offline', 'The server is having trouble. Your text is kept on this device; retrying…');
       return scheduleRetry();
@@ -131,6 +198,7 @@
   async function save() {
     clearTimeout(typingTimer);
     clearTimeout(retryTimer);
+    if (conflict) return;
     if (saving) {
       saveAgain = true;
       return saving;
@@ -149,6 +217,7 @@
     const draft = readDraft();
     if (!draft || typeof draft.body !== 'string' || typeof draft.title !== 'string') return;
     if (same(draft, contentNow())) return dropDraft();
+    if (Number.isInteger(draft.version)) setVersion(draft.version);
     titleField.value = draft.title;
     bodyField.value = draft.body;
     setStatus('restored', 'Restored text that had not been saved yet.');
@@ -157,12 +226,22 @@
 
   form.addEventListener('input', () => {
     keepDraft();
+    if (conflict) return;
     setStatus('pending', 'Unsaved changes');
     clearTimeout(typingTimer);
     typingTimer = setTimeout(save, SAVE_AFTER_TYPING_MS);
   });
 
   form.addEventListener('submit', async (event) => {
+    if (event.submitter?.matches('[data-keep-mine]')) {
+      event.preventDefault();
+      return keepMine();
+    }
+    // Saving waits for the writer's choice between the two versions.
+    if (conflict) {
+      event.preventDefault();
+      return document.querySelector('[data-conflict]').focus();
+    }
     const content = contentNow();
     // Nothing to save yet: let the plain form post show the server's message.
     if (!content.title.trim() && !content.body.trim()) return;
@@ -180,5 +259,12 @@
     if (!same(contentNow(), lastSaved)) keepDraft();
   });
 
-  restoreDraft();
+  document.querySelector('[data-take-theirs]').addEventListener('click', (event) => {
+    event.preventDefault();
+    takeTheirs();
+  });
+
+  panels.restoreSetAside();
+  if (conflict) setStatus('conflict', CONFLICT_STATUS);
+  else restoreDraft();
 })();

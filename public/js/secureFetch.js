@@ -5,6 +5,8 @@
   const LOCK_NAME = 'smriti-refresh';
   const LAST_REFRESH_KEY = 'smriti:last-refresh';
   const EARLY_REFRESH_MS = 60 * 1000;
+  // ...but not before this share of the token's lifetime has passed (see earlyRefreshDueInMs).
+  const EARLY_REFRESH_NOT_BEFORE_SHARE = 0.75;
   const IN_USE_WITHIN_MS = 10 * 60 * 1000;
   const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -33,6 +35,9 @@
   const serverNow = metaNumber('smriti-server-time');
   const clockOffsetMs = Number.isFinite(serverNow) ? serverNow * 1000 - Date.now() : 0;
   let accessExpiresAtMs = metaNumber('smriti-access-expires-at') * 1000;
+  const accessLifetimeMs = metaNumber('smriti-access-lifetime') * 1000;
+  /** When this tab last took a renewed token (local clock); -Infinity until the first renewal. */
+  let renewedAt = -Infinity;
   let lastActivity = Date.now();
   let refreshTimer;
   let inFlight = null;
@@ -47,6 +52,7 @@
 
   function recordRefresh(expiresAtSeconds) {
     accessExpiresAtMs = expiresAtSeconds * 1000;
+    renewedAt = Date.now();
     try {
       localStorage.setItem(LAST_REFRESH_KEY, JSON.stringify({ at: Date.now(), expiresAt: expiresAtSeconds }));
     } catch {
@@ -91,6 +97,7 @@
         const last = readLastRefresh();
         if (last && last.at > waitingSince && last.expiresAt * 1000 > Date.now() + clockOffsetMs) {
           accessExpiresAtMs = last.expiresAt * 1000;
+          renewedAt = last.at;
           scheduleEarlyRefresh();
           return { accessTokenExpiresAt: last.expiresAt };
         }
@@ -143,10 +150,26 @@
     return document.visibilityState === 'visible' && Date.now() - lastActivity < IN_USE_WITHIN_MS;
   }
 
+  /**
+   * Time left until the early refresh: 60 s before expiry, but never before three quarters of the
+   * token's lifetime has passed since it was issued. With a lifetime under four minutes, "60 s
+   * before expiry" is already past when a token arrives, and renewing then would loop (each new
+   * token as short); this way each token is renewed at most once. The second bound, on this tab's
+   * own clock, holds even if the server's clock or the expiry it reports is off.
+   */
+  function earlyRefreshDueInMs() {
+    const now = Date.now();
+    // The layout states the lifetime. Without it, 4 minutes makes both bounds "60 s before expiry".
+    const lifetimeMs = accessLifetimeMs > 0 ? accessLifetimeMs : 4 * EARLY_REFRESH_MS;
+    const issuedAtMs = accessExpiresAtMs - lifetimeMs;
+    const dueAtMs = Math.max(accessExpiresAtMs - EARLY_REFRESH_MS, issuedAtMs + lifetimeMs * EARLY_REFRESH_NOT_BEFORE_SHARE);
+    return Math.max(dueAtMs - (now + clockOffsetMs), renewedAt + lifetimeMs * EARLY_REFRESH_NOT_BEFORE_SHARE - now);
+  }
+
   function scheduleEarlyRefresh() {
     clearTimeout(refreshTimer);
     if (!Number.isFinite(accessExpiresAtMs)) return;
-    const due = accessExpiresAtMs - (Date.now() + clockOffsetMs) - EARLY_REFRESH_MS;
+    const due = earlyRefreshDueInMs();
     refreshTimer = setTimeout(
       () => {
         // An idle page is left alone; its next request renews on the 401 instead.
@@ -166,8 +189,8 @@
     );
   }
   document.addEventListener('visibilitychange', () => {
-    const nearExpiry = accessExpiresAtMs - (Date.now() + clockOffsetMs) < EARLY_REFRESH_MS;
-    if (document.visibilityState === 'visible' && nearExpiry && Number.isFinite(accessExpiresAtMs)) {
+    // The timer skipped a hidden page; coming back after the refresh was due, renew now (once).
+    if (document.visibilityState === 'visible' && Number.isFinite(accessExpiresAtMs) && earlyRefreshDueInMs() <= 0) {
       lastActivity = Date.now();
       refresh().catch(() => {});
     }

@@ -11,6 +11,8 @@ export interface Entry {
   id: string;
   title: string;
   body: string;
+  /** 1 when written, one more on every change: what a conditional save names. */
+  version: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -26,7 +28,7 @@ const isEntryId = (id: unknown) => typeof id === 'string' && isUuid(id.toLowerCa
 
 const NUL_MESSAGE = 'The text holds a NUL character (\\0), which cannot be saved; remove it.';
 
-const COLUMNS = `id, title, body, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const COLUMNS = `id, title, body, version, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Field-level checks shared by the form and the JSON API; throws a 400 listing every problem. */
 export function validateEntry(input: { title: unknown; body: unknown }): EntryInput {
@@ -73,13 +75,29 @@ export async function createEntry(db: Queryable, userId: string, input: EntryInp
   return result.rows[0]!;
 }
 
-export async function updateEntry(db: Queryable, userId: string, id: string, input: EntryInput, at: Date): Promise<Entry | undefined> {
-  if (!isEntryId(id)) return undefined;
+export type UpdateResult = { kind: 'saved'; entry: Entry } | { kind: 'conflict'; current: Entry } | { kind: 'not_found' };
+
+/**
+ * Saves over the entry, only if it is still at `expectedVersion` when one is given. The check and
+ * the write are one statement, so of two saves racing from the same version exactly one wins.
+ */
+export async function updateEntry(
+  db: Queryable,
+  userId: string,
+  id: string,
+  input: EntryInput,
+  at: Date,
+  expectedVersion?: number,
+): Promise<UpdateResult> {
+  if (!isEntryId(id)) return { kind: 'not_found' };
   const result = await db.query<Entry>(
-    `UPDATE entries SET title = $3, body = $4, updated_at = $5 WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
-    [id, userId, input.title, input.body, at],
+    `UPDATE entries SET title = $3, body = $4, updated_at = $5, version = version + 1
+     WHERE id = $1 AND user_id = $2 AND ($6::integer IS NULL OR version = $6) RETURNING ${COLUMNS}`,
+    [id, userId, input.title, input.body, at, expectedVersion ?? null],
   );
-  return result.rows[0];
+  if (result.rows[0]) return { kind: 'saved', entry: result.rows[0] };
+  const current = expectedVersion === undefined ? undefined : await findEntry(db, userId, id);
+  return current ? { kind: 'conflict', current } : { kind: 'not_found' };
 }
 
 export async function deleteEntry(db: Queryable, userId: string, id: string): Promise<boolean> {
@@ -93,6 +111,7 @@ export function toJson(entry: Entry) {
     id: entry.id,
     title: entry.title,
     body: entry.body,
+    version: entry.version,
     createdAt: entry.createdAt.toISOString(),
     updatedAt: entry.updatedAt.toISOString(),
   };

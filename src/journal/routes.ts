@@ -17,11 +17,14 @@ import {
   PAGE_SIZE,
   TITLE_MAX_CHARS,
   toJson,
+  type UpdateResult,
   updateEntry,
   validateEntry,
 } from './entries.js';
+import { type ExpectedVersion, etagOf, expectedVersion } from './versions.js';
 
 const NOT_FOUND = 'There is no such entry in your journal.';
+const CONFLICT = 'This entry was changed in another tab or device since you opened it; nothing was overwritten.';
 
 function pageNumber(req: Request): number {
   const raw = req.query.page;
@@ -29,6 +32,18 @@ function pageNumber(req: Request): number {
   if (typeof raw !== 'string' || !/^[1-9]\d{0,5}$/.test(raw))
     throw new AppError(400, 'page_invalid', 'The page number must be a whole number from 1.');
   return Number(raw);
+}
+
+/** The version a save was made from, or the 400/412 that refuses it before anything is written. */
+function versionOrThrow(expected: ExpectedVersion): number | undefined {
+  if (expected.kind === 'invalid') throw new AppError(400, 'version_invalid', expected.message, { version: expected.message });
+  if (expected.kind === 'never') throw new AppError(412, 'precondition_failed', expected.message);
+  return expected.kind === 'version' ? expected.version : undefined;
+}
+
+/** Scripts can send back the ETag as If-Match (and as If-None-Match for a 304 on GET). */
+function sendEntry(res: Response, entry: Entry, status = 200) {
+  res.status(status).set('ETag', etagOf(entry.version)).json(toJson(entry));
 }
 
 function entryFromJson(body: unknown): EntryInput {
@@ -52,14 +67,21 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.use('/journal', requirePageAuth(ctx));
 
-  const renderEditor = (res: Response, entry: Partial<Entry> | undefined, status = 200, errors: Record<string, string> = {}) =>
+  const renderEditor = (
+    res: Response,
+    entry: Partial<Entry> | undefined,
+    status = 200,
+    errors: Record<string, string> = {},
+    conflict?: Entry,
+  ) =>
     res.status(status).render('journal/edit', {
       title: entry?.id ? 'Edit entry' : 'New entry',
       entry: entry ?? {},
       errors,
+      conflict,
       userId: signInState(res).userId,
       limits: { title: TITLE_MAX_CHARS, body: BODY_MAX_CHARS },
-      scripts: ['/js/editor.js'],
+      scripts: ['/js/conflict.js', '/js/editor.js'],
     });
 
   async function ownEntry(res: Response, id: string | undefined): Promise<Entry> {
@@ -68,24 +90,32 @@ export function journalRoutes(ctx: AppContext): Router {
     return entry;
   }
 
-  /** Runs `save` with the form's fields, or re-renders the editor with field errors. */
+  /**
+   * Runs `save` with the form's fields and the version the form was opened at, or re-renders the
+   * editor: with field errors, or (409) with the typed text beside the version saved meanwhile.
+   */
   async function fromForm(
     req: Request,
     res: Response,
     entry: Partial<Entry> | undefined,
-    save: (input: EntryInput) => Promise<Entry | undefined>,
+    save: (input: EntryInput, version: number | undefined) => Promise<UpdateResult>,
   ) {
-    const form = textFields(req.body, ['title', 'body'] as const);
+    const form = textFields(req.body, ['title', 'body', 'version'] as const);
+    // Only a hand-edited form has a bad version; it gets the plain 400 page.
+    const version = versionOrThrow(expectedVersion(undefined, form.version));
     let input: EntryInput;
     try {
       input = validateEntry(form);
     } catch (error) {
-      if (error instanceof AppError && error.fields) return renderEditor(res, { ...entry, ...form }, 400, error.fields);
+      // The form keeps the version it was opened at, so a stale copy stays stale.
+      if (error instanceof AppError && error.fields) return renderEditor(res, { ...entry, ...form, version }, 400, error.fields);
       throw error;
     }
-    const saved = await save(input);
-    if (!saved) throw new AppError(404, 'not_found', NOT_FOUND);
-    res.redirect(303, `/journal/${saved.id}`);
+    const result = await save(input, version);
+    if (result.kind === 'not_found') throw new AppError(404, 'not_found', NOT_FOUND);
+    // Saving this form again is "keep mine": it now names the version saved elsewhere.
+    if (result.kind === 'conflict') return renderEditor(res, { ...result.current, ...input }, 409, {}, result.current);
+    res.redirect(303, `/journal/${result.entry.id}`);
   }
 
   router.get('/journal', async (req, res) => {
@@ -99,7 +129,12 @@ export function journalRoutes(ctx: AppContext): Router {
     renderEditor(res, undefined);
   });
 
-  router.post('/journal', (req, res) => fromForm(req, res, undefined, (input) => createEntry(db, signInState(res).userId, input, now())));
+  router.post('/journal', (req, res) =>
+    fromForm(req, res, undefined, async (input) => ({
+      kind: 'saved',
+      entry: await createEntry(db, signInState(res).userId, input, now()),
+    })),
+  );
 
   router.get('/journal/:id', async (req, res) => {
     const entry = await ownEntry(res, req.params.id);
@@ -112,7 +147,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.post('/journal/:id', async (req, res) => {
     const entry = await ownEntry(res, req.params.id);
-    await fromForm(req, res, entry, (input) => updateEntry(db, signInState(res).userId, entry.id, input, now()));
+    await fromForm(req, res, entry, (input, version) => updateEntry(db, signInState(res).userId, entry.id, input, now(), version));
   });
 
   router.get('/journal/:id/delete', async (req, res) => {
@@ -137,18 +172,22 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.post('/api/entries', async (req, res) => {
     const entry = await createEntry(db, signInState(res).userId, entryFromJson(req.body), now());
-    res.status(201).location(`/api/entries/${entry.id}`).json(toJson(entry));
+    sendEntry(res.location(`/api/entries/${entry.id}`), entry, 201);
   });
 
   router.get('/api/entries/:id', async (req, res) => {
-    res.json(toJson(await ownEntry(res, req.params.id)));
+    sendEntry(res, await ownEntry(res, req.params.id));
   });
 
   router.put('/api/entries/:id', async (req, res) => {
     const input = entryFromJson(req.body);
-    const entry = await updateEntry(db, signInState(res).userId, req.params.id, input, now());
-    if (!entry) throw new AppError(404, 'not_found', NOT_FOUND);
-    res.json(toJson(entry));
+    const version = versionOrThrow(expectedVersion(req.get('If-Match'), (req.body as Record<string, unknown>).version));
+    const result = await updateEntry(db, signInState(res).userId, req.params.id, input, now(), version);
+    if (result.kind === 'not_found') throw new AppError(404, 'not_found', NOT_FOUND);
+    if (result.kind === 'conflict') {
+      return res.status(409).json({ error: 'conflict', message: CONFLICT, current: toJson(result.current) });
+    }
+    sendEntry(res, result.entry);
   });
 
   router.delete('/api/entries/:id', async (req, res) => {

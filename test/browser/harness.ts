@@ -1,7 +1,9 @@
 // Real Chromium (Debian's) against the real app on a loopback port, with a fake server clock.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { AxeResults, ElementContext } from 'axe-core';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { Db } from '../../src/db/db.js';
 import { listen, stopGracefully } from '../../src/lifecycle.js';
@@ -101,5 +103,18 @@ export function watchConsole(page: Page): string[] {
 export async function waitForSaveState(page: Page, state: string, timeout = 15_000): Promise<void> {
   await page.waitForFunction((wanted) => document.querySelector('[data-save-status]')?.getAttribute('data-state') === wanted, state, {
     timeout,
+  });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core (every rule it enables by default) on the page as it stands; one line per violation. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, so the page's CSP (no inline script) does not block it.
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: ElementContext): Promise<AxeResults> } }).axe;
+    const { violations } = await axe.run(document);
+    return violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
 }

@@ -211,6 +211,43 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     expect(statuses).not.toContain(401);
   });
 
+  it('with a 4-second access lifetime, a visible tab renews once per lifetime, at three quarters of it, never in a loop', async () => {
+    const short = await TestServer.start({ ACCESS_TOKEN_EXPIRY_SECONDS: '4', REFRESH_TOKEN_EXPIRY_SECONDS: '86400' });
+    const shortContext = await chromium.newContext({ baseURL: short.origin });
+    try {
+      shortContext.setDefaultTimeout(10_000);
+      const page = await shortContext.newPage();
+      await page.goto('/register');
+      await page.fill('#email', uniqueEmail('short'));
+      await page.fill('#password', TEST_PASSWORD);
+      await page.fill('#password_confirm', TEST_PASSWORD);
+      await Promise.all([page.waitForURL('**/journal'), page.click('main button[type=submit]')]);
+      // Time stands still from before the page loads, so its timers start exactly at zero.
+      await page.clock.install({ time: Date.now() });
+      await page.clock.pauseAt(Date.now() + 1000);
+      await page.goto('/journal');
+      const count = countRequests(page);
+      const statuses: number[] = [];
+      page.on('response', (response) => {
+        if (new URL(response.url()).pathname === '/refresh') statuses.push(response.status());
+      });
+      const refreshesAfter: number[] = [];
+      // Eight seconds, two lifetimes: the server's clock and the page's move together, a second at a time.
+      for (let second = 1; second <= 8; second++) {
+        short.t.clock.advance(1);
+        await page.clock.runFor(1000);
+        // A refresh runs inside this Web Lock; once it is free, any renewal has finished and been scheduled.
+        await page.evaluate(() => navigator.locks.request('smriti-refresh', () => {}));
+        refreshesAfter.push(count('POST', '/refresh'));
+      }
+      expect(refreshesAfter).toEqual([0, 0, 1, 1, 1, 2, 2, 2]);
+      await expect.poll(() => statuses).toEqual([200, 200]);
+    } finally {
+      await shortContext.close();
+      await short.close();
+    }
+  });
+
   it('renders the journal list (screenshot) and works without JavaScript for reading, creating and editing', async () => {
     const { page } = await newPage();
     await register(page);

@@ -1,0 +1,27 @@
+// Shows every <time data-local> in the reader's own time zone and language. The server writes UTC
+// (it cannot know the reader's zone), so that is what a page shows without JavaScript.
+(() => {
+  const FORMATS = {
+    date: { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' },
+    datetime: { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' },
+  };
+  const formatters = {};
+
+  function formatterFor(style) {
+    if (!FORMATS[style]) return null;
+    formatters[style] ??= new Intl.DateTimeFormat(undefined, FORMATS[style]);
+    return formatters[style];
+  }
+
+  function localiseTimes(root = document) {
+    for (const element of root.querySelectorAll('time[data-local][datetime]')) {
+      const at = new Date(element.dateTime);
+      const formatter = formatterFor(element.dataset.local);
+      if (formatter && !Number.isNaN(at.getTime())) element.textContent = formatter.format(at);
+    }
+  }
+
+  localiseTimes();
+  // The editor fills in times it learns later (the version saved elsewhere).
+  window.localiseTimes = localiseTimes;
+})();
