@@ -1,4 +1,4 @@
-// `npm run bench`: six benchmarks of the production app, then one summary table, also written as JSON.
+// `npm run bench`: the benchmarks of the production app, then one summary table, also written as JSON.
 import { availableParallelism, cpus } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
@@ -7,6 +7,7 @@ import { createTokenKeys } from '../src/auth/tokens.js';
 import { authOverhead } from './benchmarks/auth-overhead.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
+import { peer } from './benchmarks/peer.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
 import { signinStorm } from './benchmarks/signin-storm.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['4 growth', growth],
   ['5 pages', pages],
   ['6 scale-out', scaleOut],
+  ['7 vs Flask peer', peer],
 ];
 
 async function setUp(settings: BenchSettings, database: BenchDatabase): Promise<BenchContext> {

@@ -4,6 +4,7 @@ import cookieParser from 'cookie-parser';
 import express, { type Express, type RequestHandler } from 'express';
 import { type AppDeps, buildContext, createApp } from '../src/app.js';
 import { requireApiAuth } from '../src/auth/middleware.js';
+import { createRevokedSessions, listenForRevocations } from '../src/auth/revocations.js';
 import type { Config } from '../src/config.js';
 import { openDb } from '../src/db/db.js';
 import { errorHandler } from '../src/http/errors.js';
@@ -38,12 +39,22 @@ async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const pgliteDir = process.env.BENCH_PGLITE_DIR;
   const db = await openDb({ databaseUrl: pgliteDir ? undefined : config.databaseUrl, pgliteDir });
-  const deps = { db, logger };
+  // As src/server.ts: this process hears revocations, so the access-token check costs what it costs there.
+  const revokedSessions = createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, Date.now);
+  const stopListening = await listenForRevocations(db, revokedSessions, logger);
+  const deps = { db, logger, revokedSessions };
   // Without the bench routes the process serves exactly what `npm start` serves.
   const app = process.env.BENCH_ROUTES === '1' ? benchApp(config, deps) : createApp(config, deps);
   const server = await listen(app, config.port, '127.0.0.1');
   process.on('SIGTERM', () => {
-    stopGracefully(server, () => db.close(), 2000).finally(() => process.exit(0));
+    stopGracefully(
+      server,
+      async () => {
+        await stopListening();
+        await db.close();
+      },
+      2000,
+    ).finally(() => process.exit(0));
   });
   if (cluster.isPrimary) process.send?.({ type: 'ready', pids: [process.pid] } satisfies ReadyMessage);
 }
