@@ -15,7 +15,8 @@ export function listen(app: Express, port: number, host?: string): Promise<Serve
     server.keepAliveTimeout = 65_000;
     const state: Tracking = { inFlight: new Set(), stopping: false };
     tracking.set(server, state);
-    server.on('request', (_req, res: ServerResponse) => {
+    // Ahead of the app's own listener: a request the app answers at once must still get the header.
+    server.prependListener('request', (_req, res: ServerResponse) => {
       state.inFlight.add(res);
       res.on('close', () => state.inFlight.delete(res));
       if (state.stopping) res.setHeader('Connection', 'close');
