@@ -6,6 +6,7 @@ import { pruneSignInFailures } from './auth/sign-in-failures.js';
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
+import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { listen, stopGracefully } from './lifecycle.js';
 import { createLogger } from './logger.js';
 
@@ -24,8 +25,14 @@ async function runWorker(config: Config): Promise<void> {
   logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
 
   const pruner = setInterval(() => {
-    Promise.all([pruneExpiredRefreshTokens(db, Date.now()), pruneSignInFailures(db, new Date(Date.now() - PRUNE_AFTER_EXPIRY_MS))])
-      .then(([tokens, failures]) => (tokens || failures) && logger.info({ tokens, failures }, 'pruned expired rows'))
+    Promise.all([
+      pruneExpiredRefreshTokens(db, Date.now()),
+      pruneSignInFailures(db, new Date(Date.now() - PRUNE_AFTER_EXPIRY_MS)),
+      pruneRateLimits(db, new Date()),
+    ])
+      .then(
+        ([tokens, failures, limits]) => (tokens || failures || limits) && logger.info({ tokens, failures, limits }, 'pruned expired rows'),
+      )
       .catch((error: unknown) => logger.warn({ err: error }, 'pruning refresh tokens failed; will retry'));
   }, PRUNE_EVERY_MS);
   pruner.unref();

@@ -7,6 +7,7 @@ import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
+import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { clientInfo, readAccess, refreshSession, requireApiAuth, signedInUser } from './middleware.js';
@@ -38,9 +39,11 @@ export function authRoutes(ctx: AppContext): Router {
   const router = Router();
   const { config, db, logger } = ctx;
   const limits = ctx.rateLimits;
+  // Counted in PostgreSQL, so several app processes allow together what one allows.
+  const shared = (name: string) => new PostgresStore(db, ctx.now, name);
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts'),
-    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', emailKey),
+    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip') }),
+    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey }),
   ];
 
   router.get('/login', (req, res) => {
@@ -97,7 +100,7 @@ export function authRoutes(ctx: AppContext): Router {
     res.render('auth/register', { title: 'Create your journal', email: '', errors: {} });
   });
 
-  router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts'), async (req, res) => {
+  router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') }), async (req, res) => {
     const form = textFields(req.body, ['email', 'password', 'password_confirm'] as const);
     const errors: FieldErrors = {};
     const badEmail = emailProblem(form.email);

@@ -1,4 +1,5 @@
 // Request rate limits (express-rate-limit) on sign-in, registration and refresh; 429 with Retry-After.
+// Sign-in and registration count in PostgreSQL (rate-limit-postgres.ts); refresh counts per process.
 import type { Request, RequestHandler } from 'express';
 import { type IncrementResponse, ipKeyGenerator, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { AppError } from './errors.js';
@@ -81,14 +82,25 @@ export function waitPhrase(seconds: number): string {
   return seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
 }
 
-export function limiter(limit: Limit, now: () => number, what: string, keyGenerator?: (req: Request) => string): RequestHandler {
+type KeyGenerator = (req: Request) => string;
+
+export interface LimiterOptions {
+  /** Where hits are counted; by default in this process's memory. */
+  store?: Store;
+  /** What a client is; by default its IP address (an IPv6 /56). */
+  key?: KeyGenerator;
+}
+
+/** `keyOrOptions`: a key generator alone, or the options. */
+export function limiter(limit: Limit, now: () => number, what: string, keyOrOptions: KeyGenerator | LimiterOptions = {}): RequestHandler {
+  const options = typeof keyOrOptions === 'function' ? { key: keyOrOptions } : keyOrOptions;
   return rateLimit({
     windowMs: limit.windowSeconds * 1000,
     limit: limit.limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    store: new ClockedMemoryStore(now),
-    ...(keyGenerator ? { keyGenerator } : {}),
+    store: options.store ?? new ClockedMemoryStore(now),
+    ...(options.key ? { keyGenerator: options.key } : {}),
     handler: (req, res, next) => {
       const info = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit;
       const seconds = retryAfterSeconds(info?.resetTime, now());

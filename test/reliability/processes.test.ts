@@ -8,20 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
-import { adminQuery, usingPostgres } from '../helpers/db.js';
+import { serverDatabaseUrl, usingPostgres } from '../helpers/db.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
 const SECRET = randomBytes(32).toString('hex');
 const SAME_ORIGIN = { 'Sec-Fetch-Site': 'same-origin' };
-
-/** A schema of its own on the test server, reached through DATABASE_URL as the app would. */
-async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = `proc_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE SCHEMA ${schema}`);
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), drop: () => adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
-}
 
 async function register(origin: string, email: string): Promise<CookieJar> {
   const jar = new CookieJar();
