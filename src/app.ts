@@ -19,6 +19,7 @@ import type { Db } from './db/db.js';
 import { crossSiteCheck } from './http/cross-site.js';
 import { errorHandler, notFound, wantsJson } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
+import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
@@ -47,6 +48,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     sessions: createSessionStore({ db: deps.db, tokens, now, reuseGraceSeconds: config.jwt.reuseGraceSeconds, logger: deps.logger }),
     passwords: createPasswordHasher(config.bcryptRounds),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
+    metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
   };
 }
 
@@ -96,6 +98,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   app.set('view cache', config.profile === 'production');
 
+  app.use(timeRequests(ctx.metrics));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -125,6 +128,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
   }
   app.use(healthRoutes(ctx.db));
+  app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));
 

@@ -32,6 +32,8 @@ export interface Config {
   readonly trustProxy: boolean | number | string | undefined;
   readonly logLevel: string;
   readonly webConcurrency: number;
+  /** Unset: /metrics answers 404. Set: /metrics needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
 }
 
 /** A bad variable: the message is one line naming the variable and the rule. */
@@ -160,6 +162,14 @@ function cookieDomain(env: Env): string | undefined {
   return domain;
 }
 
+function metricsToken(env: Env, profile: Profile): string | undefined {
+  const token = read(env, 'METRICS_TOKEN');
+  if (token === undefined) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(token)) fail('METRICS_TOKEN', 'must be printable ASCII without spaces (it travels in a header)');
+  if (profile === 'production' && token.length < 32) fail('METRICS_TOKEN', 'must be at least 32 characters in production');
+  return token;
+}
+
 export function loadConfig(env: Env): Config {
   const profile = profileOf(env);
   const defaults = PROFILE_DEFAULTS[profile];
@@ -202,6 +212,7 @@ export function loadConfig(env: Env): Config {
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
+    metricsToken: metricsToken(env, profile),
   };
   return deepFreeze(config);
 }

@@ -5,6 +5,7 @@ import type { SessionStore } from './auth/sessions.js';
 import type { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import type { Metrics } from './http/metrics.js';
 import type { RateLimitSettings } from './http/rate-limit.js';
 
 export interface AppContext {
@@ -17,4 +18,6 @@ export interface AppContext {
   sessions: SessionStore;
   passwords: PasswordHasher;
   rateLimits: RateLimitSettings;
+  /** This app's own registry, so apps built side by side (tests) never see each other's counts. */
+  metrics: Metrics;
 }

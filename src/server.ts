@@ -6,6 +6,7 @@ import { pruneSignInFailures } from './auth/sign-in-failures.js';
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
+import { serveClusterMetrics } from './http/cluster-metrics.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { listen, stopGracefully } from './lifecycle.js';
 import { createLogger } from './logger.js';
@@ -57,6 +58,7 @@ async function runWorker(config: Config): Promise<void> {
 function runPrimary(config: Config): void {
   const logger = createLogger(config.logLevel);
   logger.info({ workers: config.webConcurrency }, 'starting workers');
+  serveClusterMetrics();
   for (let i = 0; i < config.webConcurrency; i++) cluster.fork();
   let stopping = false;
   cluster.on('exit', (worker, code, signal) => {

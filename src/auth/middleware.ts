@@ -1,7 +1,9 @@
 // requireAuth for pages (refresh in place, else to the login page) and for the JSON API (401).
 import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
+import { isDatabaseUnavailable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
+import { countAuthRejected, countRefresh, type RefreshOutcome } from '../http/metrics.js';
 import { loginUrl } from '../http/safe-next.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { type ClientInfo, type IssuedSession, RefreshError } from './sessions.js';
@@ -53,11 +55,19 @@ export async function refreshSession(ctx: AppContext, req: Request, res: Respons
   try {
     issued = await ctx.sessions.rotate(readCookie(req.cookies, REFRESH_COOKIE), clientInfo(req));
   } catch (error) {
+    const outcome = refreshFailureOutcome(error);
+    if (outcome) countRefresh(ctx.metrics, outcome);
     if (error instanceof RefreshError) clearAuthCookies(res, ctx.config);
     throw error;
   }
+  countRefresh(ctx.metrics, issued.viaGrace ? 'grace' : 'ok');
   setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);
   return issued;
+}
+
+function refreshFailureOutcome(error: unknown): RefreshOutcome | undefined {
+  if (error instanceof RefreshError) return error.code.slice('refresh_'.length) as RefreshOutcome;
+  return isDatabaseUnavailable(error) ? 'unavailable' : undefined;
 }
 
 function stateOf(issued: IssuedSession): AuthState {
@@ -93,6 +103,7 @@ export function requireApiAuth(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
     const access = readAccess(ctx, req);
     if (typeof access === 'string') {
+      countAuthRejected(ctx.metrics, access);
       return next(new AppError(401, `token_${access}`, API_TOKEN_MESSAGES[access]));
     }
     res.locals.auth = access;

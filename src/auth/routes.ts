@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
@@ -41,9 +42,10 @@ export function authRoutes(ctx: AppContext): Router {
   const limits = ctx.rateLimits;
   // Counted in PostgreSQL, so several app processes allow together what one allows.
   const shared = (name: string) => new PostgresStore(db, ctx.now, name);
+  const onLimited = () => countSignIn(ctx.metrics, 'limited');
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip') }),
-    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey }),
+    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip'), onLimited }),
+    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
   ];
 
   router.get('/login', (req, res) => {
@@ -69,6 +71,7 @@ export function authRoutes(ctx: AppContext): Router {
 
     const blockedFor = await signInBlockedFor(db, form.email, limits.failedSignInsPerAccount, ctx.now());
     if (blockedFor > 0) {
+      countSignIn(ctx.metrics, 'limited');
       res.set('Retry-After', String(blockedFor));
       return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(blockedFor)} and try again.` });
     }
@@ -79,6 +82,7 @@ export function authRoutes(ctx: AppContext): Router {
       ? await ctx.passwords.verify(form.password, user.passwordHash)
       : await ctx.passwords.verifyAgainstNothing(form.password);
     if (!user || !ok) {
+      countSignIn(ctx.metrics, 'wrong_credentials');
       await recordSignInFailure(db, form.email, ctx.now());
       await recordAudit(db, logger, {
         type: AUDIT.loginFailed,
@@ -92,6 +96,7 @@ export function authRoutes(ctx: AppContext): Router {
     await clearSignInFailures(db, form.email);
     const issued = await ctx.sessions.start(user.id, client, form.shared_computer !== '');
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
+    countSignIn(ctx.metrics, 'ok');
     startSignedIn(ctx, res, issued);
     res.redirect(303, nextPath);
   });

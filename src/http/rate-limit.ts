@@ -89,6 +89,8 @@ export interface LimiterOptions {
   store?: Store;
   /** What a client is; by default its IP address (an IPv6 /56). */
   key?: KeyGenerator;
+  /** Called for each request refused with 429 (metrics). */
+  onLimited?: () => void;
 }
 
 /** `keyOrOptions`: a key generator alone, or the options. */
@@ -102,6 +104,7 @@ export function limiter(limit: Limit, now: () => number, what: string, keyOrOpti
     store: options.store ?? new ClockedMemoryStore(now),
     ...(options.key ? { keyGenerator: options.key } : {}),
     handler: (req, res, next) => {
+      options.onLimited?.();
       const info = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit;
       const seconds = retryAfterSeconds(info?.resetTime, now());
       res.set('Retry-After', String(seconds));

@@ -81,6 +81,11 @@ describe('config profiles', () => {
     }).toThrow();
   });
 
+  it('exposes /metrics only when METRICS_TOKEN is set', () => {
+    expect(loadConfig(PROD).metricsToken).toBeUndefined();
+    expect(loadConfig({ ...PROD, METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
+  });
+
   it('parses TRUST_PROXY as Express accepts it', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
@@ -123,6 +128,8 @@ describe('config rules: each bad value stops start-up with one line naming the v
     ['production with BCRYPT_ROUNDS < 10', { ...PROD, BCRYPT_ROUNDS: '9' }, 'BCRYPT_ROUNDS'],
     ['production without DATABASE_URL', { ...PROD, DATABASE_URL: '' }, 'DATABASE_URL'],
     ['production without APP_ORIGIN', { ...PROD, APP_ORIGIN: '' }, 'APP_ORIGIN'],
+    ['METRICS_TOKEN with a space', { METRICS_TOKEN: 'two words' }, 'METRICS_TOKEN'],
+    ['production with a short METRICS_TOKEN', { ...PROD, METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
   ];
 
   it.each(cases)('refuses %s', (_situation, env, variable) => {
