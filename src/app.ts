@@ -23,6 +23,7 @@ import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
+import type { Readiness } from './lifecycle.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -34,6 +35,8 @@ export interface AppDeps {
   now?: () => number;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
+  /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
+  readiness?: Readiness;
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
@@ -127,7 +130,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   for (const dir of ['css', 'js']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
   }
-  app.use(healthRoutes(ctx.db));
+  app.use(healthRoutes(ctx.db, deps.readiness));
   app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));

@@ -34,6 +34,8 @@ export interface Config {
   readonly webConcurrency: number;
   /** Unset: /metrics answers 404. Set: /metrics needs `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
+  /** After SIGTERM, /readyz answers 503 this long while requests are still served. */
+  readonly shutdownDrainSeconds: number;
 }
 
 /** A bad variable: the message is one line naming the variable and the rule. */
@@ -47,9 +49,9 @@ type Env = Record<string, string | undefined>;
 export const DEV_JWT_SECRET = 'smriti-development-secret-do-not-use-in-production';
 
 const PROFILE_DEFAULTS = {
-  development: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12 },
-  test: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12 },
-  production: { accessTtl: 1800, refreshTtl: 1209600, cookieSecure: true, bcryptRounds: 12 },
+  development: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12, drainSeconds: 0 },
+  test: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12, drainSeconds: 0 },
+  production: { accessTtl: 1800, refreshTtl: 1209600, cookieSecure: true, bcryptRounds: 12, drainSeconds: 5 },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -213,6 +215,7 @@ export function loadConfig(env: Env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
     metricsToken: metricsToken(env, profile),
+    shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', defaults.drainSeconds, 0, 300),
   };
   return deepFreeze(config);
 }

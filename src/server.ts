@@ -8,7 +8,7 @@ import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
 import { serveClusterMetrics } from './http/cluster-metrics.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
-import { listen, stopGracefully } from './lifecycle.js';
+import { createReadiness, drainThenStop, listen } from './lifecycle.js';
 import { createLogger } from './logger.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -22,7 +22,8 @@ async function runWorker(config: Config): Promise<void> {
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
-  const server = await listen(createApp(config, { db, logger }), config.port);
+  const readiness = createReadiness();
+  const server = await listen(createApp(config, { db, logger, readiness }), config.port);
   logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
 
   const pruner = setInterval(() => {
@@ -42,10 +43,14 @@ async function runWorker(config: Config): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const drainSeconds = config.shutdownDrainSeconds;
+    logger.info({ signal, drainSeconds }, 'shutting down: /readyz answers 503 while draining, then in-flight requests finish');
     clearInterval(pruner);
-    stopGracefully(server, () => db.close())
-      .then(() => process.exit(0))
+    drainThenStop(server, readiness, drainSeconds, () => db.close())
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
@@ -66,15 +71,24 @@ function runPrimary(config: Config): void {
     logger.warn({ pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
     cluster.fork();
   });
-  const stop = () => {
+  // Each worker drains and finishes its own requests; the primary exits when the last one has,
+  // with 0 only if every worker stopped cleanly.
+  const stop = (signal: string) => {
+    if (stopping) return;
     stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    let remaining = Object.keys(cluster.workers ?? {}).length;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    logger.info({ signal, workers: workers.length }, 'shutting down: forwarding SIGTERM to every worker');
+    let remaining = workers.length;
+    let failed = false;
     if (remaining === 0) process.exit(0);
-    cluster.on('exit', () => --remaining === 0 && process.exit(0));
+    cluster.on('exit', (_worker, code) => {
+      failed ||= code !== 0;
+      if (--remaining === 0) process.exit(failed ? 1 : 0);
+    });
+    for (const worker of workers) worker.process.kill('SIGTERM');
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 async function main(): Promise<void> {

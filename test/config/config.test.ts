@@ -81,6 +81,12 @@ describe('config profiles', () => {
     }).toThrow();
   });
 
+  it('drains 5 seconds before stopping in production and not at all in development, unless told', () => {
+    expect(loadConfig(PROD).shutdownDrainSeconds).toBe(5);
+    expect(loadConfig({}).shutdownDrainSeconds).toBe(0);
+    expect(loadConfig({ ...PROD, SHUTDOWN_DRAIN_SECONDS: '30' }).shutdownDrainSeconds).toBe(30);
+  });
+
   it('exposes /metrics only when METRICS_TOKEN is set', () => {
     expect(loadConfig(PROD).metricsToken).toBeUndefined();
     expect(loadConfig({ ...PROD, METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
@@ -128,6 +134,8 @@ describe('config rules: each bad value stops start-up with one line naming the v
     ['production with BCRYPT_ROUNDS < 10', { ...PROD, BCRYPT_ROUNDS: '9' }, 'BCRYPT_ROUNDS'],
     ['production without DATABASE_URL', { ...PROD, DATABASE_URL: '' }, 'DATABASE_URL'],
     ['production without APP_ORIGIN', { ...PROD, APP_ORIGIN: '' }, 'APP_ORIGIN'],
+    ['SHUTDOWN_DRAIN_SECONDS negative', { SHUTDOWN_DRAIN_SECONDS: '-1' }, 'SHUTDOWN_DRAIN_SECONDS'],
+    ['SHUTDOWN_DRAIN_SECONDS not a number', { SHUTDOWN_DRAIN_SECONDS: '5s' }, 'SHUTDOWN_DRAIN_SECONDS'],
     ['METRICS_TOKEN with a space', { METRICS_TOKEN: 'two words' }, 'METRICS_TOKEN'],
     ['production with a short METRICS_TOKEN', { ...PROD, METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
   ];
