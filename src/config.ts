@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 export type Profile = 'development' | 'test' | 'production';
 export type SameSite = 'strict' | 'lax' | 'none';
+export type LogFormat = 'json' | 'pretty';
 
 export interface Config {
   readonly profile: Profile;
@@ -31,6 +32,8 @@ export interface Config {
   readonly appOrigin: string;
   readonly trustProxy: boolean | number | string | undefined;
   readonly logLevel: string;
+  /** `pretty` (pino-pretty, a development dependency) or `json`. */
+  readonly logFormat: LogFormat;
   readonly webConcurrency: number;
   /** Unset: /metrics answers 404. Set: /metrics needs `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
@@ -172,7 +175,21 @@ function metricsToken(env: Env, profile: Profile): string | undefined {
   return token;
 }
 
-export function loadConfig(env: Env): Config {
+/** Pretty lines by default only for a person at a terminal in development; machines read JSON. */
+function logFormat(env: Env, profile: Profile, stdoutIsTerminal: boolean): LogFormat {
+  const fallback = profile === 'development' && stdoutIsTerminal ? 'pretty' : 'json';
+  const format = oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], fallback);
+  if (profile === 'production' && format === 'pretty')
+    fail('LOG_FORMAT', 'must be json in production (pino-pretty is a development dependency)');
+  return format;
+}
+
+export interface ProcessFacts {
+  /** Whether standard output is a terminal (a person reading), as opposed to a pipe or a file. */
+  stdoutIsTerminal?: boolean;
+}
+
+export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
   const profile = profileOf(env);
   const defaults = PROFILE_DEFAULTS[profile];
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -213,6 +230,7 @@ export function loadConfig(env: Env): Config {
     appOrigin: appOrigin(env, profile, port),
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: logFormat(env, profile, facts.stdoutIsTerminal ?? false),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
     metricsToken: metricsToken(env, profile),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', defaults.drainSeconds, 0, 300),
@@ -231,5 +249,5 @@ function deepFreeze<T extends object>(value: T): T {
 export async function loadConfigFromProcess(): Promise<Config> {
   const dotenv = await import('dotenv');
   dotenv.config({ quiet: true });
-  return loadConfig(process.env);
+  return loadConfig(process.env, { stdoutIsTerminal: Boolean(process.stdout.isTTY) });
 }

@@ -9,12 +9,12 @@ import { MigrationError, migrate } from './db/migrate.js';
 import { serveClusterMetrics } from './http/cluster-metrics.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { createReadiness, drainThenStop, listen } from './lifecycle.js';
-import { createLogger } from './logger.js';
+import { createProcessLogger } from './logger.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 async function runWorker(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config.logLevel, config.logFormat);
   if (config.jwt.usingDevSecret) {
     logger.warn('JWT_SECRET is not set: using the public development secret. Anyone can forge sign-ins; never expose this server.');
   }
@@ -61,7 +61,7 @@ async function runWorker(config: Config): Promise<void> {
 }
 
 function runPrimary(config: Config): void {
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config.logLevel, config.logFormat);
   logger.info({ workers: config.webConcurrency }, 'starting workers');
   serveClusterMetrics();
   for (let i = 0; i < config.webConcurrency; i++) cluster.fork();

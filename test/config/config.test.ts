@@ -92,6 +92,15 @@ describe('config profiles', () => {
     expect(loadConfig({ ...PROD, METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
   });
 
+  it('logs pretty lines only to a person at a development terminal, JSON otherwise', () => {
+    expect(loadConfig({}, { stdoutIsTerminal: true }).logFormat).toBe('pretty');
+    expect(loadConfig({}, { stdoutIsTerminal: false }).logFormat).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'test' }, { stdoutIsTerminal: true }).logFormat).toBe('json');
+    expect(loadConfig(PROD, { stdoutIsTerminal: true }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { stdoutIsTerminal: true }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+  });
+
   it('parses TRUST_PROXY as Express accepts it', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
@@ -138,6 +147,8 @@ describe('config rules: each bad value stops start-up with one line naming the v
     ['SHUTDOWN_DRAIN_SECONDS not a number', { SHUTDOWN_DRAIN_SECONDS: '5s' }, 'SHUTDOWN_DRAIN_SECONDS'],
     ['METRICS_TOKEN with a space', { METRICS_TOKEN: 'two words' }, 'METRICS_TOKEN'],
     ['production with a short METRICS_TOKEN', { ...PROD, METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    ['LOG_FORMAT unknown', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    ['production with LOG_FORMAT=pretty', { ...PROD, LOG_FORMAT: 'pretty' }, 'LOG_FORMAT'],
   ];
 
   it.each(cases)('refuses %s', (_situation, env, variable) => {
