@@ -21,9 +21,11 @@ import type { Db } from './db/db.js';
 import { crossSiteCheck } from './http/cross-site.js';
 import { errorHandler, notFound, wantsJson } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
+import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
+import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
@@ -38,6 +40,8 @@ export interface AppDeps {
   revokedSessions?: RevokedSessions;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
+  /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
+  readiness?: Readiness;
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
@@ -52,6 +56,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     passwords: createPasswordHasher(config.bcryptRounds),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
+    metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
   };
 }
 
@@ -103,6 +108,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // The layout tells secureFetch the access lifetime, so it can renew once per token (DESIGN §7).
   app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
 
+  app.use(timeRequests(ctx.metrics));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -131,7 +137,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   for (const dir of ['css', 'js']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
   }
-  app.use(healthRoutes(ctx.db));
+  app.use(healthRoutes(ctx.db, deps.readiness));
+  app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));
 

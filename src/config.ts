@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 export type Profile = 'development' | 'test' | 'production';
 export type SameSite = 'strict' | 'lax' | 'none';
+export type LogFormat = 'json' | 'pretty';
 
 export interface Config {
   readonly profile: Profile;
@@ -34,6 +35,8 @@ export interface Config {
   readonly appOrigin: string;
   readonly trustProxy: boolean | number | string | undefined;
   readonly logLevel: string;
+  /** `pretty` (pino-pretty, a development dependency) or `json`. */
+  readonly logFormat: LogFormat;
   readonly webConcurrency: number;
   readonly mail: {
     /** Unset outside production: each email is written to the log instead of sent. */
@@ -41,6 +44,10 @@ export interface Config {
     readonly from: string;
     readonly resetExpirySeconds: number;
   };
+  /** Unset: /metrics answers 404. Set: /metrics needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
+  /** After SIGTERM, /readyz answers 503 this long while requests are still served. */
+  readonly shutdownDrainSeconds: number;
 }
 
 /** A bad variable: the message is one line naming the variable and the rule. */
@@ -57,9 +64,9 @@ export interface LocalSecret {
 }
 
 const PROFILE_DEFAULTS = {
-  development: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12 },
-  test: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12 },
-  production: { accessTtl: 1800, refreshTtl: 1209600, cookieSecure: true, bcryptRounds: 12 },
+  development: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12, drainSeconds: 0 },
+  test: { accessTtl: 28800, refreshTtl: 2592000, cookieSecure: false, bcryptRounds: 12, drainSeconds: 0 },
+  production: { accessTtl: 1800, refreshTtl: 1209600, cookieSecure: true, bcryptRounds: 12, drainSeconds: 5 },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -200,12 +207,36 @@ function mailFrom(env: Env, profile: Profile): string {
   return from;
 }
 
-/** `local` is the generated secret used when JWT_SECRET is unset outside production (see localSecret). */
-export function loadConfig(env: Env, local?: LocalSecret): Config {
+function metricsToken(env: Env, profile: Profile): string | undefined {
+  const token = read(env, 'METRICS_TOKEN');
+  if (token === undefined) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(token)) fail('METRICS_TOKEN', 'must be printable ASCII without spaces (it travels in a header)');
+  if (profile === 'production' && token.length < 32) fail('METRICS_TOKEN', 'must be at least 32 characters in production');
+  return token;
+}
+
+/** Pretty lines by default only for a person at a terminal in development; machines read JSON. */
+function logFormat(env: Env, profile: Profile, stdoutIsTerminal: boolean): LogFormat {
+  const fallback = profile === 'development' && stdoutIsTerminal ? 'pretty' : 'json';
+  const format = oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], fallback);
+  if (profile === 'production' && format === 'pretty')
+    fail('LOG_FORMAT', 'must be json in production (pino-pretty is a development dependency)');
+  return format;
+}
+
+/** What the process knows that the environment does not say. */
+export interface ProcessFacts {
+  /** Whether standard output is a terminal (a person reading), as opposed to a pipe or a file. */
+  stdoutIsTerminal?: boolean;
+  /** The secret generated for this machine, used when JWT_SECRET is unset outside production (see localSecret). */
+  localSecret?: LocalSecret;
+}
+
+export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
   const profile = profileOf(env);
   const defaults = PROFILE_DEFAULTS[profile];
   const port = integer(env, 'PORT', 3000, 0, 65535);
-  const { secret, secretSource } = jwtSecret(env, profile, local);
+  const { secret, secretSource } = jwtSecret(env, profile, facts.localSecret);
 
   const accessTtlSeconds = integer(env, 'ACCESS_TOKEN_EXPIRY_SECONDS', defaults.accessTtl, 1);
   const refreshTtlSeconds = integer(env, 'REFRESH_TOKEN_EXPIRY_SECONDS', defaults.refreshTtl, 1);
@@ -242,12 +273,15 @@ export function loadConfig(env: Env, local?: LocalSecret): Config {
     appOrigin: appOrigin(env, profile, port),
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: logFormat(env, profile, facts.stdoutIsTerminal ?? false),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 64),
     mail: {
       smtpUrl: smtpUrl(env, profile),
       from: mailFrom(env, profile),
       resetExpirySeconds: integer(env, 'PASSWORD_RESET_EXPIRY_SECONDS', 1800, 60, 7 * 24 * 3600),
     },
+    metricsToken: metricsToken(env, profile),
+    shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', defaults.drainSeconds, 0, 300),
   };
   return deepFreeze(config);
 }
@@ -299,5 +333,5 @@ function readSecretFile(path: string): LocalSecret {
 export async function loadConfigFromProcess(): Promise<Config> {
   const dotenv = await import('dotenv');
   dotenv.config({ quiet: true });
-  return loadConfig(process.env, localSecret(process.env));
+  return loadConfig(process.env, { stdoutIsTerminal: Boolean(process.stdout.isTTY), localSecret: localSecret(process.env) });
 }

@@ -6,6 +6,7 @@ import type { RevokedSessions } from './auth/revocations.js';
 import type { TokenKeys } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import type { Metrics } from './http/metrics.js';
 import type { RateLimitSettings } from './http/rate-limit.js';
 
 export interface AppContext {
@@ -20,4 +21,6 @@ export interface AppContext {
   passwords: PasswordHasher;
   rateLimits: RateLimitSettings;
   mailer: Mailer;
+  /** This app's own registry, so apps built side by side (tests) never see each other's counts. */
+  metrics: Metrics;
 }

@@ -8,6 +8,23 @@ interface Tracking {
 }
 const tracking = new WeakMap<Server, Tracking>();
 
+/** What /readyz reports: once draining, a load balancer is told to stop sending here. */
+export interface Readiness {
+  readonly draining: boolean;
+}
+
+export function createReadiness(): Readiness & { startDraining(): void } {
+  let draining = false;
+  return {
+    get draining() {
+      return draining;
+    },
+    startDraining() {
+      draining = true;
+    },
+  };
+}
+
 export function listen(app: Express, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host ?? '::', (error?: Error) => (error ? reject(error) : resolve(server)));
@@ -15,7 +32,8 @@ export function listen(app: Express, port: number, host?: string): Promise<Serve
     server.keepAliveTimeout = 65_000;
     const state: Tracking = { inFlight: new Set(), stopping: false };
     tracking.set(server, state);
-    server.on('request', (_req, res: ServerResponse) => {
+    // Ahead of the app's own listener: a request the app answers at once must still get the header.
+    server.prependListener('request', (_req, res: ServerResponse) => {
       state.inFlight.add(res);
       res.on('close', () => state.inFlight.delete(res));
       if (state.stopping) res.setHeader('Connection', 'close');
@@ -42,4 +60,19 @@ export function stopGracefully(server: Server, cleanup: () => Promise<void>, gra
       cleanup().then(resolve, reject);
     });
   });
+}
+
+/**
+ * SIGTERM's sequence: /readyz answers 503 for `drainSeconds` while every request is still served,
+ * so a load balancer stops sending before connections are refused; then stopGracefully.
+ */
+export async function drainThenStop(
+  server: Server,
+  readiness: { startDraining(): void },
+  drainSeconds: number,
+  cleanup: () => Promise<void>,
+): Promise<void> {
+  readiness.startDraining();
+  if (drainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
+  await stopGracefully(server, cleanup);
 }

@@ -6,6 +6,7 @@ import { pruneSignInFailures } from './auth/sign-in-failures.js';
 import type { Config } from './config.js';
 import type { Queryable } from './db/db.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
+import { pruneRateLimits } from './http/rate-limit-postgres.js';
 
 // A day past expiry, so a late replay of a just-expired refresh token is still recognised.
 const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
@@ -19,6 +20,7 @@ export interface PruneCounts {
   signInFailures: number;
   revocations: number;
   passwordResets: number;
+  rateLimits: number;
 }
 
 export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -29,5 +31,7 @@ export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: num
     signInFailures: await pruneSignInFailures(db, new Date(nowMs - SIGN_IN_FAILURES_KEPT_MS)),
     revocations: await pruneRevocations(db, new Date(nowMs - revocationsKeptMs)),
     passwordResets: await prunePasswordResets(db, new Date(nowMs - PASSWORD_RESETS_KEPT_MS)),
+    // A rate-limit window is useless once it has reset.
+    rateLimits: await pruneRateLimits(db, new Date(nowMs)),
   };
 }

@@ -5,14 +5,15 @@ import { createRevokedSessions, listenForRevocations } from './auth/revocations.
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
-import { listen, stopGracefully } from './lifecycle.js';
-import { createLogger } from './logger.js';
+import { serveClusterMetrics } from './http/cluster-metrics.js';
+import { createReadiness, drainThenStop, listen } from './lifecycle.js';
+import { createProcessLogger } from './logger.js';
 import { pruneExpiredRows } from './prune.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 async function runWorker(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config.logLevel, config.logFormat);
   if (!['JWT_SECRET', 'SESSION_SECRET'].includes(config.jwt.secretSource)) {
     logger.info(`JWT_SECRET is not set: signing with the secret generated for this machine in ${config.jwt.secretSource}`);
   }
@@ -22,7 +23,8 @@ async function runWorker(config: Config): Promise<void> {
 
   const revokedSessions = createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, Date.now);
   const stopListening = await listenForRevocations(db, revokedSessions, logger);
-  const server = await listen(createApp(config, { db, logger, revokedSessions }), config.port);
+  const readiness = createReadiness();
+  const server = await listen(createApp(config, { db, logger, revokedSessions, readiness }), config.port);
   logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
 
   const pruner = setInterval(() => {
@@ -36,13 +38,17 @@ async function runWorker(config: Config): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const drainSeconds = config.shutdownDrainSeconds;
+    logger.info({ signal, drainSeconds }, 'shutting down: /readyz answers 503 while draining, then in-flight requests finish');
     clearInterval(pruner);
-    stopGracefully(server, async () => {
+    drainThenStop(server, readiness, drainSeconds, async () => {
       await stopListening();
       await db.close();
     })
-      .then(() => process.exit(0))
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
@@ -53,8 +59,9 @@ async function runWorker(config: Config): Promise<void> {
 }
 
 function runPrimary(config: Config): void {
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config.logLevel, config.logFormat);
   logger.info({ workers: config.webConcurrency }, 'starting workers');
+  serveClusterMetrics();
   for (let i = 0; i < config.webConcurrency; i++) cluster.fork();
   let stopping = false;
   cluster.on('exit', (worker, code, signal) => {
@@ -62,15 +69,24 @@ function runPrimary(config: Config): void {
     logger.warn({ pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
     cluster.fork();
   });
-  const stop = () => {
+  // Each worker drains and finishes its own requests; the primary exits when the last one has,
+  // with 0 only if every worker stopped cleanly.
+  const stop = (signal: string) => {
+    if (stopping) return;
     stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
-    let remaining = Object.keys(cluster.workers ?? {}).length;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    logger.info({ signal, workers: workers.length }, 'shutting down: forwarding SIGTERM to every worker');
+    let remaining = workers.length;
+    let failed = false;
     if (remaining === 0) process.exit(0);
-    cluster.on('exit', () => --remaining === 0 && process.exit(0));
+    cluster.on('exit', (_worker, code) => {
+      failed ||= code !== 0;
+      if (--remaining === 0) process.exit(failed ? 1 : 0);
+    });
+    for (const worker of workers) worker.process.kill('SIGTERM');
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 async function main(): Promise<void> {

@@ -12,6 +12,7 @@ import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
+import { PostgresStore } from '../http/rate-limit-postgres.js';
 import {
   consumeReset,
   isResetUsable,
@@ -50,8 +51,11 @@ export function passwordResetRoutes(ctx: AppContext): Router {
   const { config, db, logger } = ctx;
   const limits = ctx.rateLimits;
   const forgotLimits = [
-    limiter(limits.forgotPerIp, ctx.now, 'password reset requests'),
-    limiter(limits.forgotPerEmail, ctx.now, 'password reset requests for this address', emailKey),
+    limiter(limits.forgotPerIp, ctx.now, 'password reset requests', { store: new PostgresStore(ctx.db, ctx.now, 'forgot_ip') }),
+    limiter(limits.forgotPerEmail, ctx.now, 'password reset requests for this address', {
+      store: new PostgresStore(ctx.db, ctx.now, 'forgot_email'),
+      key: emailKey,
+    }),
   ];
 
   const renderForgot = (res: Response, status: number, email: string, errors: FieldErrors) =>

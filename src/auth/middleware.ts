@@ -2,7 +2,9 @@
 // the one place where a refresh outcome becomes cookies.
 import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
+import { isDatabaseUnavailable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
+import { countAuthRejected, countRefresh } from '../http/metrics.js';
 import { loginUrl } from '../http/safe-next.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { isSessionRevoked } from './revocations.js';
@@ -53,7 +55,11 @@ export function checkAccess(ctx: AppContext, req: Request): AccessCheck {
  * refused. A database outage throws, leaving the cookies alone.
  */
 export async function refreshSession(ctx: AppContext, req: Request, res: Response): Promise<Rotation> {
-  const rotation = await rotateSession(ctx, readCookie(req.cookies, REFRESH_COOKIE), clientInfo(req));
+  const rotation = await rotateSession(ctx, readCookie(req.cookies, REFRESH_COOKIE), clientInfo(req)).catch((error: unknown) => {
+    if (isDatabaseUnavailable(error)) countRefresh(ctx.metrics, 'unavailable');
+    throw error;
+  });
+  countRefresh(ctx.metrics, rotation.kind);
   if (rotation.kind === 'ok' || rotation.kind === 'grace') {
     const { access, refresh, shared } = rotation.session;
     setAuthCookies(res, ctx.config, { access: access.token, refresh: refresh.token }, shared);
@@ -91,7 +97,10 @@ export function requirePageAuth(ctx: AppContext): RequestHandler {
 export function requireApiAuth(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
     const access = checkAccess(ctx, req);
-    if (access.kind !== 'signed_in') return next(new AppError(401, `token_${access.kind}`, API_TOKEN_MESSAGES[access.kind]));
+    if (access.kind !== 'signed_in') {
+      countAuthRejected(ctx.metrics, access.kind);
+      return next(new AppError(401, `token_${access.kind}`, API_TOKEN_MESSAGES[access.kind]));
+    }
     res.locals.auth = access.auth;
     next();
   };

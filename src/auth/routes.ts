@@ -6,7 +6,9 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
+import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
@@ -47,9 +49,12 @@ export function authRoutes(ctx: AppContext): Router {
   const router = Router();
   const { config, db, logger } = ctx;
   const limits = ctx.rateLimits;
+  // Counted in PostgreSQL, so several app processes allow together what one allows.
+  const shared = (name: string) => new PostgresStore(db, ctx.now, name);
+  const onLimited = () => countSignIn(ctx.metrics, 'limited');
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts'),
-    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', emailKey),
+    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip'), onLimited }),
+    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
   ];
 
   router.get('/login', (req, res) => {
@@ -75,6 +80,7 @@ export function authRoutes(ctx: AppContext): Router {
 
     const blockedFor = await signInBlockedFor(db, form.email, limits.failedSignInsPerAccount, ctx.now());
     if (blockedFor > 0) {
+      countSignIn(ctx.metrics, 'limited');
       res.set('Retry-After', String(blockedFor));
       return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(blockedFor)} and try again.` });
     }
@@ -85,6 +91,7 @@ export function authRoutes(ctx: AppContext): Router {
       ? await verifyPassword(ctx.passwords, form.password, user.passwordHash)
       : await verifyAgainstNothing(ctx.passwords, form.password);
     if (!user || !ok) {
+      countSignIn(ctx.metrics, 'wrong_credentials');
       await recordSignInFailure(db, form.email, ctx.now());
       await recordAudit(db, logger, {
         type: AUDIT.loginFailed,
@@ -98,6 +105,7 @@ export function authRoutes(ctx: AppContext): Router {
     await clearSignInFailures(db, form.email);
     const issued = await startSession(ctx, user.id, client, form.shared_computer !== '');
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
+    countSignIn(ctx.metrics, 'ok');
     startSignedIn(ctx, res, issued);
     res.redirect(303, nextPath);
   });
@@ -106,7 +114,7 @@ export function authRoutes(ctx: AppContext): Router {
     res.render('auth/register', { title: 'Create your journal', email: '', errors: {} });
   });
 
-  router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts'), async (req, res) => {
+  router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') }), async (req, res) => {
     const form = textFields(req.body, ['email', 'password', 'password_confirm'] as const);
     const errors: FieldErrors = {};
     const badEmail = emailProblem(form.email);

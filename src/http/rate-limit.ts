@@ -1,4 +1,5 @@
 // Request rate limits (express-rate-limit) on sign-in, registration, refresh and password resets; 429 with Retry-After.
+// Sign-in and registration count in PostgreSQL (rate-limit-postgres.ts); refresh counts per process.
 import type { Request, RequestHandler } from 'express';
 import { type IncrementResponse, ipKeyGenerator, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { AppError } from './errors.js';
@@ -86,15 +87,28 @@ export function waitPhrase(seconds: number): string {
   return seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
 }
 
-export function limiter(limit: Limit, now: () => number, what: string, keyGenerator?: (req: Request) => string): RequestHandler {
+type KeyGenerator = (req: Request) => string;
+
+export interface LimiterOptions {
+  /** Where hits are counted; by default in this process's memory. */
+  store?: Store;
+  /** What a client is; by default its IP address (an IPv6 /56). */
+  key?: KeyGenerator;
+  /** Called for each request refused with 429 (metrics). */
+  onLimited?: () => void;
+}
+
+/** `keyOrOptions`: a key generator alone, or the options. */
+export function limiter(limit: Limit, now: () => number, what: string, options: LimiterOptions = {}): RequestHandler {
   return rateLimit({
     windowMs: limit.windowSeconds * 1000,
     limit: limit.limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    store: new ClockedMemoryStore(now),
-    ...(keyGenerator ? { keyGenerator } : {}),
+    store: options.store ?? new ClockedMemoryStore(now),
+    ...(options.key ? { keyGenerator: options.key } : {}),
     handler: (req, res, next) => {
+      options.onLimited?.();
       const info = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit;
       const seconds = retryAfterSeconds(info?.resetTime, now());
       res.set('Retry-After', String(seconds));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import type { Db } from '../../src/db/db.js';
 import { DEFAULT_RATE_LIMITS } from '../../src/http/rate-limit.js';
@@ -172,6 +172,8 @@ describe('forgot password: the email', () => {
 
 describe('forgot password: limits', () => {
   const perAddress = DEFAULT_RATE_LIMITS.forgotPerEmail;
+  // The limits are counted in the database, shared by every app on it: each test starts from zero.
+  beforeEach(() => db.query('DELETE FROM rate_limits'));
 
   it('answers the 11th request in an hour for one address with 429 and Retry-After, known or not', async () => {
     const clock = fakeClock();
@@ -198,23 +200,17 @@ describe('forgot password: limits', () => {
     expect(blocked.headers['retry-after']).toBeDefined();
   });
 
-  it('sends at most 10 emails an hour to one account even across processes (counted in the database)', async () => {
+  it('sends at most 10 emails an hour to one account even across processes (both the limit and the mail cap are in the database)', async () => {
     const clock = fakeClock();
     const [a, b] = [appWithMail({}, clock, { forgotPerEmail: perAddress }), appWithMail({}, clock, { forgotPerEmail: perAddress })];
     const { email } = await signedInBrowser(a!.app);
-    for (let i = 0; i < 12; i++) {
-      const res = await new Browser((i % 2 ? a : b)!.app).post('/password/forgot', { email });
-      expect(res.status).toBe(200);
-    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await new Browser((i % 2 ? a : b)!.app).post('/password/forgot', { email })).status);
+    expect(statuses).toEqual([...Array(10).fill(200), 429, 429]);
     await smtp.waitFor(email, 10);
     const userId = await userIdOf(email);
     const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM password_resets WHERE user_id = $1', [userId]);
     expect(rows.rows[0]!.n).toBe(10);
-    const skipped = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM audit_events WHERE user_id = $1 AND type = 'password_reset_requested' AND detail->>'mailed' = 'false'`,
-      [userId],
-    );
-    expect(skipped.rows[0]!.n).toBe(2);
   });
 });
 

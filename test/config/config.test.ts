@@ -16,7 +16,7 @@ const PROD = {
 
 function errorOf(env: Record<string, string>): string {
   try {
-    loadConfig(env, GENERATED);
+    loadConfig(env, { localSecret: GENERATED });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -30,7 +30,7 @@ const GENERATED = { secret: 'g'.repeat(64), path: 'data/jwt-secret' };
 describe('config profiles', () => {
   it('gives development its documented defaults', () => {
     const local = { secret: 'g'.repeat(64), path: 'data/jwt-secret' };
-    const config = loadConfig({}, local);
+    const config = loadConfig({}, { localSecret: local });
     expect(config.profile).toBe('development');
     expect(config.port).toBe(3000);
     expect(config.databaseUrl).toBeUndefined();
@@ -68,7 +68,7 @@ describe('config profiles', () => {
         MAIL_FROM: 'journal@example.com',
         PASSWORD_RESET_EXPIRY_SECONDS: '600',
       },
-      GENERATED,
+      { localSecret: GENERATED },
     );
     expect(config.mail).toEqual({ smtpUrl: 'smtps://u:p@mail.example.com', from: 'journal@example.com', resetExpirySeconds: 600 });
   });
@@ -95,12 +95,12 @@ describe('config profiles', () => {
   });
 
   it('splits JWT_PREVIOUS_SECRETS on commas', () => {
-    const config = loadConfig({ JWT_PREVIOUS_SECRETS: ' old-one , old-two ,' }, GENERATED);
+    const config = loadConfig({ JWT_PREVIOUS_SECRETS: ' old-one , old-two ,' }, { localSecret: GENERATED });
     expect(config.jwt.previousSecrets).toEqual(['old-one', 'old-two']);
   });
 
   it('freezes the result', () => {
-    const config = loadConfig({}, GENERATED);
+    const config = loadConfig({}, { localSecret: GENERATED });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.jwt)).toBe(true);
     expect(() => {
@@ -108,11 +108,31 @@ describe('config profiles', () => {
     }).toThrow();
   });
 
+  it('drains 5 seconds before stopping in production and not at all in development, unless told', () => {
+    expect(loadConfig(PROD).shutdownDrainSeconds).toBe(5);
+    expect(loadConfig({}, { localSecret: GENERATED }).shutdownDrainSeconds).toBe(0);
+    expect(loadConfig({ ...PROD, SHUTDOWN_DRAIN_SECONDS: '30' }).shutdownDrainSeconds).toBe(30);
+  });
+
+  it('exposes /metrics only when METRICS_TOKEN is set', () => {
+    expect(loadConfig(PROD).metricsToken).toBeUndefined();
+    expect(loadConfig({ ...PROD, METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
+  });
+
+  it('logs pretty lines only to a person at a development terminal, JSON otherwise', () => {
+    expect(loadConfig({}, { stdoutIsTerminal: true, localSecret: GENERATED }).logFormat).toBe('pretty');
+    expect(loadConfig({}, { stdoutIsTerminal: false, localSecret: GENERATED }).logFormat).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'test' }, { stdoutIsTerminal: true, localSecret: GENERATED }).logFormat).toBe('json');
+    expect(loadConfig(PROD, { stdoutIsTerminal: true, localSecret: GENERATED }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { stdoutIsTerminal: true, localSecret: GENERATED }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, { localSecret: GENERATED }).logFormat).toBe('pretty');
+  });
+
   it('parses TRUST_PROXY as Express accepts it', () => {
-    expect(loadConfig({ TRUST_PROXY: '1' }, GENERATED).trustProxy).toBe(1);
-    expect(loadConfig({ TRUST_PROXY: 'true' }, GENERATED).trustProxy).toBe(true);
-    expect(loadConfig({ TRUST_PROXY: 'loopback' }, GENERATED).trustProxy).toBe('loopback');
-    expect(loadConfig({}, GENERATED).trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }, { localSecret: GENERATED }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'true' }, { localSecret: GENERATED }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }, { localSecret: GENERATED }).trustProxy).toBe('loopback');
+    expect(loadConfig({}, { localSecret: GENERATED }).trustProxy).toBeUndefined();
   });
 });
 
@@ -156,6 +176,12 @@ describe('config rules: each bad value stops start-up with one line naming the v
     ['MAIL_FROM with a line break', { MAIL_FROM: 'Smriti <a@b.c>\nBcc: x@y.z' }, 'MAIL_FROM'],
     ['reset lifetime not a number', { PASSWORD_RESET_EXPIRY_SECONDS: '30m' }, 'PASSWORD_RESET_EXPIRY_SECONDS'],
     ['reset lifetime under a minute', { PASSWORD_RESET_EXPIRY_SECONDS: '10' }, 'PASSWORD_RESET_EXPIRY_SECONDS'],
+    ['SHUTDOWN_DRAIN_SECONDS negative', { SHUTDOWN_DRAIN_SECONDS: '-1' }, 'SHUTDOWN_DRAIN_SECONDS'],
+    ['SHUTDOWN_DRAIN_SECONDS not a number', { SHUTDOWN_DRAIN_SECONDS: '5s' }, 'SHUTDOWN_DRAIN_SECONDS'],
+    ['METRICS_TOKEN with a space', { METRICS_TOKEN: 'two words' }, 'METRICS_TOKEN'],
+    ['production with a short METRICS_TOKEN', { ...PROD, METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    ['LOG_FORMAT unknown', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    ['production with LOG_FORMAT=pretty', { ...PROD, LOG_FORMAT: 'pretty' }, 'LOG_FORMAT'],
   ];
 
   it.each(cases)('refuses %s', (_situation, env, variable) => {
@@ -180,7 +206,7 @@ describe('the generated development secret', () => {
       expect(statSync(first.path).mode & 0o777).toBe(0o600);
       expect(localSecret(env)).toEqual(first);
       expect(readFileSync(first.path, 'utf8').trim()).toBe(first.secret);
-      expect(loadConfig(env, first).jwt.secret).toBe(first.secret);
+      expect(loadConfig(env, { localSecret: first }).jwt.secret).toBe(first.secret);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

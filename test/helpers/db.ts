@@ -17,6 +17,15 @@ export async function adminQuery(sql: string): Promise<void> {
   }
 }
 
+/** A schema of its own on the test server, reached through DATABASE_URL as a server process would. */
+export async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `proc_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE SCHEMA ${schema}`);
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: () => adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+}
+
 export async function createTestDb(options: { migrate?: boolean; max?: number } = {}): Promise<Db> {
   let db: Db;
   const url = process.env.TEST_DATABASE_URL;

@@ -1,9 +1,7 @@
 // Starts `src/server.ts` as a real child process (the way `npm start` does) and reads its log lines.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { adminQuery } from './db.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -77,13 +75,4 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   };
   await waitForLine(/listening on/);
   return instance;
-}
-
-/** A schema of its own on the test server, reached through DATABASE_URL as the app would. */
-export async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = `proc_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE SCHEMA ${schema}`);
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), drop: () => adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { checkToken, createTokenKeys } from '../../src/auth/tokens.js';
 import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, uniqueEmail, useTestApp } from '../helpers/app.js';
@@ -104,6 +104,10 @@ describe('security headers and markup', () => {
 
 describe('rate limits', () => {
   const tight = { limit: 3, windowSeconds: 60 };
+  // Sign-in and registration counts live in the database every app in this file shares.
+  beforeEach(async () => {
+    await setup.db.query('DELETE FROM rate_limits');
+  });
 
   it('limits sign-in attempts per IP with 429, Retry-After and a message, and resets after the window', async () => {
     const clock = fakeClock();

@@ -6,9 +6,9 @@ import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { openPostgres } from '../../src/db/db.js';
 import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
-import { createTestDb, usingPostgres } from '../helpers/db.js';
+import { createTestDb, serverDatabaseUrl, usingPostgres } from '../helpers/db.js';
 import { answerWithin } from '../helpers/poll.js';
-import { type ServerProcess, serverDatabaseUrl, startServerProcess } from '../helpers/server-process.js';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const SAME_ORIGIN = { 'Sec-Fetch-Site': 'same-origin' };
