@@ -197,7 +197,6 @@
   });
   scheduleEarlyRefresh();
 
-  secureFetch.refresh = refresh;
   window.secureFetch = secureFetch;
   window.SessionExpiredError = SessionExpiredError;
   window.ServerUnavailableError = ServerUnavailableError;

@@ -32,3 +32,29 @@ export function percentEncode(value: string): string {
     })
     .join('');
 }
+
+/**
+ * A POST whose headers and first bytes go now and the rest of the body only when `finish` is called:
+ * in flight by construction, however fast the server is.
+ */
+export function startTrickledPost(port: number, path: string, body: string, headers: Record<string, string>) {
+  const bytes = Buffer.from(body);
+  const req = http.request({
+    host: '127.0.0.1',
+    port,
+    path,
+    method: 'POST',
+    agent: false,
+    headers: { ...headers, 'Content-Length': String(bytes.length) },
+  });
+  const connected = new Promise<void>((resolve) => req.on('socket', (socket) => socket.once('connect', () => resolve())));
+  const reply = new Promise<{ status: number | string; connection?: string }>((resolve) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: error.code ?? 'error' }));
+  });
+  req.write(bytes.subarray(0, 8));
+  return { connected, reply, finish: () => req.end(bytes.subarray(8)) };
+}

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import supertest from 'supertest';
@@ -10,7 +9,7 @@ import { createReadiness } from '../../src/lifecycle.js';
 import { createLogger } from '../../src/logger.js';
 import { TEST_PASSWORD, uniqueEmail, useTestApp } from '../helpers/app.js';
 import { serverDatabaseUrl, usingPostgres } from '../helpers/db.js';
-import { rawRequest } from '../helpers/raw-http.js';
+import { rawRequest, startTrickledPost } from '../helpers/raw-http.js';
 import { startServerProcess } from '../helpers/server-process.js';
 
 const SAME_ORIGIN = { 'Sec-Fetch-Site': 'same-origin' };
@@ -33,26 +32,8 @@ async function send(port: number, path: string, options: { method?: string; head
   }
 }
 
-/** POST /login whose headers and first bytes go now, and the rest of the body when `finish` is called. */
 function startTrickledSignIn(port: number, body: string) {
-  const bytes = Buffer.from(body);
-  const req = request({
-    host: '127.0.0.1',
-    port,
-    path: '/login',
-    method: 'POST',
-    agent: false,
-    headers: { ...FORM_HEADERS, 'Content-Length': String(bytes.length) },
-  });
-  const reply = new Promise<{ status: number | string; connection?: string }>((resolve) => {
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: error.code ?? 'error' }));
-  });
-  req.write(bytes.subarray(0, 8));
-  return { reply, finish: () => req.end(bytes.subarray(8)) };
+  return startTrickledPost(port, '/login', body, FORM_HEADERS);
 }
 
 const elapsedSince = (start: number) => performance.now() - start;

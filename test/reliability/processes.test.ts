@@ -9,6 +9,7 @@ import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
 import { serverDatabaseUrl, usingPostgres } from '../helpers/db.js';
+import { startTrickledPost } from '../helpers/raw-http.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
 const SECRET = randomBytes(32).toString('hex');
@@ -97,6 +98,14 @@ describe.skipIf(!usingPostgres)('WEB_CONCURRENCY=2 under node:cluster', () => {
   }, 90_000);
 });
 
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 function getOnce(port: number, path: string): Promise<number | string> {
   return new Promise((resolve) => {
     // A fresh connection per request: a refused connection is then clearly "after shutdown".
@@ -124,8 +133,7 @@ describe('SIGTERM under load', () => {
   });
 
   it('finishes in-flight requests, refuses new ones, answers no 5xx, and exits 0', async () => {
-    // bcrypt at 13 rounds makes each sign-in take a few hundred milliseconds: long enough to be in flight.
-    const env: Record<string, string> = { JWT_SECRET: SECRET, PGLITE_DIR: dataDir, BCRYPT_ROUNDS: '13' };
+    const env: Record<string, string> = { JWT_SECRET: SECRET, PGLITE_DIR: dataDir, BCRYPT_ROUNDS: '4' };
     if (database) env.DATABASE_URL = database.url;
     const server = await startServerProcess(env);
     const outcomes: Array<number | string> = [];
@@ -135,29 +143,24 @@ describe('SIGTERM under load', () => {
         outcomes.push(await getOnce(server.port, '/readyz'));
     };
     const load = Array.from({ length: 6 }, client);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const slowSignIns = Array.from({ length: 3 }, () =>
-      request(server.origin)
-        .post('/login')
-        .set(SAME_ORIGIN)
-        .type('form')
-        .send({ email: uniqueEmail('late'), password: 'not a real password' }),
+    await waitUntil(() => outcomes.includes(200));
+    // Sign-ins whose bodies are still on their way when SIGTERM arrives: in flight by construction.
+    const body = new URLSearchParams({ email: uniqueEmail('late'), password: 'not a real password' }).toString();
+    const signIns = Array.from({ length: 3 }, () =>
+      startTrickledPost(server.port, '/login', body, { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded' }),
     );
-    const answered = Promise.all(
-      slowSignIns.map((r) =>
-        r.then(
-          (res) => res.status,
-          (error: NodeJS.ErrnoException) => error.code ?? 'error',
-        ),
-      ),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await Promise.all(signIns.map((s) => s.connected));
+    // Connections are accepted in order: once a later one is answered, the server holds these three.
+    expect(await getOnce(server.port, '/healthz')).toBe(200);
     stopping = true;
-    const exitCode = await server.stop('SIGTERM');
+    const exitCode = server.stop('SIGTERM');
+    await server.waitForLine(/shutting down/);
+    for (const signIn of signIns) signIn.finish();
+    const answered = await Promise.all(signIns.map((s) => s.reply.then((r) => r.status)));
     await Promise.all(load);
 
-    expect(exitCode).toBe(0);
-    expect(await answered).toEqual([401, 401, 401]);
+    expect(await exitCode).toBe(0);
+    expect(answered).toEqual([401, 401, 401]);
     expect(outcomes.filter((o) => o === 200).length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => typeof o === 'number' && o >= 500)).toEqual([]);
     // Requests either completed (ready, or draining once SIGTERM arrived) or never got in: refused, or
