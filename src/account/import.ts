@@ -1,7 +1,6 @@
 // Reading an uploaded Smriti JSON export: the whole file is checked before anything is written.
 import { z } from 'zod';
-import { AppError } from '../http/errors.js';
-import { validateEntry } from '../journal/entries.js';
+import { checkEntry } from '../journal/entries.js';
 import type { ImportedEntry } from '../journal/entries-bulk.js';
 import { EXPORT_FORMAT, EXPORT_VERSION } from './export.js';
 
@@ -76,13 +75,11 @@ export function parseExportFile(bytes: Buffer): ParsedImport {
       seen.set(id, index);
     }
     const createdAt = new Date(raw.createdAt);
-    let content = { title: raw.title, body: raw.body };
-    try {
-      content = validateEntry(raw);
-    } catch (error) {
-      if (!(error instanceof AppError) || !error.fields) throw error;
-      for (const [field, message] of Object.entries(error.fields)) problems.push(`entries[${index}].${field}: ${message}`);
+    const checked = checkEntry(raw);
+    if (checked.kind === 'invalid') {
+      for (const [field, message] of Object.entries(checked.errors)) problems.push(`entries[${index}].${field}: ${message}`);
     }
+    const content = checked.kind === 'valid' ? checked.entry : { title: raw.title, body: raw.body };
     return { id, ...content, createdAt, updatedAt: raw.updatedAt ? new Date(raw.updatedAt) : createdAt };
   });
   return problems.length > 0 ? { kind: 'invalid', problems } : { kind: 'ok', entries };

@@ -1,6 +1,6 @@
 // The entries table: a user's journal entries, always scoped by user id.
 import type { Queryable } from '../db/db.js';
-import { AppError, type FieldErrors } from '../http/errors.js';
+import type { FieldErrors } from '../http/errors.js';
 import { isUuid } from '../uuid.js';
 
 export const TITLE_MAX_CHARS = 200;
@@ -30,8 +30,10 @@ const NUL_MESSAGE = 'The text holds a NUL character (\\0), which cannot be saved
 
 const COLUMNS = `id, title, body, version, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-/** Field-level checks shared by the form and the JSON API; throws a 400 listing every problem. */
-export function validateEntry(input: { title: unknown; body: unknown }): EntryInput {
+export type EntryCheck = { kind: 'valid'; entry: EntryInput } | { kind: 'invalid'; errors: FieldErrors };
+
+/** Field-level checks shared by the form, the JSON API and import: the entry, or a message per field. */
+export function checkEntry(input: { title: unknown; body: unknown }): EntryCheck {
   const errors: FieldErrors = {};
   if (typeof input.title !== 'string') errors.title = 'The title must be text.';
   else if (input.title.length > TITLE_MAX_CHARS) errors.title = `Keep the title under ${TITLE_MAX_CHARS} characters.`;
@@ -43,10 +45,8 @@ export function validateEntry(input: { title: unknown; body: unknown }): EntryIn
   if (Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
     errors.body = 'Write a title or some text first.';
   }
-  if (Object.keys(errors).length > 0) {
-    throw new AppError(400, 'entry_invalid', Object.values(errors).join(' '), errors);
-  }
-  return { title: (input.title as string).trim(), body: input.body as string };
+  if (Object.keys(errors).length > 0) return { kind: 'invalid', errors };
+  return { kind: 'valid', entry: { title: (input.title as string).trim(), body: input.body as string } };
 }
 
 export async function listEntries(db: Queryable, userId: string, page: number): Promise<{ entries: Entry[]; total: number }> {

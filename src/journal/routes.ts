@@ -8,6 +8,7 @@ import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import {
   BODY_MAX_CHARS,
+  checkEntry,
   createEntry,
   deleteEntry,
   type Entry,
@@ -19,7 +20,6 @@ import {
   toJson,
   type UpdateResult,
   updateEntry,
-  validateEntry,
 } from './entries.js';
 import { type ExpectedVersion, etagOf, expectedVersion } from './versions.js';
 
@@ -51,7 +51,9 @@ function entryFromJson(body: unknown): EntryInput {
     throw new AppError(400, 'body_invalid', 'Send a JSON object with "title" and "body".');
   }
   const { title, body: text } = body as Record<string, unknown>;
-  return validateEntry({ title: title ?? '', body: text ?? '' });
+  const checked = checkEntry({ title: title ?? '', body: text ?? '' });
+  if (checked.kind === 'invalid') throw new AppError(400, 'entry_invalid', Object.values(checked.errors).join(' '), checked.errors);
+  return checked.entry;
 }
 
 export function journalRoutes(ctx: AppContext): Router {
@@ -103,14 +105,10 @@ export function journalRoutes(ctx: AppContext): Router {
     const form = textFields(req.body, ['title', 'body', 'version'] as const);
     // Only a hand-edited form has a bad version; it gets the plain 400 page.
     const version = versionOrThrow(expectedVersion(undefined, form.version));
-    let input: EntryInput;
-    try {
-      input = validateEntry(form);
-    } catch (error) {
-      // The form keeps the version it was opened at, so a stale copy stays stale.
-      if (error instanceof AppError && error.fields) return renderEditor(res, { ...entry, ...form, version }, 400, error.fields);
-      throw error;
-    }
+    const checked = checkEntry(form);
+    // The form keeps the version it was opened at, so a stale copy stays stale.
+    if (checked.kind === 'invalid') return renderEditor(res, { ...entry, ...form, version }, 400, checked.errors);
+    const input = checked.entry;
     const result = await save(input, version);
     if (result.kind === 'not_found') throw new AppError(404, 'not_found', NOT_FOUND);
     // Saving this form again is "keep mine": it now names the version saved elsewhere.

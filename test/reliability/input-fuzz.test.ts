@@ -422,7 +422,7 @@ afterAll(async () => {
 
 type EntryVerdict = { ok: true; title: string; body: string } | { ok: false };
 
-/** validateEntry(), as the contract states it; text PostgreSQL cannot store (a NUL) is bad input, not a 500. */
+/** checkEntry(), as the contract states it; text PostgreSQL cannot store (a NUL) is bad input, not a 500. */
 function entryVerdict(title: unknown, body: unknown): EntryVerdict {
   if (typeof title !== 'string' || typeof body !== 'string') return { ok: false };
   if (title.length > TITLE_MAX_CHARS || body.length > BODY_MAX_CHARS) return { ok: false };
