@@ -25,7 +25,7 @@ const SMRITI_WORKERS = [1, 2];
 // As the side-by-side measurement: 16 connections, a fresh token on every request.
 const CONNECTIONS = 16;
 // Well above what either sustains on this machine; tokens are single-use.
-const MAX_REFRESHES_PER_SECOND = 3000;
+const MAX_REFRESHES_PER_SECOND = 5000;
 
 /** What is missing to run the peer, or undefined when it can run. */
 function peerMissing(): string | undefined {
@@ -117,10 +117,12 @@ function peerCase(ctx: BenchContext, server: BenchServer, workers: number, feed:
   });
 }
 
-const best = (runs: RunStats[]) => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+/** Refreshes that worked, per second: a 401 for a token run out, or a dropped connection, is no refresh. */
+const refreshesPerSecond = (run: RunStats) => (run.statuses['200'] ?? 0) / run.seconds;
+const best = (runs: RunStats[]) => runs.reduce((a, b) => (refreshesPerSecond(b) > refreshesPerSecond(a) ? b : a));
 
 export async function peer(ctx: BenchContext): Promise<Comparison[]> {
-  const metric = 'req/s Smriti ÷ Flask peer (best of each)';
+  const metric = 'refreshes/s (200s) Smriti ÷ Flask peer, best of each';
   if (ctx.database.kind !== 'postgres') return [skipped(BENCH, metric, 'the peer needs a PostgreSQL server: set DATABASE_URL')];
   const missing = peerMissing();
   if (missing) return [skipped(BENCH, metric, missing)];
@@ -160,7 +162,7 @@ export async function peer(ctx: BenchContext): Promise<Comparison[]> {
         metric,
         smriti,
         flask,
-        smriti.rps / flask.rps,
+        refreshesPerSecond(smriti) / refreshesPerSecond(flask),
         { op: '>=', value: 1.5 },
         {
           ok,

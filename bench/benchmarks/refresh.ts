@@ -8,8 +8,9 @@ import { type Comparison, compare, type RunStats } from '../report.js';
 import { issueRefreshTokens, refreshCookie } from '../seed.js';
 import type { BenchServer } from '../server-process.js';
 
-// Well above what this machine sustains; tokens are single-use, so running out would spoil the run.
-const MAX_REFRESHES_PER_SECOND = 4000;
+// Well above what this machine sustains (the SQL alone does ~10,000/s); tokens are single-use, so
+// running out would spoil the run.
+const MAX_REFRESHES_PER_SECOND = 14_000;
 
 /** POST /refresh, each request with the next unused token of `feed`, from its owner's address. */
 export function refreshSpec(feed: TokenFeed): CaseSpec {
@@ -84,7 +85,7 @@ export async function refresh(ctx: BenchContext): Promise<Comparison[]> {
       app,
       sql,
       app.rps / sql.rps,
-      { op: '>=', value: 0.5 },
+      { op: '>=', value: 0.6 },
       { ok: errors === 0, note: notes.join('; ') },
     ),
   ];

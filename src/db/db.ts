@@ -53,7 +53,7 @@ function describeUrl(url: string): string {
 
 // Measured with the refresh benchmark on 2 cores: past a few connections, more transactions in
 // flight only queue on the same cores (see README, Performance).
-const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_POOL_SIZE = 4;
 
 export function openPostgres(options: PostgresOptions): Db {
   const connection = {
