@@ -20,6 +20,7 @@ import {
   updateEntry,
   validateEntry,
 } from './entries.js';
+import { isSearch, renderSearchPage, sendSearchResults } from './search-routes.js';
 
 const NOT_FOUND = 'There is no such entry in your journal.';
 
@@ -90,6 +91,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/journal', async (req, res) => {
     const page = pageNumber(req);
+    if (isSearch(req)) return renderSearchPage(db, req, res, page);
     const { entries, total } = await listEntries(db, signedInUser(res).userId, page);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     res.render('journal/index', { title: 'Your journal', entries, page, pages, total, messages: takeFlash(req) });
@@ -131,6 +133,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/api/entries', async (req, res) => {
     const page = pageNumber(req);
+    if (isSearch(req)) return sendSearchResults(db, req, res, page);
     const { entries, total } = await listEntries(db, signedInUser(res).userId, page);
     res.json({ entries: entries.map(toJson), page, pageSize: PAGE_SIZE, total });
   });
