@@ -1,4 +1,4 @@
-// `npm run bench`: six benchmarks of the production app, then one summary table, also written as JSON.
+// `npm run bench`: seven benchmarks of the production app, then one summary table, also written as JSON.
 import { availableParallelism, cpus } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
@@ -9,6 +9,7 @@ import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
+import { search } from './benchmarks/search.js';
 import { signinStorm } from './benchmarks/signin-storm.js';
 import { type BenchSettings, benchConfig, benchSettings, productionEnv } from './config.js';
 import type { BenchContext } from './context.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['4 growth', growth],
   ['5 pages', pages],
   ['6 scale-out', scaleOut],
+  ['7 search', search],
 ];
 
 async function setUp(settings: BenchSettings, database: BenchDatabase): Promise<BenchContext> {
