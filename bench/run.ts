@@ -10,6 +10,7 @@ import { pages } from './benchmarks/pages.js';
 import { peer } from './benchmarks/peer.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
+import { search } from './benchmarks/search.js';
 import { signinStorm } from './benchmarks/signin-storm.js';
 import { type BenchSettings, benchConfig, benchSettings, productionEnv } from './config.js';
 import type { BenchContext } from './context.js';
@@ -33,6 +34,7 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['5 pages', pages],
   ['6 scale-out', scaleOut],
   ['7 vs Flask peer', peer],
+  ['8 search', search],
 ];
 
 async function setUp(settings: BenchSettings, database: BenchDatabase): Promise<BenchContext> {

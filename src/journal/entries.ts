@@ -116,3 +116,6 @@ export function toJson(entry: Entry) {
     updatedAt: entry.updatedAt.toISOString(),
   };
 }
+
+/** The columns that make an Entry, for queries kept in other modules (search.ts). */
+export { COLUMNS as ENTRY_COLUMNS };

@@ -21,6 +21,7 @@ import {
   type UpdateResult,
   updateEntry,
 } from './entries.js';
+import { isSearch, renderSearchPage, sendSearchResults } from './search-routes.js';
 import { type ExpectedVersion, etagOf, expectedVersion } from './versions.js';
 
 const NOT_FOUND = 'There is no such entry in your journal.';
@@ -118,6 +119,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/journal', async (req, res) => {
     const page = pageNumber(req);
+    if (isSearch(req)) return renderSearchPage(db, req, res, page);
     const { entries, total } = await listEntries(db, signInState(res).userId, page);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     res.render('journal/index', { title: 'Your journal', entries, page, pages, total, messages: takeFlash(req) });
@@ -164,6 +166,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/api/entries', async (req, res) => {
     const page = pageNumber(req);
+    if (isSearch(req)) return sendSearchResults(db, req, res, page);
     const { entries, total } = await listEntries(db, signInState(res).userId, page);
     res.json({ entries: entries.map(toJson), page, pageSize: PAGE_SIZE, total });
   });
