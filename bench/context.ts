@@ -33,6 +33,8 @@ export interface Case {
   /** Metered for memory and CPU; `server: false` when they are the bench's own process, not the app. */
   pids: readonly number[];
   server: boolean;
+  /** The PostgreSQL database this case works in, when not the bench's own (the Flask peer's). */
+  database?: string;
 }
 
 /** Starts a bench server for `work`, then stops it and shows what it logged as errors. */
@@ -88,7 +90,7 @@ export async function measure<T extends Case[]>(ctx: BenchContext, cases: [...T]
   const slices = cases.map(() => ({ samples: [] as LoadSample[], usage: [] as { usage: Usage; seconds: number }[] }));
   for (let round = 0; round < rounds; round++) {
     for (const [i, c] of cases.entries()) {
-      const stopMeter = startMeter(c.pids, ctx.database.name);
+      const stopMeter = startMeter(c.pids, c.database ?? ctx.database.name);
       const sample = await c.run(seconds / rounds);
       slices[i]!.samples.push(sample);
       slices[i]!.usage.push({ usage: stopMeter(), seconds: sample.seconds });

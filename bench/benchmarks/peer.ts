@@ -64,7 +64,7 @@ async function peerDatabase(adminUrl: string, secret: string, count: number) {
     await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await cleanup.end();
   };
-  return { url: url.toString(), tokens, drop };
+  return { name, url: url.toString(), tokens, drop };
 }
 
 function childPids(parent: number): number[] {
@@ -104,8 +104,8 @@ async function startPeer(workers: number, databaseUrl: string, secret: string, p
   };
 }
 
-function peerCase(ctx: BenchContext, server: BenchServer, workers: number, feed: TokenFeed): Case {
-  return httpCase(ctx, server, `Flask peer, gunicorn -w ${workers}`, {
+function peerCase(ctx: BenchContext, server: BenchServer, workers: number, feed: TokenFeed, database: string): Case {
+  const run = httpCase(ctx, server, `Flask peer, gunicorn -w ${workers}`, {
     path: '/refresh',
     method: 'POST',
     connections: CONNECTIONS,
@@ -115,6 +115,7 @@ function peerCase(ctx: BenchContext, server: BenchServer, workers: number, feed:
       return request;
     },
   });
+  return { ...run, database };
 }
 
 /** Refreshes that worked, per second: a 401 for a token run out, or a dropped connection, is no refresh. */
@@ -146,7 +147,7 @@ export async function peer(ctx: BenchContext): Promise<Comparison[]> {
     for (const workers of PEER_WORKERS) {
       const server = await startPeer(workers, database.url, secret, await freePort());
       servers.push(server);
-      cases.push(peerCase(ctx, server, workers, peerFeed));
+      cases.push(peerCase(ctx, server, workers, peerFeed, database.name));
     }
     const runs = await measure(ctx, cases);
     const smriti = best(runs.slice(0, SMRITI_WORKERS.length));

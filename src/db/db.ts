@@ -51,9 +51,10 @@ function describeUrl(url: string): string {
   }
 }
 
-// Measured with the refresh benchmark on 2 cores: past a few connections, more transactions in
-// flight only queue on the same cores (see README, Performance).
-const DEFAULT_POOL_SIZE = 4;
+// pg's own default. Measured with the refresh benchmark on 2 cores: 2, 4 and 10 connections gave the
+// same throughput within noise, because a refresh is one statement and Node, not the pool, is the
+// limit (see README, Performance).
+const DEFAULT_POOL_SIZE = 10;
 
 export function openPostgres(options: PostgresOptions): Db {
   const connection = {
