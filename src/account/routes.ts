@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
-import { clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
+import { auditEvent, clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { updatePasswordHash } from '../auth/users.js';
@@ -67,14 +67,8 @@ export function accountRoutes(ctx: AppContext): Router {
   router.post('/account/sessions/revoke-others', async (req, res) => {
     const auth = signInState(res);
     const revoked = (await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { keep: auth.sid })).length;
-    await recordAudit(db, logger, {
-      type: AUDIT.sessionRevoked,
-      userId: auth.userId,
-      sessionId: auth.sid,
-      ...clientInfo(req),
-      at: new Date(ctx.now()),
-      detail: { others: revoked },
-    });
+    const event = { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: auth.sid, detail: { others: revoked } };
+    await recordAudit(db, logger, auditEvent(ctx, req, event));
     req.flash('info', revoked ? `Signed out ${revoked} other session${revoked === 1 ? '' : 's'}.` : 'There were no other sessions.');
     res.redirect(303, '/account');
   });
@@ -84,13 +78,7 @@ export function accountRoutes(ctx: AppContext): Router {
     const sid = req.params.sid;
     const ended = isUuid(sid) ? await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { only: sid }) : [];
     if (ended.length === 0) throw new AppError(404, 'not_found', 'There is no such session, or it has already ended.');
-    await recordAudit(db, logger, {
-      type: AUDIT.sessionRevoked,
-      userId: auth.userId,
-      sessionId: sid,
-      ...clientInfo(req),
-      at: new Date(ctx.now()),
-    });
+    await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: sid }));
     if (sid === auth.sid) {
       clearAuthCookies(res, ctx.config);
       return res.redirect(303, '/login?flash=logged_out');

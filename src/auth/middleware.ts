@@ -1,6 +1,7 @@
 // requireAuth for pages (refresh in place, else to the login page) and for the JSON API (401), and
 // the one place where a refresh outcome becomes cookies.
 import type { Request, RequestHandler, Response } from 'express';
+import type { AuditEvent } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
@@ -39,6 +40,11 @@ export const API_TOKEN_MESSAGES: Record<AccessFailure, string> = {
 
 export function clientInfo(req: Request): ClientInfo {
   return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+}
+
+/** An audit event of this request: what happened to whom, from the client's address, now. */
+export function auditEvent(ctx: AppContext, req: Request, event: Omit<AuditEvent, 'at' | 'ip' | 'userAgent'>): AuditEvent {
+  return { ...event, ...clientInfo(req), at: new Date(ctx.now()) };
 }
 
 /** The signed-in state from the access cookie, or why there is none. Reads no database. */

@@ -11,7 +11,7 @@ import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
-import { checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
+import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
 import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
 import { endSessions, type IssuedSession, sessionOfRefreshToken, startSession } from './sessions.js';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
@@ -147,13 +147,7 @@ export function authRoutes(ctx: AppContext): Router {
     const session = sessionToEnd(ctx, req);
     if (session) {
       await endSessions(db, session.userId, 'logout', new Date(ctx.now()), { only: session.sid });
-      await recordAudit(db, logger, {
-        type: AUDIT.logout,
-        userId: session.userId,
-        sessionId: session.sid,
-        ...clientInfo(req),
-        at: new Date(ctx.now()),
-      });
+      await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.logout, userId: session.userId, sessionId: session.sid }));
     }
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=logged_out');
