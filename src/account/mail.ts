@@ -1,5 +1,5 @@
 // Outgoing email: SMTP through nodemailer, or (development without SMTP_URL) one log line per email.
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 
@@ -13,37 +13,34 @@ export interface MailMessage {
   link?: string;
 }
 
+/** How this process sends email: through SMTP, or (no SMTP_URL outside production) into the log. */
 export interface Mailer {
-  /** Never rejects: a failure is logged, because the person already has their answer. */
-  send(message: MailMessage): Promise<void>;
+  readonly transport: Transporter | undefined;
+  readonly from: string;
+  readonly logger: Logger;
 }
 
 // Short enough that a dead SMTP server frees its socket soon; the person is never waiting on it.
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
 export function createMailer(mail: Config['mail'], logger: Logger): Mailer {
-  if (!mail.smtpUrl) return logMailer(mail.from, logger);
-  const transport = nodemailer.createTransport({ url: mail.smtpUrl, ...SMTP_TIMEOUTS }, { from: mail.from });
-  return {
-    async send(message) {
-      try {
-        const info = await transport.sendMail({ to: message.to, subject: message.subject, text: message.text });
-        logger.info({ mail: message.kind, to: message.to, messageId: info.messageId }, 'email sent');
-      } catch (error) {
-        logger.error({ mail: message.kind, to: message.to, err: error }, 'email could not be sent');
-      }
-    },
-  };
+  const transport = mail.smtpUrl ? nodemailer.createTransport({ url: mail.smtpUrl, ...SMTP_TIMEOUTS }, { from: mail.from }) : undefined;
+  return { transport, from: mail.from, logger };
 }
 
-/** Development without SMTP_URL: the whole email, link included, as one structured log line. */
-function logMailer(from: string, logger: Logger): Mailer {
-  return {
-    async send(message) {
-      logger.info(
-        { mail: message.kind, link: message.link, email: { from, to: message.to, subject: message.subject, text: message.text } },
-        'email not sent (SMTP_URL is unset): written to the log instead',
-      );
-    },
-  };
+/** Never rejects: a failure is logged, because the person already has their answer. */
+export async function sendMail(mailer: Mailer, message: MailMessage): Promise<void> {
+  const { transport, logger } = mailer;
+  if (!transport) {
+    // Development without SMTP_URL: the whole email, link included, as one structured log line.
+    const email = { from: mailer.from, to: message.to, subject: message.subject, text: message.text };
+    logger.info({ mail: message.kind, link: message.link, email }, 'email not sent (SMTP_URL is unset): written to the log instead');
+    return;
+  }
+  try {
+    const info = await transport.sendMail({ to: message.to, subject: message.subject, text: message.text });
+    logger.info({ mail: message.kind, to: message.to, messageId: info.messageId }, 'email sent');
+  } catch (error) {
+    logger.error({ mail: message.kind, to: message.to, err: error }, 'email could not be sent');
+  }
 }

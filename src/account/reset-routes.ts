@@ -4,15 +4,15 @@ import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { clientInfo } from '../auth/middleware.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
-import { emailProblem } from '../auth/routes.js';
 import { endSessions } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
-import { findUserByEmail, findUserById, updatePasswordHash } from '../auth/users.js';
+import { emailProblem, findUserByEmail, findUserById, updatePasswordHash } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { sendMail } from './mail.js';
 import {
   consumeReset,
   isResetUsable,
@@ -101,7 +101,7 @@ export function passwordResetRoutes(ctx: AppContext): Router {
     res.render('password/forgot-sent', { title: 'Check your email' });
     if (outcome.kind === 'created' && user) {
       const link = `${config.appOrigin}/password/reset?token=${outcome.token}`;
-      void ctx.mailer.send({
+      void sendMail(ctx.mailer, {
         kind: 'password_reset',
         to: user.email,
         subject: 'Reset your Smriti password',

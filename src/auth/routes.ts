@@ -1,6 +1,5 @@
 // Sign-in, registration, sign-out, token refresh and the signed-in user, as pages and JSON.
 import { type Request, type Response, Router } from 'express';
-import { z } from 'zod';
 import { AUDIT, recordAudit } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
@@ -15,7 +14,7 @@ import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, 
 import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
 import { endSessions, type IssuedSession, sessionOfRefreshToken, startSession } from './sessions.js';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
-import { createUser, DuplicateEmailError, findUserByEmail } from './users.js';
+import { createUser, DuplicateEmailError, emailProblem, findUserByEmail } from './users.js';
 
 export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
   session_expired: 'Session expired. Please log in again.',
@@ -34,12 +33,6 @@ const REFRESH_MESSAGES = {
 } as const;
 
 const WRONG_CREDENTIALS = 'That email and password do not match an account.';
-const emailSchema = z.email().max(254);
-
-export function emailProblem(email: string): string | undefined {
-  if (email.trim() === '') return 'Enter your email address.';
-  return emailSchema.safeParse(email.trim()).success ? undefined : 'Enter a valid email address, like name@example.com.';
-}
 
 function startSignedIn(ctx: AppContext, res: Response, issued: IssuedSession): void {
   setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);

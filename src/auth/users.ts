@@ -1,4 +1,5 @@
 // The users table.
+import { z } from 'zod';
 import type { Queryable } from '../db/db.js';
 
 export interface User {
@@ -13,6 +14,14 @@ const COLUMNS = `id, email, password_hash AS "passwordHash", created_at AS "crea
 
 export class DuplicateEmailError extends Error {
   override name = 'DuplicateEmailError';
+}
+
+const emailSchema = z.email().max(254);
+
+/** A sentence for people when the address cannot be an email address, undefined when it can. */
+export function emailProblem(email: string): string | undefined {
+  if (email.trim() === '') return 'Enter your email address.';
+  return emailSchema.safeParse(email.trim()).success ? undefined : 'Enter a valid email address, like name@example.com.';
 }
 
 export function normaliseEmail(email: string): string {
