@@ -10,19 +10,11 @@ const tracking = new WeakMap<Server, Tracking>();
 
 /** What /readyz reports: once draining, a load balancer is told to stop sending here. */
 export interface Readiness {
-  readonly draining: boolean;
+  draining: boolean;
 }
 
-export function createReadiness(): Readiness & { startDraining(): void } {
-  let draining = false;
-  return {
-    get draining() {
-      return draining;
-    },
-    startDraining() {
-      draining = true;
-    },
-  };
+export function createReadiness(): Readiness {
+  return { draining: false };
 }
 
 export function listen(app: Express, port: number, host?: string): Promise<Server> {
@@ -68,11 +60,11 @@ export function stopGracefully(server: Server, cleanup: () => Promise<void>, gra
  */
 export async function drainThenStop(
   server: Server,
-  readiness: { startDraining(): void },
+  readiness: Readiness,
   drainSeconds: number,
   cleanup: () => Promise<void>,
 ): Promise<void> {
-  readiness.startDraining();
+  readiness.draining = true;
   if (drainSeconds > 0) await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
   await stopGracefully(server, cleanup);
 }

@@ -45,7 +45,7 @@ describe('/readyz while draining', () => {
     const readiness = createReadiness();
     const app = createApp(setup.t.config, { db: setup.db, logger: createLogger('silent'), readiness });
     expect((await supertest(app).get('/readyz')).status).toBe(200);
-    readiness.startDraining();
+    readiness.draining = true;
     const ready = await supertest(app).get('/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({ status: 'draining' });
