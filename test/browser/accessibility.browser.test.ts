@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
-import { axeViolations, chromiumAvailable, launchChromium, screenshot, TestServer, watchConsole } from './harness.js';
+import { axeViolations, chromiumAvailable, screenshot, useChromiumAndServer, watchConsole } from './harness.js';
 
 /**
  * Every page axe-core checks, one line each. `:entry` stands for an entry of the signed-in writer;
@@ -20,29 +20,17 @@ const PAGES: Array<{ path: string; signedIn: boolean }> = [
 ];
 
 describe.skipIf(!chromiumAvailable)('accessibility and layout in a real browser', () => {
-  let chromium: Browser;
-  let server: TestServer;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    chromium = await launchChromium();
-    server = await TestServer.start({ ACCESS_TOKEN_EXPIRY_SECONDS: '600', REFRESH_TOKEN_EXPIRY_SECONDS: '86400', JWT_LEEWAY_SECONDS: '5' });
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await chromium?.close();
-    await server?.close();
-  });
+  const setup = useChromiumAndServer();
 
   async function newPage(options: { width?: number; timezoneId?: string; locale?: string } = {}): Promise<Page> {
-    const context = await chromium.newContext({
-      baseURL: server.origin,
+    const context = await setup.chromium.newContext({
+      baseURL: setup.server.origin,
       viewport: { width: options.width ?? 1280, height: 900 },
       timezoneId: options.timezoneId,
       locale: options.locale,
     });
     context.setDefaultTimeout(10_000);
-    contexts.push(context);
+    setup.contexts.push(context);
     return context.newPage();
   }
 
@@ -61,7 +49,7 @@ describe.skipIf(!chromiumAvailable)('accessibility and layout in a real browser'
       });
       return (await response.json()).id as string;
     });
-    await server.db.query('UPDATE entries SET created_at = $2, updated_at = $2 WHERE id = $1', [id, at]);
+    await setup.server.db.query('UPDATE entries SET created_at = $2, updated_at = $2 WHERE id = $1', [id, at]);
     return id;
   }
 

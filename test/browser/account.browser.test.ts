@@ -1,28 +1,16 @@
 import { statSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
-import { chromiumAvailable, launchChromium, screenshot, TestServer, watchConsole } from './harness.js';
+import { chromiumAvailable, screenshot, useChromiumAndServer, watchConsole } from './harness.js';
 
 describe.skipIf(!chromiumAvailable)('account page in a real browser', () => {
-  let chromium: Browser;
-  let server: TestServer;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    chromium = await launchChromium();
-    server = await TestServer.start({ ACCESS_TOKEN_EXPIRY_SECONDS: '600', REFRESH_TOKEN_EXPIRY_SECONDS: '86400', JWT_LEEWAY_SECONDS: '5' });
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await chromium?.close();
-    await server?.close();
-  });
+  const setup = useChromiumAndServer();
 
   async function device(userAgent: string): Promise<Page> {
-    const context = await chromium.newContext({ baseURL: server.origin, userAgent });
+    const context = await setup.chromium.newContext({ baseURL: setup.server.origin, userAgent });
     context.setDefaultTimeout(10_000);
-    contexts.push(context);
+    setup.contexts.push(context);
     return context.newPage();
   }
 
@@ -57,7 +45,7 @@ describe.skipIf(!chromiumAvailable)('account page in a real browser', () => {
     expect(await laptop.textContent('.flash')).toContain('Signed out 1 other session.');
     await expect.poll(() => rows.count()).toBe(1);
 
-    server.t.clock.advance(606);
+    setup.server.t.clock.advance(606);
     await phone.goto('/journal');
     expect(new URL(phone.url()).pathname).toBe('/login');
     expect(await phone.textContent('.flash')).toBe('Session expired. Please log in again.');
@@ -81,7 +69,7 @@ describe.skipIf(!chromiumAvailable)('account page in a real browser', () => {
     expect(await desk.textContent('.flash')).toContain('Your password was changed and 1 other session was signed out.');
     expect(await desk.textContent('table.events')).toContain('password changed');
 
-    server.t.clock.advance(606);
+    setup.server.t.clock.advance(606);
     await other.goto('/account');
     expect(new URL(other.url()).pathname).toBe('/login');
   });

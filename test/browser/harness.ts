@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AxeResults, ElementContext } from 'axe-core';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { Db } from '../../src/db/db.js';
 import { listen, stopGracefully } from '../../src/lifecycle.js';
 import { buildTestApp, fakeClock, type TestApp } from '../helpers/app.js';
@@ -117,4 +118,25 @@ export async function axeViolations(page: Page): Promise<string[]> {
     const { violations } = await axe.run(document);
     return violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
+}
+
+/** The server settings the browser suites share: a 10-minute access token, a day's refresh token. */
+export const BROWSER_TEST_ENV = { ACCESS_TOKEN_EXPIRY_SECONDS: '600', REFRESH_TOKEN_EXPIRY_SECONDS: '86400', JWT_LEEWAY_SECONDS: '5' };
+
+/**
+ * For a browser test file: Chromium and the app on a loopback port, started before its tests and
+ * closed after them, with every context the file registers in `contexts`.
+ */
+export function useChromiumAndServer(env: Record<string, string> = BROWSER_TEST_ENV) {
+  const setup = { contexts: [] as BrowserContext[] } as { chromium: Browser; server: TestServer; contexts: BrowserContext[] };
+  beforeAll(async () => {
+    setup.chromium = await launchChromium();
+    setup.server = await TestServer.start(env);
+  });
+  afterAll(async () => {
+    for (const context of setup.contexts.splice(0)) await context.close();
+    await setup.chromium?.close();
+    await setup.server?.close();
+  });
+  return setup;
 }

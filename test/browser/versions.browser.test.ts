@@ -1,30 +1,19 @@
 import { statSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
-import { axeViolations, chromiumAvailable, launchChromium, screenshot, TestServer, waitForSaveState, watchConsole } from './harness.js';
+import { axeViolations, chromiumAvailable, screenshot, useChromiumAndServer, waitForSaveState, watchConsole } from './harness.js';
 
 describe.skipIf(!chromiumAvailable)('entry versions in a real browser', () => {
-  let chromium: Browser;
-  let server: TestServer;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    chromium = await launchChromium();
-    server = await TestServer.start({ ACCESS_TOKEN_EXPIRY_SECONDS: '600', REFRESH_TOKEN_EXPIRY_SECONDS: '86400', JWT_LEEWAY_SECONDS: '5' });
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await server?.close();
-  });
+  const setup = useChromiumAndServer();
   afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
+    for (const context of setup.contexts.splice(0)) await context.close();
   });
 
   async function newContext(): Promise<BrowserContext> {
-    const context = await chromium.newContext({ baseURL: server.origin });
+    const context = await setup.chromium.newContext({ baseURL: setup.server.origin });
     context.setDefaultTimeout(10_000);
-    contexts.push(context);
+    setup.contexts.push(context);
     return context;
   }
 
@@ -54,7 +43,8 @@ describe.skipIf(!chromiumAvailable)('entry versions in a real browser', () => {
   }
 
   async function stored(id: string): Promise<{ body: string; version: number }> {
-    return (await server.db.query<{ body: string; version: number }>('SELECT body, version FROM entries WHERE id = $1', [id])).rows[0]!;
+    return (await setup.server.db.query<{ body: string; version: number }>('SELECT body, version FROM entries WHERE id = $1', [id]))
+      .rows[0]!;
   }
 
   function localStorageOf(page: Page, prefix: string): Promise<Array<{ title: string; body: string }>> {
