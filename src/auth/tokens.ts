@@ -11,7 +11,7 @@ export const TOKEN_AUDIENCE = 'smriti';
 const ALGORITHM = 'HS256';
 // Far larger than any token we mint; refuse before parsing anything bigger.
 const MAX_TOKEN_LENGTH = 4096;
-// Tokens already verified, by their exact text (signature included), so a browser's repeated
+// Access tokens already verified, by their exact text (signature included), so a browser's repeated
 // access token costs a map lookup instead of two decodes and an HMAC. Bounded; oldest dropped first.
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -96,7 +96,8 @@ export function checkToken(keys: TokenKeys, typ: TokenType, token: string | unde
     const checked = verifySignature(keys, typ, token, nowSeconds);
     if (checked.kind !== 'valid') return checked;
     claims = Object.freeze(checked.claims);
-    remember(keys, token, claims);
+    // A refresh token is spent on first use: caching it would only push access tokens out.
+    if (typ === 'access') remember(keys, token, claims);
   }
   // Checked on every use, cached or not: the type, expiry (with leeway) and an iat not from the future.
   const leeway = keys.settings.leewaySeconds;

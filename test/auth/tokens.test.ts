@@ -101,6 +101,17 @@ describe('token service', () => {
     expect(Object.isFrozen(claimsOf(service.check('access', claims.token)))).toBe(true);
   });
 
+  it('remembers verified access tokens only: a refresh token is spent once and would crowd them out', () => {
+    const keys = createTokenKeys(settings);
+    const now = Date.now();
+    const access = signToken(keys, 'access', subject, now).token;
+    const refresh = signToken(keys, 'refresh', subject, now).token;
+    expect(checkToken(keys, 'refresh', refresh, now).kind).toBe('valid');
+    expect(keys.verified.size).toBe(0);
+    expect(checkToken(keys, 'access', access, now).kind).toBe('valid');
+    expect([...keys.verified.keys()]).toEqual([access]);
+  });
+
   it('refuses a token issued further in the future than the leeway', () => {
     const future = Math.floor(Date.now() / 1000) + 120;
     expect(reasonOf(tokens.check('access', forge({ iat: future, exp: future + 900 })))).toBe('invalid');
