@@ -9,8 +9,11 @@ type Callback = (error: unknown, html?: string) => void;
 
 export function renderWithLayout(file: string, options: object, callback: Callback): void {
   // Express passes `cache: true` when view caching is on; EJS then compiles each file once.
-  ejs.renderFile(file, options, (error, body) => {
+  // Includes are written from the views root ('/partials/time'): EJS resolves those by joining
+  // paths, where a relative include costs an existsSync() system call on every render.
+  const ejsOptions = { root: VIEWS_DIR, cache: (options as { cache?: boolean }).cache === true };
+  ejs.renderFile(file, options, ejsOptions, (error, body) => {
     if (error) return callback(error);
-    ejs.renderFile(LAYOUT, { ...options, body }, callback);
+    ejs.renderFile(LAYOUT, { ...options, body }, ejsOptions, callback);
   });
 }
