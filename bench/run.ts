@@ -74,11 +74,27 @@ function selected(): typeof BENCHMARKS {
   return only.length ? BENCHMARKS.filter(([title]) => only.includes(title.split(' ')[0]!)) : BENCHMARKS;
 }
 
+/**
+ * Lets PostgreSQL write out what the previous benchmark left (a checkpoint, and vacuum's pass), so
+ * its background work does not land on one side of the next comparison. Needs a superuser for the
+ * checkpoint; without one the benchmark just starts.
+ */
+async function settle(database: BenchDatabase): Promise<void> {
+  if (database.kind !== 'postgres') return;
+  await database
+    .use(async (db) => {
+      await db.exec('VACUUM ANALYZE');
+      await db.exec('CHECKPOINT');
+    })
+    .catch((error: unknown) => console.log(`  (could not settle the database first: ${error instanceof Error ? error.message : error})`));
+}
+
 async function runAll(ctx: BenchContext): Promise<{ comparisons: Comparison[]; crashed: boolean }> {
   const comparisons: Comparison[] = [];
   let crashed = false;
   for (const [title, bench] of selected()) {
     console.log(`\n${title}`);
+    await settle(ctx.database);
     try {
       comparisons.push(...(await bench(ctx)));
     } catch (error) {
