@@ -20,10 +20,15 @@ export function listMigrations(dir = MIGRATIONS_DIR): string[] {
 
 /** Returns the names applied by this call (empty when the schema was up to date). */
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
+  // Under the lock too: CREATE TABLE IF NOT EXISTS is not safe against itself, and two processes
+  // starting together on a new database both try it (one failed on a duplicate pg_type row).
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+  });
   const applied: string[] = [];
   for (const name of listMigrations(dir)) {
     const sql = readFileSync(join(dir, name), 'utf8');

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/db.js';
+import { type Db, openPostgres } from '../../src/db/db.js';
 import { listMigrations, MigrationError, migrate } from '../../src/db/migrate.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -20,6 +20,19 @@ describe('migrations', () => {
     expect(applied[0]).toBe('001_users.sql');
     const recorded = await db.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
     expect(recorded.rows.map((r) => r.name)).toEqual(applied);
+  });
+
+  it('lets several processes start on a new database at once: each file is applied exactly once', async () => {
+    db = await createTestDb({ migrate: false });
+    const schema = /schema (\w+)/.exec(db.description)?.[1];
+    // On PostgreSQL, separate pools as separate processes would have; PGlite is one process.
+    const others = schema ? [0, 1, 2].map(() => openPostgres({ url: process.env.TEST_DATABASE_URL!, schema, max: 2 })) : [];
+    try {
+      const runs = await Promise.all([db, ...others].map((target) => migrate(target)));
+      expect(runs.flat().sort()).toEqual(listMigrations());
+    } finally {
+      await Promise.all(others.map((other) => other.close()));
+    }
   });
 
   it('is idempotent on restart: a second run applies nothing and keeps data', async () => {
