@@ -40,7 +40,7 @@ async function runWorker(config: Config): Promise<void> {
   const pgliteDir = process.env.BENCH_PGLITE_DIR;
   const db = await openDb({ databaseUrl: pgliteDir ? undefined : config.databaseUrl, pgliteDir });
   // As src/server.ts: this process hears revocations, so the access-token check costs what it costs there.
-  const revokedSessions = createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, Date.now);
+  const revokedSessions = createRevokedSessions(config.jwt, Date.now);
   const stopListening = await listenForRevocations(db, revokedSessions, logger);
   const deps = { db, logger, revokedSessions };
   // Without the bench routes the process serves exactly what `npm start` serves.

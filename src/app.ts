@@ -52,7 +52,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     logger: deps.logger,
     now,
     tokenKeys: createTokenKeys(config.jwt),
-    revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, now),
+    revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt, now),
     passwords: createPasswordHasher(config.bcryptRounds),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),

@@ -1,6 +1,6 @@
 // Deletes rows nobody needs any more, each table after its own keeping period.
 import { prunePasswordResets } from './account/password-reset.js';
-import { pruneRevocations } from './auth/revocations.js';
+import { pruneRevocations, revocationKeepMs } from './auth/revocations.js';
 import { pruneRefreshTokens } from './auth/sessions.js';
 import { pruneSignInFailures } from './auth/sign-in-failures.js';
 import type { Config } from './config.js';
@@ -24,12 +24,10 @@ export interface PruneCounts {
 }
 
 export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: number): Promise<PruneCounts> {
-  // A revocation matters until every access token of its session has expired, leeway included.
-  const revocationsKeptMs = (config.jwt.accessTtlSeconds + config.jwt.leewaySeconds) * 1000;
   return {
     refreshTokens: await pruneRefreshTokens(db, new Date(nowMs - REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS)),
     signInFailures: await pruneSignInFailures(db, new Date(nowMs - SIGN_IN_FAILURES_KEPT_MS)),
-    revocations: await pruneRevocations(db, new Date(nowMs - revocationsKeptMs)),
+    revocations: await pruneRevocations(db, new Date(nowMs - revocationKeepMs(config.jwt))),
     passwordResets: await prunePasswordResets(db, new Date(nowMs - PASSWORD_RESETS_KEPT_MS)),
     // A rate-limit window is useless once it has reset.
     rateLimits: await pruneRateLimits(db, new Date(nowMs)),

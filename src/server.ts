@@ -21,7 +21,7 @@ async function runWorker(config: Config): Promise<void> {
   const applied = await migrate(db);
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
-  const revokedSessions = createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, Date.now);
+  const revokedSessions = createRevokedSessions(config.jwt, Date.now);
   const stopListening = await listenForRevocations(db, revokedSessions, logger);
   const readiness = createReadiness();
   const server = await listen(createApp(config, { db, logger, revokedSessions, readiness }), config.port);

@@ -2,9 +2,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 import type { Limit } from '../http/rate-limit.js';
+import { isUuid } from '../uuid.js';
 
-/** A link's token: `<user id>.<base64url of 32 random bytes>`; the id lets every query name the user. */
-const TOKEN_SHAPE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
+// A link's token is `<user id>.<base64url of 32 random bytes>`; the id lets every query name the user.
+const SECRET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface ResetTokenParts {
   userId: string;
@@ -25,8 +26,9 @@ export interface ResetRequest {
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 export function parseResetToken(token: string): ResetTokenParts | undefined {
-  const match = TOKEN_SHAPE.exec(token);
-  return match ? { userId: match[1]!, secretHash: hashSecret(match[2]!) } : undefined;
+  const [userId, secret, ...rest] = token.split('.');
+  if (rest.length > 0 || !isUuid(userId) || !secret || !SECRET_SHAPE.test(secret)) return undefined;
+  return { userId, secretHash: hashSecret(secret) };
 }
 
 /**

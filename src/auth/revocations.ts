@@ -16,8 +16,13 @@ export interface RevokedSessions {
   nextSweepAt: number;
 }
 
-export function createRevokedSessions(accessTtlSeconds: number, leewaySeconds: number, now: () => number): RevokedSessions {
-  return { keepMs: (accessTtlSeconds + leewaySeconds) * 1000, now, until: new Map(), nextSweepAt: 0 };
+/** How long a revocation matters: until every access token of the session has expired, leeway included. */
+export function revocationKeepMs(jwt: { accessTtlSeconds: number; leewaySeconds: number }): number {
+  return (jwt.accessTtlSeconds + jwt.leewaySeconds) * 1000;
+}
+
+export function createRevokedSessions(jwt: { accessTtlSeconds: number; leewaySeconds: number }, now: () => number): RevokedSessions {
+  return { keepMs: revocationKeepMs(jwt), now, until: new Map(), nextSweepAt: 0 };
 }
 
 /** Every access token of these sessions was issued before `atMs`, so none outlives `atMs + keepMs`. */

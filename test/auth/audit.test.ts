@@ -13,6 +13,17 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
+/** The audit events of the journey below, in order. */
+const JOURNEY_EVENTS = [
+  'registered',
+  'login_failed',
+  'login_succeeded',
+  'token_refreshed',
+  'password_changed',
+  'session_revoked',
+  'logout',
+];
+
 describe('audit trail', () => {
   it('records every auth event of a full journey in the table and the log, with no secret in either', async () => {
     const t = buildTestApp(db);
@@ -46,26 +57,10 @@ describe('audit trail', () => {
       'SELECT type, detail, ip FROM audit_events WHERE user_id = $1 ORDER BY id',
       [user.rows[0]!.id],
     );
-    expect(rows.rows.map((r) => r.type)).toEqual([
-      'registered',
-      'login_failed',
-      'login_succeeded',
-      'token_refreshed',
-      'password_changed',
-      'session_revoked',
-      'logout',
-    ]);
+    expect(rows.rows.map((r) => r.type)).toEqual(JOURNEY_EVENTS);
     const tableText = JSON.stringify(rows.rows);
     const logText = t.logs.text;
-    for (const type of [
-      'registered',
-      'login_failed',
-      'login_succeeded',
-      'token_refreshed',
-      'password_changed',
-      'session_revoked',
-      'logout',
-    ]) {
+    for (const type of JOURNEY_EVENTS) {
       expect(logText).toContain(`"audit":"${type}"`);
     }
     // Request lines carry id, method, URL and address: no headers, so no cookie can slip in.

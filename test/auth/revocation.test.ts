@@ -129,7 +129,7 @@ describe('a session that ends stops its access tokens on every instance', () => 
 describe('the in-memory set of revoked sessions', () => {
   it('forgets a session once no access token of it can still be valid, so it cannot grow without bound', () => {
     const local = fakeClock();
-    const revoked = createRevokedSessions(60, 5, local.now);
+    const revoked = createRevokedSessions({ accessTtlSeconds: 60, leewaySeconds: 5 }, local.now);
     const sids = Array.from({ length: 5000 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
     markSessionsRevoked(revoked, sids, local.now());
     expect(isSessionRevoked(revoked, sids[0]!)).toBe(true);

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request, { type Response, type Test } from 'supertest';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createRevokedSessions, listenForRevocations, type RevokedSessions } from '../../src/auth/revocations.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -76,7 +76,7 @@ export function buildTestApp(
   const config = testConfig(env);
   const logs = new LogCapture();
   const logger = createLogger('info', logs);
-  const revokedSessions = createRevokedSessions(config.jwt.accessTtlSeconds, config.jwt.leewaySeconds, clock.now);
+  const revokedSessions = createRevokedSessions(config.jwt, clock.now);
   const app = createApp(config, { db, logger, now: clock.now, revokedSessions, rateLimits: { ...NO_RATE_LIMITS, ...rateLimits } });
   return { app, config, clock, logs, db, revokedSessions, listen: () => listenForRevocations(db, revokedSessions, logger) };
 }
@@ -151,4 +151,11 @@ export function useTestApp(env: Record<string, string> = {}): { readonly db: Db;
     await state.db?.close();
   });
   return state;
+}
+
+/** Writes an entry through the JSON API as `browser` and answers its id. */
+export async function writeEntry(browser: Browser, title: string, body: string): Promise<string> {
+  const res = await browser.json('post', '/api/entries', { title, body });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
 }

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../../src/journal/entries.js';
-import { Browser, signedInBrowser, useTestApp } from '../helpers/app.js';
+import { Browser, signedInBrowser, useTestApp, writeEntry } from '../helpers/app.js';
 
 const setup = useTestApp();
 
 async function writer(): Promise<Browser> {
   return (await signedInBrowser(setup.t.app)).browser;
-}
-
-async function write(browser: Browser, title: string, body: string): Promise<string> {
-  const res = await browser.json('post', '/api/entries', { title, body });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
 }
 
 const marks = (html: string) => [...html.matchAll(/<mark>(.*?)<\/mark>/g)].map((m) => m[1]);
@@ -26,8 +20,8 @@ describe('the search page (GET /journal?q=), without JavaScript', () => {
 
   it('lists the entries found, linked, with the words marked and the query kept in the box', async () => {
     const browser = await writer();
-    const id = await write(browser, 'Day at the river', 'We had a picnic on the riverbank, then rain.');
-    await write(browser, 'Office', 'Meetings.');
+    const id = await writeEntry(browser, 'Day at the river', 'We had a picnic on the riverbank, then rain.');
+    await writeEntry(browser, 'Office', 'Meetings.');
     const page = await browser.get('/journal?q=river+picnic');
     expect(page.status).toBe(200);
     expect(page.text).toContain(`href="/journal/${id}"`);
@@ -39,14 +33,14 @@ describe('the search page (GET /journal?q=), without JavaScript', () => {
 
   it('says so when nothing matches, and when the query has no words', async () => {
     const browser = await writer();
-    await write(browser, 'Something', 'Else.');
+    await writeEntry(browser, 'Something', 'Else.');
     expect((await browser.get('/journal?q=zeppelin')).text).toContain('No entry holds every one of these words: zeppelin.');
     expect((await browser.get('/journal?q=%26%26%20%7C')).text).toContain('Search by words: letters and digits.');
   });
 
   it('pages through results with the query kept in the links', async () => {
     const browser = await writer();
-    for (let i = 1; i <= PAGE_SIZE + 2; i++) await write(browser, `Swim ${i}`, 'In the lake & the sea.');
+    for (let i = 1; i <= PAGE_SIZE + 2; i++) await writeEntry(browser, `Swim ${i}`, 'In the lake & the sea.');
     const first = await browser.get('/journal?q=lake%20%26%20sea');
     const next = /href="(\/journal\?q=[^"]+)" rel="next"/.exec(first.text)?.[1];
     expect(next).toBe('/journal?q=lake%20%26%20sea&amp;page=2');
@@ -61,7 +55,7 @@ describe('the search page (GET /journal?q=), without JavaScript', () => {
     const title = '<img src=x onerror=alert(1)> river';
     const body =
       'Dear diary, <script>alert("x")</script> by the river, <b>bold</b> & "quoted" \u0002fake\u0003 <mark>not ours</mark> the end';
-    await write(browser, title, body);
+    await writeEntry(browser, title, body);
     const page = await browser.get('/journal?q=river');
     expect(page.text).not.toMatch(/<script>alert|<img src=x|<b>bold/);
     expect(page.text).toContain('&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; by the <mark>river</mark>, &lt;b&gt;bold&lt;/b&gt; &amp;');
@@ -77,7 +71,7 @@ describe('the search page (GET /journal?q=), without JavaScript', () => {
 
   it('answers 400 to an over-long query with the box to fix it, and lists the journal for a blank one', async () => {
     const browser = await writer();
-    await write(browser, 'Kept', 'Here.');
+    await writeEntry(browser, 'Kept', 'Here.');
     const long = await browser.get(`/journal?q=${'x'.repeat(2000)}`);
     expect(long.status).toBe(400);
     expect(long.text).toContain('Keep the search under 200 characters.');

@@ -2,19 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../../src/journal/entries.js';
 import { SEARCH_MAX_CHARS, SEARCH_MAX_WORDS } from '../../src/journal/search.js';
-import { type Browser, signedInBrowser, useTestApp } from '../helpers/app.js';
+import { type Browser, signedInBrowser, useTestApp, writeEntry } from '../helpers/app.js';
 import { percentEncode } from '../helpers/raw-http.js';
 
 const setup = useTestApp();
 
 async function writer(): Promise<Browser> {
   return (await signedInBrowser(setup.t.app)).browser;
-}
-
-async function write(browser: Browser, title: string, body: string): Promise<string> {
-  const res = await browser.json('post', '/api/entries', { title, body });
-  expect(res.status).toBe(201);
-  return res.body.id as string;
 }
 
 function search(browser: Browser, q: string, page?: number) {
@@ -30,10 +24,10 @@ async function foundTitles(browser: Browser, q: string): Promise<string[]> {
 describe('GET /api/entries?q= (search)', () => {
   it('finds only the entries holding every word, in the title or the body', async () => {
     const browser = await writer();
-    await write(browser, 'River day', 'We had a picnic.');
-    await write(browser, 'Sunday', 'A picnic by the river.');
-    await write(browser, 'River', 'Swimming, no food.');
-    await write(browser, 'Picnic', 'Sandwiches in the garden.');
+    await writeEntry(browser, 'River day', 'We had a picnic.');
+    await writeEntry(browser, 'Sunday', 'A picnic by the river.');
+    await writeEntry(browser, 'River', 'Swimming, no food.');
+    await writeEntry(browser, 'Picnic', 'Sandwiches in the garden.');
 
     expect(await foundTitles(browser, 'river picnic')).toEqual(['River day', 'Sunday']);
     expect(await foundTitles(browser, 'picnic')).toEqual(['Picnic', 'River day', 'Sunday']);
@@ -42,9 +36,9 @@ describe('GET /api/entries?q= (search)', () => {
 
   it('matches words by their beginning, whatever their case and accents, in any script', async () => {
     const browser = await writer();
-    await write(browser, 'Café in Zürich', 'Crème brûlée by the RIVERSIDE, then Straße and Ærø.');
-    await write(browser, 'Plain cafe', 'No accents here.');
-    await write(browser, 'नदी किनारे', 'Москва, θάλασσα, 東京.');
+    await writeEntry(browser, 'Café in Zürich', 'Crème brûlée by the RIVERSIDE, then Straße and Ærø.');
+    await writeEntry(browser, 'Plain cafe', 'No accents here.');
+    await writeEntry(browser, 'नदी किनारे', 'Москва, θάλασσα, 東京.');
 
     expect(await foundTitles(browser, 'cafe')).toEqual(['Café in Zürich', 'Plain cafe']);
     expect(await foundTitles(browser, 'CAFÉ')).toEqual(['Café in Zürich', 'Plain cafe']);
@@ -60,12 +54,12 @@ describe('GET /api/entries?q= (search)', () => {
 
   it('ranks entries with the words in their title first, then the newest first', async () => {
     const browser = await writer();
-    await write(browser, 'The lake', 'Cold water.');
-    await write(browser, 'Thursday', 'We walked to the lake.');
+    await writeEntry(browser, 'The lake', 'Cold water.');
+    await writeEntry(browser, 'Thursday', 'We walked to the lake.');
     setup.t.clock.advance(60);
-    await write(browser, 'Friday', 'We walked to the lake.');
+    await writeEntry(browser, 'Friday', 'We walked to the lake.');
     setup.t.clock.advance(60);
-    await write(browser, 'Saturday', 'We walked to the lake.');
+    await writeEntry(browser, 'Saturday', 'We walked to the lake.');
     const res = await search(browser, 'lake');
     expect(res.body.entries.map((e: { title: string }) => e.title)).toEqual(['The lake', 'Saturday', 'Friday', 'Thursday']);
   });
@@ -73,8 +67,8 @@ describe('GET /api/entries?q= (search)', () => {
   it("never shows another user's entries, even with the same words", async () => {
     const owner = await writer();
     const other = await writer();
-    await write(owner, 'Secret orchard', 'Only mine.');
-    await write(other, 'Orchard', 'Theirs.');
+    await writeEntry(owner, 'Secret orchard', 'Only mine.');
+    await writeEntry(other, 'Orchard', 'Theirs.');
     expect(await foundTitles(owner, 'orchard')).toEqual(['Secret orchard']);
     expect(await foundTitles(other, 'orchard')).toEqual(['Orchard']);
     expect(await foundTitles(other, 'secret')).toEqual([]);
@@ -83,8 +77,8 @@ describe('GET /api/entries?q= (search)', () => {
 
   it('pages through the results as the list does', async () => {
     const browser = await writer();
-    for (let i = 1; i <= PAGE_SIZE + 5; i++) await write(browser, `Walk ${i}`, 'Along the harbour.');
-    await write(browser, 'Elsewhere', 'Inland.');
+    for (let i = 1; i <= PAGE_SIZE + 5; i++) await writeEntry(browser, `Walk ${i}`, 'Along the harbour.');
+    await writeEntry(browser, 'Elsewhere', 'Inland.');
     const first = await search(browser, 'harbour');
     const second = await search(browser, 'harbour', 2);
     expect(first.body).toMatchObject({ page: 1, pageSize: PAGE_SIZE, total: PAGE_SIZE + 5 });
@@ -100,7 +94,7 @@ describe('GET /api/entries?q= (search)', () => {
 
   it('follows edits: the index is kept current by the database', async () => {
     const browser = await writer();
-    const id = await write(browser, 'Morning', 'A heron on the river.');
+    const id = await writeEntry(browser, 'Morning', 'A heron on the river.');
     expect(await foundTitles(browser, 'heron')).toEqual(['Morning']);
     expect((await browser.json('put', `/api/entries/${id}`, { title: 'Morning', body: 'A kingfisher.' })).status).toBe(200);
     expect(await foundTitles(browser, 'heron')).toEqual([]);
@@ -112,7 +106,7 @@ describe('GET /api/entries?q= (search)', () => {
   it('adds a plain-text excerpt around the words found', async () => {
     const browser = await writer();
     const filler = 'and then we walked on for a while '.repeat(20);
-    await write(browser, 'Long day', `${filler}until we found the old mill by the water. ${filler}`);
+    await writeEntry(browser, 'Long day', `${filler}until we found the old mill by the water. ${filler}`);
     const [entry] = (await search(browser, 'mill')).body.entries;
     expect(entry.excerpt).toContain('old mill by the water');
     expect(entry.excerpt.length).toBeLessThan(400);
@@ -165,7 +159,7 @@ const NASTY_QUERIES = [
 describe('any query text is safe', () => {
   it('answers 200 to every nasty query, searching only its words', async () => {
     const browser = await writer();
-    await write(browser, 'River picnic', 'Riverside, with bread.');
+    await writeEntry(browser, 'River picnic', 'Riverside, with bread.');
     for (const q of NASTY_QUERIES) {
       const api = await search(browser, q);
       expect(api.status, `API ${JSON.stringify(q)} → ${api.text}`).toBe(200);
@@ -197,7 +191,7 @@ describe('any query text is safe', () => {
 
   it('never answers a 5xx, whatever the query (fuzzed)', async () => {
     const browser = await writer();
-    await write(browser, 'Fuzz', "River's edge: 'quotes', \\back\\slashes, & | ! ( ) :* <-> 🎉");
+    await writeEntry(browser, 'Fuzz', "River's edge: 'quotes', \\back\\slashes, & | ! ( ) :* <-> 🎉");
     const special = fc.string({ unit: fc.constantFrom(...'\'"\\&|!():*<->%_ \u0000\u0002\u0003🎉éa1'), maxLength: 40 });
     const query = fc.oneof(special, fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 300 }));
     await fc.assert(
