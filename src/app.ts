@@ -140,6 +140,12 @@ export function createApp(config: Config, deps: AppDeps): Express {
   for (const dir of ['css', 'js']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
   }
+  // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
+  // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use(healthRoutes(ctx.db, deps.readiness));
   app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.

@@ -55,7 +55,6 @@ export function accountDataRoutes(ctx: AppContext): Router {
     res.set({
       'Content-Type': EXPORT_TYPES[kind].contentType,
       'Content-Disposition': `attachment; filename="${exportFileName(kind, at)}"`,
-      'Cache-Control': 'no-store',
     });
     if (req.method === 'HEAD') return res.end();
     const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at);

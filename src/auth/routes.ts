@@ -23,19 +23,21 @@ export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
   signed_out_everywhere: 'You have been signed out everywhere.',
   password_reset: 'Your password was reset. Please sign in.',
   account_deleted: 'Your account and everything in it were deleted.',
+  session_ended: 'You were signed out on another device or after a password change. Please sign in again.',
 };
 
 const REFRESH_MESSAGES = {
   missing: 'You are not signed in.',
   invalid: 'Your session is no longer valid. Please sign in again.',
   expired: 'Your session has expired. Please sign in again.',
+  revoked: 'This session was signed out on another device or after a password change. Please sign in again.',
   reused: 'This session was signed out for your safety because an old sign-in token was used again. Please sign in again.',
 } as const;
 
 const WRONG_CREDENTIALS = 'That email and password do not match an account.';
 
 function startSignedIn(ctx: AppContext, res: Response, issued: IssuedSession): void {
-  setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);
+  setAuthCookies(res, ctx.config, issued, issued.shared);
 }
 
 export function authRoutes(ctx: AppContext): Router {
@@ -96,7 +98,7 @@ export function authRoutes(ctx: AppContext): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await clearSignInFailures(db, form.email);
-    const issued = await startSession(ctx, user.id, client, form.shared_computer !== '');
+    const issued = await startSession(ctx, user.id, client, { shared: form.shared_computer !== '' });
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
     countSignIn(ctx.metrics, 'ok');
     startSignedIn(ctx, res, issued);
@@ -130,7 +132,7 @@ export function authRoutes(ctx: AppContext): Router {
         return render(409, { email: 'An account with this email already exists. Sign in instead?' });
       throw error;
     }
-    const issued = await startSession(ctx, userId, client, false);
+    const issued = await startSession(ctx, userId, client, { shared: false });
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     startSignedIn(ctx, res, issued);
     res.redirect(303, '/journal');
@@ -143,6 +145,8 @@ export function authRoutes(ctx: AppContext): Router {
       await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.logout, userId: session.userId, sessionId: session.sid }));
     }
     clearAuthCookies(res, config);
+    // Drops this origin's HTTP cache, so Back after signing out finds no journal page to show.
+    res.set('Clear-Site-Data', '"cache"');
     res.redirect(303, '/login?flash=logged_out');
   });
 

@@ -6,7 +6,7 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import { clusterMetricsFromPrimary, shareWithPrimary } from './cluster-metrics.js';
 import { AppError } from './errors.js';
 
-export const REFRESH_OUTCOMES = ['ok', 'grace', 'invalid', 'expired', 'reused', 'missing', 'unavailable'] as const;
+export const REFRESH_OUTCOMES = ['ok', 'grace', 'invalid', 'expired', 'reused', 'revoked', 'missing', 'unavailable'] as const;
 export const AUTH_REJECTED_REASONS = ['missing', 'expired', 'invalid', 'revoked'] as const;
 export const SIGN_IN_OUTCOMES = ['ok', 'wrong_credentials', 'limited'] as const;
 export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];

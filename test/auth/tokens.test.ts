@@ -20,6 +20,7 @@ const settings: TokenSettings = {
   accessTtlSeconds: 900,
   refreshTtlSeconds: 86400,
   leewaySeconds: 60,
+  sessionMaxLifetimeSeconds: 7 * 86400,
 };
 const subject = { sub: randomUUID(), sid: randomUUID() };
 
