@@ -27,6 +27,9 @@ import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
+import { twoFactorRoutes } from './mfa/routes.js';
+import { createSecretBox } from './mfa/totp.js';
+import { signInRoutes } from './sign-in/routes.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -57,6 +60,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
+    secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
   };
 }
 
@@ -156,7 +160,9 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(flashMessages(config));
 
+  app.use(signInRoutes(ctx));
   app.use(authRoutes(ctx));
+  app.use(twoFactorRoutes(ctx));
   app.use(journalRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
