@@ -34,7 +34,7 @@ export function confirmUrl(nextPath: string): string {
 export function requireRecentSignIn(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
     if (hasRecentSignIn(ctx, signInState(res).authTime)) return next();
-    if (wantsJson(req) || req.accepts(['html', 'json']) === 'json') {
+    if (wantsJson(req)) {
       return next(new AppError(403, 'step_up_required', 'Please confirm it is you (sign in again) before doing this.'));
     }
     res.redirect(303, confirmUrl(returnPath(req)));

@@ -77,7 +77,7 @@ export async function findTotp(db: Queryable, box: SecretBox, userId: string): P
 
 export async function isTotpEnabled(db: Queryable, userId: string): Promise<boolean> {
   const result = await db.query('SELECT 1 FROM totp_credentials WHERE user_id = $1 AND enabled_at IS NOT NULL', [userId]);
-  return result.rowCount > 0;
+  return result.rows.length > 0;
 }
 
 /** The secret being set up (a new one unless setup has already begun), with its link and QR code. */
