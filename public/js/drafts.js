@@ -1,7 +1,8 @@
 // Where this user's unsent text is kept on this device, and signing out without leaving it behind.
 // Drafts live in localStorage, or in sessionStorage only (gone with the window) after a sign-in
-// with "This is a shared computer". Signing out first lets the editor save what it holds, asks
-// before dropping text that could not be saved, then removes this user's drafts and markers.
+// with "This is a shared computer". Signing out first lets the editor, in this tab and the others,
+// save what it holds, asks before dropping text that could not be saved, then removes this user's
+// drafts and markers; the other tabs then go to the sign-in page too.
 (() => {
   const userMeta = document.querySelector('meta[name="smriti-user-id"]');
   if (!userMeta) return;
@@ -107,22 +108,103 @@
   function confirmLeaving(unsaved, kept) {
     if (!unsaved && kept === 0) return true;
     const what = unsaved
-      ? 'Your latest text could not be saved to your journal.'
+      ? 'Your latest text (in this tab or another) could not be saved to your journal.'
       : `This browser still holds text of yours that was never saved to your journal (${kept === 1 ? 'one piece' : `${kept} pieces`}).`;
     return window.confirm(`${what} Signing out removes it from this device. Sign out anyway?`);
+  }
+
+  async function saveThisTab() {
+    const saved = await Promise.all(beforeSignOut.map((save) => Promise.resolve(save()).catch(() => false)));
+    return !saved.includes(false);
+  }
+
+  // Other tabs of this browser share the sign-in: they save before it ends and leave when it has.
+  const channel = 'BroadcastChannel' in window ? new BroadcastChannel('smriti-sign-out') : null;
+  const thisTab = Math.random().toString(36).slice(2);
+  const TABS_ANSWER_WITHIN_MS = 300;
+  const TABS_SAVE_WITHIN_MS = 10_000;
+
+  /** Asks every other tab to save what it holds; true when all that answered could (or none did). */
+  function saveOtherTabs() {
+    if (!channel) return Promise.resolve(true);
+    const request = `${thisTab}:${Date.now()}`;
+    return new Promise((resolve) => {
+      const saving = new Set();
+      let allSaved = true;
+      let answersIn = false;
+      const finish = () => {
+        channel.removeEventListener('message', onAnswer);
+        clearTimeout(giveUp);
+        resolve(allSaved);
+      };
+      const onAnswer = ({ data }) => {
+        if (data?.request !== request) return;
+        if (data.type === 'saving') saving.add(data.tab);
+        if (data.type === 'saved') {
+          saving.delete(data.tab);
+          allSaved &&= data.ok;
+          if (answersIn && saving.size === 0) finish();
+        }
+      };
+      const giveUp = setTimeout(() => {
+        allSaved = false;
+        finish();
+      }, TABS_SAVE_WITHIN_MS);
+      channel.addEventListener('message', onAnswer);
+      channel.postMessage({ type: 'save', userId, request });
+      setTimeout(() => {
+        answersIn = true;
+        if (saving.size === 0) finish();
+      }, TABS_ANSWER_WITHIN_MS);
+    });
+  }
+
+  /** This tab has nothing left to show or keep: the server sends it to the sign-in page. */
+  function leaveThisTab() {
+    signingOut = true;
+    removeAll();
+    document.documentElement.hidden = true;
+    location.reload();
+  }
+
+  channel?.addEventListener('message', async ({ data }) => {
+    if (data?.userId !== userId || signingOut) return;
+    if (data.type === 'signed-out') return leaveThisTab();
+    if (data.type !== 'save') return;
+    channel.postMessage({ type: 'saving', request: data.request, tab: thisTab });
+    channel.postMessage({ type: 'saved', request: data.request, tab: thisTab, ok: await saveThisTab() });
+  });
+
+  /** Posts the sign-out form; the other tabs are told only once the cookies are gone. */
+  async function postSignOut(form) {
+    try {
+      const response = await fetch(form.action, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(new FormData(form)),
+      });
+      if (response.ok && response.redirected) {
+        channel?.postMessage({ type: 'signed-out', userId });
+        return location.assign(response.url);
+      }
+    } catch {
+      // The plain form post below shows whatever went wrong.
+    }
+    form.submit();
   }
 
   async function signOut(form) {
     const button = form.querySelector('button');
     if (button) button.disabled = true;
-    const saved = await Promise.all(beforeSignOut.map((save) => Promise.resolve(save()).catch(() => false)));
-    if (!confirmLeaving(saved.includes(false), keptTextCount())) {
+    const [here, elsewhere] = await Promise.all([saveThisTab(), saveOtherTabs()]);
+    if (!confirmLeaving(!(here && elsewhere), keptTextCount())) {
       if (button) button.disabled = false;
       return;
     }
     signingOut = true;
     removeAll();
-    form.submit();
+    await postSignOut(form);
   }
 
   for (const form of document.querySelectorAll('form[data-sign-out]')) {

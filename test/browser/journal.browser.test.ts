@@ -131,9 +131,9 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     await server.db.query(`UPDATE refresh_tokens SET is_valid = false, revoked_at = now(), revoked_reason = 'revoked_by_user'`);
     server.t.clock.advance(EXPIRE_ACCESS);
     await page.locator('#body').pressSequentially(' Words typed after the session ended.');
-    await page.waitForURL(/\/login\?flash=session_expired&next=/);
+    await page.waitForURL(/\/login\?flash=session_ended&next=/);
     expect(new URL(page.url()).searchParams.get('next')).toBe(`/journal/${id}/edit`);
-    await expect.poll(() => page.textContent('.flash')).toBe('Session expired. Please log in again.');
+    await expect.poll(() => page.textContent('.flash')).toContain('You were signed out on another device');
 
     await page.fill('#email', email);
     await page.fill('#password', TEST_PASSWORD);
@@ -150,7 +150,7 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     await server.db.query(`UPDATE refresh_tokens SET is_valid = false, revoked_at = now(), revoked_reason = 'revoked_by_user'`);
     server.t.clock.advance(EXPIRE_ACCESS);
     await page.locator('#body').pressSequentially('Never saved before.');
-    await page.waitForURL(/\/login\?flash=session_expired&next=%2Fjournal%2Fnew/);
+    await page.waitForURL(/\/login\?flash=session_ended&next=%2Fjournal%2Fnew/);
     await page.fill('#email', email);
     await page.fill('#password', TEST_PASSWORD);
     await Promise.all([page.waitForURL('**/journal/new'), page.click('button[type=submit]')]);

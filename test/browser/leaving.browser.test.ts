@@ -155,19 +155,31 @@ describe.skipIf(!chromiumAvailable)('leaving nothing behind, in a real browser',
     expect(watch.seen).toEqual([]);
   });
 
-  it('signing out in another tab leaves this tab nothing to show on Back', async () => {
-    const secret = 'Meet me at the orchard gate, 1187';
+  it('signing out in one tab saves what another tab holds, then sends that tab to sign-in with nothing kept or shown', async () => {
+    const secret = 'Meet me at the orchard gate';
+    const lastWords = ' at 1187';
     const watch = await watchedBrowser([secret]);
     const page = await watch.context.newPage();
-    await register(page);
+    const email = await register(page);
+    await signOut(page);
+    await signIn(page, email, true);
     const id = await writeEntry(page, 'Orchard', secret);
     await page.goto(`/journal/${id}`);
-    await page.goto('/journal');
+    await page.goto(`/journal/${id}/edit`);
+    await page.locator('#body').press('End');
+    await page.locator('#body').pressSequentially(lastWords, { delay: 10 });
 
     const otherTab = await watch.context.newPage();
     await otherTab.goto('/journal');
     await signOut(otherTab);
     watch.arm();
+    // The editor's tab saved its last words when asked, then left for the sign-in page by itself.
+    await page.waitForURL('**/login?**');
+    const stored = await setup.server.db.query<{ body: string }>('SELECT body FROM entries WHERE id = $1', [id]);
+    expect(stored.rows[0]!.body).toBe(secret + lastWords);
+    const kept = await storage(page);
+    expect(Object.keys(kept.session).filter((key) => key.startsWith('smriti:'))).toEqual([]);
+    expect(Object.keys(kept.local).filter((key) => key.startsWith('smriti:'))).toEqual([]);
     await page.goBack({ waitUntil: 'commit' });
     await page.locator('h1').waitFor();
     expect(new URL(page.url()).pathname).toBe('/login');
