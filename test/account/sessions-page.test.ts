@@ -92,6 +92,19 @@ describe('the sessions page', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
+  it('signs this device out from its own row as the header does: cookies cleared and Clear-Site-Data', async () => {
+    const t = buildTestApp(db, ENV);
+    const email = uniqueEmail('own-row');
+    const laptop = new Browser(t.app);
+    await laptop.post('/register', { email, password: TEST_PASSWORD, password_confirm: TEST_PASSWORD });
+    const page = (await laptop.get('/account')).text;
+    expect(page).toContain(`action="/account/sessions/${sidOf(laptop)}/revoke" class="inline" data-sign-out`);
+    const res = await laptop.post(`/account/sessions/${sidOf(laptop)}/revoke`);
+    expect(res.headers.location).toBe('/login?flash=logged_out');
+    expect(res.headers['clear-site-data']).toBe('"cache"');
+    expect(laptop.jar.get(REFRESH_COOKIE)).toBeUndefined();
+  });
+
   describe('on a server listening on every interface (IPv6 and IPv4 together)', () => {
     let server: Server;
     let url: string;
