@@ -5,7 +5,7 @@ import { findSignedInUser, signInState } from '../auth/middleware.js';
 import { listSessions } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
-import { describeDevice } from './devices.js';
+import { describeDevice } from '../notify/user-agent.js';
 
 /** The account page; other account routes re-render it with field errors (`errors`) and a status. */
 export async function renderAccount(ctx: AppContext, res: Response, status = 200, errors: FieldErrors = {}, messages: string[] = []) {
