@@ -112,7 +112,7 @@ export function authRoutes(ctx: AppContext): Router {
     const errors: FieldErrors = {};
     const badEmail = emailProblem(form.email);
     if (badEmail) errors.email = badEmail;
-    const badPassword = passwordProblem(form.password);
+    const badPassword = passwordProblem(form.password, form.email);
     if (badPassword) errors.password = badPassword;
     else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
     const render = (status: number, fieldErrors: FieldErrors) =>
