@@ -12,6 +12,7 @@ import type { FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import { sendMail } from './mail.js';
 import {
   consumeReset,
@@ -131,6 +132,7 @@ export function passwordResetRoutes(ctx: AppContext): Router {
     if (!(await resetPassword(ctx, req, parts, hash))) return renderInvalidLink(res);
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=password_reset');
+    sendSecurityEmail(ctx, parts.userId, 'password_reset', clientInfo(req));
   });
 
   return router;

@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
 import { renderAccount } from './page.js';
@@ -62,6 +63,7 @@ export function accountRoutes(ctx: AppContext): Router {
         : 'Your password was changed.',
     );
     res.redirect(303, '/account');
+    sendSecurityEmail(ctx, user.id, 'password_changed', { ...clientInfo(req), at });
   });
 
   router.post('/account/sessions/revoke-others', async (req, res) => {

@@ -9,6 +9,7 @@ import { countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
+import { rememberDevice } from '../notify/devices.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
 import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
@@ -100,6 +101,7 @@ export function authRoutes(ctx: AppContext): Router {
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
     countSignIn(ctx.metrics, 'ok');
     startSignedIn(ctx, res, issued);
+    rememberDevice(ctx, req, res, user);
     res.redirect(303, nextPath);
   });
 
@@ -133,6 +135,7 @@ export function authRoutes(ctx: AppContext): Router {
     const issued = await startSession(ctx, userId, client, false);
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     startSignedIn(ctx, res, issued);
+    rememberDevice(ctx, req, res, { id: userId }, { newAccount: true });
     res.redirect(303, '/journal');
   });
 

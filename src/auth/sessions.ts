@@ -29,8 +29,11 @@ export interface IssuedSession {
   shared: boolean;
 }
 
-/** What became of a presented refresh token; `ok` and `grace` carry the new pair. */
-export type Rotation = { kind: 'ok' | 'grace'; session: IssuedSession } | { kind: 'missing' | 'expired' | 'invalid' | 'reused' };
+/** What became of a presented refresh token; `ok` and `grace` carry the new pair, `reused` the session it ended. */
+export type Rotation =
+  | { kind: 'ok' | 'grace'; session: IssuedSession }
+  | { kind: 'reused'; userId: string; sid: string }
+  | { kind: 'missing' | 'expired' | 'invalid' };
 
 export interface SessionSummary {
   sid: string;
@@ -117,7 +120,7 @@ export async function rotateSession(deps: SessionDeps, token: string | undefined
   if (outcome === 'invalid') return { kind: 'invalid' };
   if (outcome === 'reused') {
     logAudit(deps.logger, { ...event, type: AUDIT.refreshReuseDetected });
-    return { kind: 'reused' };
+    return { kind: 'reused', userId, sid };
   }
   logAudit(deps.logger, { ...event, type: AUDIT.tokenRefreshed, ...(outcome === 'grace' ? { detail: { grace: true } } : {}) });
   return { kind: outcome, session: { userId, sid, ...next, shared } };

@@ -29,7 +29,7 @@ const passwordOf = (candidate: string | ((email: string) => string), email: stri
 
 async function resetToken(email: string): Promise<string> {
   await new Browser(t.app).post('/password/forgot', { email });
-  const [mail] = (await smtp.waitFor(email)).filter((m) => m.subject === 'Reset your Smriti password');
+  const [mail] = await smtp.waitFor(email, 1, 'Reset your Smriti password');
   const link = mail?.text?.match(/\/password\/reset\?token=([\w.-]+)/)?.[1];
   if (!link) throw new Error('no reset link');
   return link;

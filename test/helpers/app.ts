@@ -84,6 +84,8 @@ export function buildTestApp(
 /** Acts like one browser: keeps cookies and sends a same-origin Origin on unsafe requests. */
 export class Browser {
   readonly jar = new CookieJar();
+  /** Sent with every request, as a browser sends its User-Agent. */
+  readonly headers: Record<string, string> = {};
   constructor(
     private readonly app: Express,
     private readonly origin = TEST_ORIGIN,
@@ -97,6 +99,7 @@ export class Browser {
 
   private prepare(test: Test, unsafe: boolean): Test {
     const cookie = this.jar.header();
+    test.set(this.headers);
     if (cookie) test.set('Cookie', cookie);
     if (unsafe) test.set('Origin', this.origin);
     return test;
