@@ -27,6 +27,7 @@ import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
+import { activityRoutes } from './notify/routes.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -152,6 +153,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
 
   app.use(authRoutes(ctx));
   app.use(journalRoutes(ctx));
+  // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
+  app.use(activityRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 
