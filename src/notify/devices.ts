@@ -4,7 +4,7 @@ import type { CookieOptions, Request, Response } from 'express';
 import { readCookie } from '../auth/cookies.js';
 import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
-import type { Queryable } from '../db/db.js';
+import type { Db, Queryable } from '../db/db.js';
 import { sendSecurityEmail } from './security-email.js';
 
 export const DEVICE_COOKIE = 'smriti_device';
@@ -38,26 +38,32 @@ async function recordDevice(db: Queryable, userId: string, hash: string, at: Dat
     `INSERT INTO user_devices (user_id, device_hash, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $3)
      ON CONFLICT (user_id, device_hash) DO NOTHING`,
     [userId, hash, at],
+    'notify_record_device',
   );
   if (inserted.rowCount > 0) return true;
-  await db.query(`UPDATE user_devices SET last_seen_at = greatest(last_seen_at, $3) WHERE user_id = $1 AND device_hash = $2`, [
-    userId,
-    hash,
-    at,
-  ]);
+  await db.query(
+    `UPDATE user_devices SET last_seen_at = greatest(last_seen_at, $3) WHERE user_id = $1 AND device_hash = $2`,
+    [userId, hash, at],
+    'notify_touch_device',
+  );
   return false;
 }
 
 /** Claims the day's new-device email for this device, unless it (or the account's daily cap) is spent. */
-async function claimNewDeviceEmail(db: Queryable, userId: string, hash: string, at: Date): Promise<boolean> {
+async function claimNewDeviceEmail(db: Db, userId: string, hash: string, at: Date): Promise<boolean> {
   const dayAgo = new Date(at.getTime() - DAY_MS);
-  const claimed = await db.query(
-    `UPDATE user_devices SET new_device_emailed_at = $3
-      WHERE user_id = $1 AND device_hash = $2 AND (new_device_emailed_at IS NULL OR new_device_emailed_at <= $4)
-        AND (SELECT count(*) FROM user_devices WHERE user_id = $1 AND new_device_emailed_at > $4) < $5`,
-    [userId, hash, at, dayAgo, NEW_DEVICE_EMAILS_PER_DAY],
-  );
-  return claimed.rowCount > 0;
+  return db.transaction(async (tx) => {
+    // One claim at a time per account, so sign-ins at the same moment cannot all slip under the cap.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smriti:devices:${userId}`], 'notify_lock_devices');
+    const claimed = await tx.query(
+      `UPDATE user_devices SET new_device_emailed_at = $3
+        WHERE user_id = $1 AND device_hash = $2 AND (new_device_emailed_at IS NULL OR new_device_emailed_at <= $4)
+          AND (SELECT count(*) FROM user_devices WHERE user_id = $1 AND new_device_emailed_at > $4) < $5`,
+      [userId, hash, at, dayAgo, NEW_DEVICE_EMAILS_PER_DAY],
+      'notify_claim_new_device_email',
+    );
+    return claimed.rowCount > 0;
+  });
 }
 
 interface Sighting {

@@ -32,7 +32,7 @@ interface Owner {
 
 async function findOwner(db: Queryable, userId: string): Promise<Owner | undefined> {
   // When users.time_zone exists, select it here instead of NULL: every time in the emails follows.
-  const result = await db.query<Owner>(`SELECT email, NULL::text AS "timeZone" FROM users WHERE id = $1`, [userId]);
+  const result = await db.query<Owner>(`SELECT email, NULL::text AS "timeZone" FROM users WHERE id = $1`, [userId], 'notify_find_owner');
   return result.rows[0];
 }
 
@@ -42,6 +42,7 @@ async function describeSession(db: Queryable, userId: string, sid: string, timeZ
     `SELECT min(issued_at) AS "signedInAt", (array_agg(user_agent ORDER BY issued_at))[1] AS "userAgent"
        FROM refresh_tokens WHERE user_id = $1 AND family_id = $2`,
     [userId, sid],
+    'notify_describe_session',
   );
   const row = result.rows[0];
   if (!row?.signedInAt) return undefined;

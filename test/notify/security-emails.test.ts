@@ -137,10 +137,13 @@ describe('new-device emails', () => {
     expect(mail.text).toContain('http://smriti.test/account');
     expect(mail.html).toContain('<a href="http://smriti.test/account">');
     expect(mail.html).toContain('<strong>Chrome on macOS</strong>');
-    expect(await waitForDevices(t, userId, 2)).toEqual([
-      { newDevice: true, announced: false },
-      { newDevice: true, announced: true },
-    ]);
+    // Each sign-in's device is looked at after its response, so the lines may come in either order.
+    expect(await waitForDevices(t, userId, 2)).toEqual(
+      expect.arrayContaining([
+        { newDevice: true, announced: false },
+        { newDevice: true, announced: true },
+      ]),
+    );
   });
 
   it('sends none for the browser the account was made in, nor for a second sign-in with the same device cookie', async () => {
@@ -154,7 +157,8 @@ describe('new-device emails', () => {
     await phone.post('/logout');
     await signIn(phone, email);
     const lines = await waitForDevices(t, userId, 4);
-    expect(lines.map((l) => l.announced)).toEqual([false, false, true, false]);
+    expect(lines.filter((l) => l.newDevice)).toHaveLength(2);
+    expect(lines.filter((l) => l.announced)).toEqual([{ newDevice: true, announced: true }]);
     await smtp.waitFor(email, 1, SUBJECTS.newDevice);
     expect(smtp.to(email, SUBJECTS.newDevice)).toHaveLength(1);
     expect(smtp.to(email, SUBJECTS.newDevice)[0]!.text).toContain('Firefox on Android');
@@ -169,7 +173,7 @@ describe('new-device emails', () => {
     expect((await waitForDevices(t, userId, 6)).filter((l) => l.announced)).toHaveLength(3);
     clock.advance(24 * 60 * 60 + 1);
     await signIn(new Browser(t.app), email);
-    expect((await waitForDevices(t, userId, 7)).at(-1)).toEqual({ newDevice: true, announced: true });
+    expect((await waitForDevices(t, userId, 7)).filter((l) => l.announced)).toHaveLength(4);
     expect(await smtp.waitFor(email, 4, SUBJECTS.newDevice)).toHaveLength(4);
   });
 });
