@@ -29,6 +29,7 @@ import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
 import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
+import { activityRoutes } from './notify/routes.js';
 import { signInRoutes } from './sign-in/routes.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
@@ -164,6 +165,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(authRoutes(ctx));
   app.use(twoFactorRoutes(ctx));
   app.use(journalRoutes(ctx));
+  // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
+  app.use(activityRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { Queryable } from './db/db.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
+import { DEVICES_KEPT_MS, pruneDevices } from './notify/devices.js';
 import { prunePendingSignIns } from './sign-in/pending.js';
 
 // A day past expiry, so a late replay of a just-expired refresh token is still recognised.
@@ -23,6 +24,7 @@ export interface PruneCounts {
   passwordResets: number;
   rateLimits: number;
   pendingSignIns: number;
+  devices: number;
 }
 
 export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -35,5 +37,6 @@ export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: num
     rateLimits: await pruneRateLimits(db, new Date(nowMs)),
     // A pending sign-in lives five minutes; its row only counts wrong codes until then.
     pendingSignIns: await prunePendingSignIns(db, new Date(nowMs)),
+    devices: await pruneDevices(db, new Date(nowMs - DEVICES_KEPT_MS)),
   };
 }

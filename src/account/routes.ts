@@ -12,6 +12,7 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
 import { renderAccount } from './page.js';
@@ -32,14 +33,14 @@ export function accountRoutes(ctx: AppContext): Router {
   router.post('/account/password', recent, async (req, res) => {
     const auth = signInState(res);
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
+    const user = await findSignedInUser(ctx, res);
     const errors: FieldErrors = {};
     if (form.current_password === '') errors.current_password = 'Enter your current password.';
-    const badNew = passwordProblem(form.new_password);
+    const badNew = passwordProblem(form.new_password, user.email);
     if (badNew) errors.new_password = badNew;
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);
 
-    const user = await findSignedInUser(ctx, res);
     if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
       return renderAccount(ctx, res, 400, { current_password: 'That is not your current password.' });
     }
@@ -65,6 +66,7 @@ export function accountRoutes(ctx: AppContext): Router {
         : 'Your password was changed.',
     );
     res.redirect(303, '/account');
+    sendSecurityEmail(ctx, user.id, 'password_changed', { ...clientInfo(req), at });
   });
 
   router.post('/account/sessions/revoke-others', recent, async (req, res) => {

@@ -1,19 +1,23 @@
 // Password rules and bcrypt hashing (async: bcrypt runs on libuv's pool, never the event loop).
 import { availableParallelism } from 'node:os';
 import bcrypt from 'bcrypt';
+import { guessablePasswordProblem } from './password-strength.js';
 
 export const PASSWORD_MIN_BYTES = 8;
 // bcrypt ignores everything after 72 bytes; refusing longer input beats silently truncating it.
 export const PASSWORD_MAX_BYTES = 72;
 
-/** A sentence for people when the password breaks a rule, undefined when it is fine. */
-export function passwordProblem(password: string): string | undefined {
+/**
+ * A sentence for people when the password breaks a rule or is easy to guess, undefined when it is
+ * fine. `email` is the account's address where known: it must not be the password.
+ */
+export function passwordProblem(password: string, email?: string): string | undefined {
   // bcrypt stops at a NUL byte, so "a\0b" would match "a": never accept one.
   if (password.includes('\u0000')) return 'A password cannot contain the NUL character (\\0).';
   const bytes = Buffer.byteLength(password, 'utf8');
   if (bytes < PASSWORD_MIN_BYTES) return `Use at least ${PASSWORD_MIN_BYTES} characters.`;
   if (bytes > PASSWORD_MAX_BYTES) return `Use at most ${PASSWORD_MAX_BYTES} bytes (fewer characters if you use accents or emoji).`;
-  return undefined;
+  return guessablePasswordProblem(password, email);
 }
 
 /** At most `limit` tasks at once, the rest waiting in arrival order. */

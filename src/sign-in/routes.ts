@@ -19,6 +19,7 @@ import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
+import { rememberDevice } from '../notify/devices.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
 import {
   clearPendingCookie,
@@ -147,7 +148,7 @@ export function signInRoutes(ctx: AppContext): Router {
     const errors: FieldErrors = {};
     const badEmail = emailProblem(form.email);
     if (badEmail) errors.email = badEmail;
-    const badPassword = passwordProblem(form.password);
+    const badPassword = passwordProblem(form.password, form.email);
     if (badPassword) errors.password = badPassword;
     else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
     const render = (status: number, fieldErrors: FieldErrors) =>
@@ -168,6 +169,7 @@ export function signInRoutes(ctx: AppContext): Router {
     const issued = await startSession(ctx, userId, client, { shared: false });
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     setAuthCookies(res, ctx.config, issued, issued.shared);
+    rememberDevice(ctx, req, res, { id: userId }, { newAccount: true });
     res.redirect(303, '/journal');
   });
 
