@@ -1,9 +1,7 @@
 // createApp(config, deps): the middleware in order and the routers mounted — the map of the app.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import connectFlash from 'connect-flash';
 import cookieParser from 'cookie-parser';
-import cookieSession from 'cookie-session';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -20,6 +18,7 @@ import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
 import { crossSiteCheck } from './http/cross-site.js';
 import { errorHandler, notFound, wantsJson } from './http/errors.js';
+import { flashMessages } from './http/flash.js';
 import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
@@ -76,18 +75,9 @@ function securityHeaders(config: Config) {
   });
 }
 
-/** Flash messages live in a signed cookie (cookie-session): no session state on the server. */
-function flashMessages(config: Config): RequestHandler {
-  const flash = express.Router();
-  flash.use(cookieSession({ name: 'smriti_flash', keys: [config.flashCookieKey], httpOnly: true, sameSite: 'lax', path: '/' }));
-  flash.use((req, _res, next) => {
-    // The flash cookie holds no credential; over plain HTTP (a proxy without TRUST_PROXY) it is
-    // sent without Secure rather than failing the request.
-    if (req.sessionOptions) req.sessionOptions.secure = config.cookies.secure && req.secure;
-    next();
-  });
-  flash.use(connectFlash());
-  // JSON routes never show a flash message, so they skip the cookie work.
+/** JSON routes never show a flash message, so they skip the cookie work. */
+function pageFlash(config: Config): RequestHandler {
+  const flash = flashMessages(config);
   return (req, res, next) => (wantsJson(req) ? next() : flash(req, res, next));
 }
 
@@ -148,7 +138,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
   app.use(cookieParser());
-  app.use(flashMessages(config));
+  app.use(pageFlash(config));
 
   app.use(authRoutes(ctx));
   app.use(journalRoutes(ctx));
