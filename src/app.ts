@@ -9,7 +9,8 @@ import { pinoHttp } from 'pino-http';
 import { createMailer } from './account/mail.js';
 import { passwordResetRoutes } from './account/reset-routes.js';
 import { accountRoutes } from './account/routes.js';
-import { createPasswordHasher } from './auth/passwords.js';
+import { DEFAULT_QUEUE_LIMITS, type PasswordQueueLimits } from './auth/password-queue.js';
+import { createPasswordHasher, defaultParallelism } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
 import { authRoutes } from './auth/routes.js';
 import { createTokenKeys } from './auth/tokens.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   revokedSessions?: RevokedSessions;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
+  /** Tests shrink the bcrypt queue to show its bounds; the server always runs the defaults. */
+  passwordQueue?: Partial<PasswordQueueLimits>;
   /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
   readiness?: Readiness;
 }
@@ -52,7 +55,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     now,
     tokenKeys: createTokenKeys(config.jwt),
     revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt, now),
-    passwords: createPasswordHasher(config.bcryptRounds),
+    passwords: createPasswordHasher(config.bcryptRounds, { ...DEFAULT_QUEUE_LIMITS(defaultParallelism()), ...deps.passwordQueue }),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),

@@ -11,10 +11,11 @@ import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
-import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
+import { LOGIN_IP_LIMIT, upgradePasswordHash, verifySignInPassword } from './password-checks.js';
+import { hashPassword, passwordProblem } from './passwords.js';
 import { endSessions, type IssuedSession, sessionOfRefreshToken, startSession } from './sessions.js';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
-import { createUser, DuplicateEmailError, emailProblem, findUserByEmail } from './users.js';
+import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, normaliseEmail } from './users.js';
 
 export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
   session_expired: 'Session expired. Please log in again.',
@@ -46,7 +47,7 @@ export function authRoutes(ctx: AppContext): Router {
   const shared = (name: string) => new PostgresStore(db, ctx.now, name);
   const onLimited = () => countSignIn(ctx.metrics, 'limited');
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip'), onLimited }),
+    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared(LOGIN_IP_LIMIT), onLimited }),
     limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
   ];
 
@@ -80,9 +81,7 @@ export function authRoutes(ctx: AppContext): Router {
     const client = clientInfo(req);
     const at = new Date(ctx.now());
     const user = await findUserByEmail(db, form.email);
-    const ok = user
-      ? await verifyPassword(ctx.passwords, form.password, user.passwordHash)
-      : await verifyAgainstNothing(ctx.passwords, form.password);
+    const ok = await verifySignInPassword(ctx, form.email, user, form.password);
     if (!user || !ok) {
       countSignIn(ctx.metrics, 'wrong_credentials');
       await recordSignInFailure(db, form.email, ctx.now());
@@ -96,6 +95,7 @@ export function authRoutes(ctx: AppContext): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await clearSignInFailures(db, form.email);
+    await upgradePasswordHash(ctx, user, form.password);
     const issued = await startSession(ctx, user.id, client, form.shared_computer !== '');
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
     countSignIn(ctx.metrics, 'ok');
@@ -121,7 +121,7 @@ export function authRoutes(ctx: AppContext): Router {
 
     const client = clientInfo(req);
     const at = new Date(ctx.now());
-    const hash = await hashPassword(ctx.passwords, form.password);
+    const hash = await hashPassword(ctx.passwords, form.password, `email:${normaliseEmail(form.email)}`);
     let userId: string;
     try {
       userId = (await createUser(db, form.email, hash, at)).id;
