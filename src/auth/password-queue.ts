@@ -81,6 +81,12 @@ export function createPasswordQueue(limits: PasswordQueueLimits): PasswordQueue 
       const left = (inFlight.get(account) ?? 1) - 1;
       if (left > 0) inFlight.set(account, left);
       else inFlight.delete(account);
+      // This account was just served: its next hash waits for every other account's turn.
+      const next = waiting.get(account);
+      if (next) {
+        waiting.delete(account);
+        waiting.set(account, next);
+      }
       startNext();
     }
   };
