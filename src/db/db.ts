@@ -34,12 +34,42 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * How long one statement may run before PostgreSQL cancels it (SQLSTATE 57014, answered 503), so
+ * one account's slow work cannot hold pooled connections that every other request needs. Request
+ * work gets the short one; the jobs that need longer ask for theirs by name (withStatementTimeout).
+ * PGlite runs one statement at a time in this process and cannot enforce it.
+ */
+export const STATEMENT_TIMEOUTS = {
+  request: 5_000,
+  import: 60_000,
+  prune: 5 * 60_000,
+  migration: 30 * 60_000,
+} as const;
+
+/** Runs `work` in one transaction whose statements may each take up to `ms`. */
+export function withStatementTimeout<T>(db: Db, ms: number, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    // SET takes no parameters; the number is ours, checked here.
+    if (!Number.isInteger(ms) || ms < 0) throw new Error(`not a statement timeout: ${ms}`);
+    await tx.query(`SET LOCAL statement_timeout = ${ms}`);
+    return work(tx);
+  });
+}
+
+/** True when PostgreSQL cancelled a statement for running past statement_timeout. */
+export function isStatementTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '57014';
+}
+
 export interface PostgresOptions {
   url: string;
   /** Puts every connection on this schema (tests get one schema per file). */
   schema?: string;
   max?: number;
   connectionTimeoutMillis?: number;
+  /** statement_timeout of every pooled connection; STATEMENT_TIMEOUTS.request unless told. */
+  statementTimeoutMs?: number;
 }
 
 function describeUrl(url: string): string {
@@ -65,6 +95,12 @@ export function openPostgres(options: PostgresOptions): Db {
   const pool = new pg.Pool({ ...connection, max: options.max ?? DEFAULT_POOL_SIZE });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Set on each new connection (queued before any query of whoever checks it out): a URL's own
+  // `options` would override ours if it were passed as a connection option.
+  const statementTimeout = Math.floor(options.statementTimeoutMs ?? STATEMENT_TIMEOUTS.request);
+  pool.on('connect', (client) => {
+    client.query(`SET statement_timeout = ${statementTimeout}`).catch(() => {});
+  });
 
   const asQueryable = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T>(sql: string, params?: unknown[], name?: string) {
