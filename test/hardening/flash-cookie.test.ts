@@ -6,7 +6,7 @@ import { createTestDb } from '../helpers/db.js';
 
 const flashCookieOf = (res: Parameters<typeof parseSetCookies>[0]) => parseSetCookies(res).find((c) => c.name === FLASH_COOKIE);
 
-describe('the flash cookie', () => {
+describe('the flash cookie', { timeout: 90_000 }, () => {
   it('is Secure, HttpOnly and SameSite=Lax whenever the auth cookies are Secure, even on a request seen as plain HTTP', async () => {
     const db = await createTestDb();
     try {

@@ -24,7 +24,7 @@ async function until(check: () => Promise<boolean>, withinMs = 5000): Promise<vo
   }
 }
 
-describe('imports', () => {
+describe('imports', { timeout: 90_000 }, () => {
   let db: Db;
   let t: TestApp;
   let server: http.Server;
