@@ -6,7 +6,7 @@ import multer from 'multer';
 import { AUDIT, logAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { clientInfo, findSignedInUser, signInState } from '../auth/middleware.js';
-import { checkCurrentPassword } from '../auth/password-checks.js';
+import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import type { AppContext } from '../context.js';
 import { STATEMENT_TIMEOUTS, withStatementTimeout } from '../db/db.js';
 import { AppError } from '../http/errors.js';
@@ -128,10 +128,7 @@ export function accountDataRoutes(ctx: AppContext): Router {
     const { current_password } = textFields(req.body, ['current_password'] as const);
     const user = await findSignedInUser(ctx, res);
     const check = await checkCurrentPassword(ctx, req, user, current_password);
-    if (check.kind === 'limited') {
-      res.set('Retry-After', String(check.retryAfterSeconds));
-      return renderAccount(ctx, res, 429, { delete_password: `${check.message} Nothing was deleted.` });
-    }
+    if (check.kind === 'limited') throw limitedAnswer(res, check, ' Nothing was deleted.');
     if (check.kind === 'wrong') {
       return renderAccount(ctx, res, 400, { delete_password: 'That is not your current password. Nothing was deleted.' });
     }

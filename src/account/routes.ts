@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { auditEvent, clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
-import { checkCurrentPassword } from '../auth/password-checks.js';
+import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { updatePasswordHash } from '../auth/users.js';
@@ -39,8 +39,8 @@ export function accountRoutes(ctx: AppContext): Router {
 
     const user = await findSignedInUser(ctx, res);
     const check = await checkCurrentPassword(ctx, req, user, form.current_password);
-    if (check.kind === 'limited') res.set('Retry-After', String(check.retryAfterSeconds));
-    if (check.kind !== 'ok') return renderAccount(ctx, res, check.kind === 'limited' ? 429 : 400, { current_password: check.message });
+    if (check.kind === 'limited') throw limitedAnswer(res, check);
+    if (check.kind === 'wrong') return renderAccount(ctx, res, 400, { current_password: check.message });
     const hash = await hashPassword(ctx.passwords, form.new_password, user.id);
     const at = new Date(ctx.now());
     const revoked = await db.transaction(async (tx) => {

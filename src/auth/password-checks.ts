@@ -1,7 +1,7 @@
 // Every check of a password someone types: the same limits as sign-in (per account and per IP,
 // counted in PostgreSQL so every process shares them), an audit event for each failure, the dummy
 // check for unknown emails at the stored hashes' cost, and re-hashing at a changed cost.
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { AUDIT, type AuditType, recordAudit } from '../audit.js';
 import type { AppContext } from '../context.js';
@@ -73,6 +73,15 @@ export async function checkCurrentPassword(ctx: AppContext, req: Request, user: 
   await recordSignInFailure(ctx.db, user.email, ctx.now());
   await audit(ctx, req, user, AUDIT.passwordCheckFailed);
   return { kind: 'wrong', message: WRONG_CURRENT };
+}
+
+/**
+ * The answer to a `limited` check: Retry-After on `res`, and a 429 for the error page to render.
+ * A plain page rather than the form: a flood of refused guesses must cost next to nothing.
+ */
+export function limitedAnswer(res: Response, check: { retryAfterSeconds: number; message: string }, addition = ''): AppError {
+  res.set('Retry-After', String(check.retryAfterSeconds));
+  return new AppError(429, 'rate_limited', `${check.message}${addition}`);
 }
 
 // How long the cost of the stored hashes is trusted before it is read again.
