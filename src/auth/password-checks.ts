@@ -3,7 +3,7 @@
 // check for unknown emails at the stored hashes' cost, and re-hashing at a changed cost.
 import type { Request, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
-import { AUDIT, type AuditType, recordAudit } from '../audit.js';
+import { AUDIT, type AuditType, logAudit, recordAudit } from '../audit.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { retryAfterSeconds, waitPhrase } from '../http/rate-limit.js';
@@ -25,22 +25,55 @@ const WRONG_CURRENT = 'That is not your current password.';
 // The account's queue empties within a hash or two.
 const ACCOUNT_BUSY_RETRY_SECONDS = 2;
 
-function limited(retryAfter: number, message: string): CurrentPasswordCheck {
+function limited(retryAfter: number, message: string): CurrentPasswordCheck & { kind: 'limited' } {
   return { kind: 'limited', retryAfterSeconds: retryAfter, message };
 }
 
+type Limited = CurrentPasswordCheck & { kind: 'limited' };
+
 /** Past the failed-sign-in limit of the account, or the sign-in limit of the client's address. */
-async function limitReached(ctx: AppContext, req: Request, user: User): Promise<CurrentPasswordCheck | undefined> {
+async function limitReached(ctx: AppContext, req: Request, user: User): Promise<{ check: Limited; scope: 'account' | 'ip' } | undefined> {
   const now = ctx.now();
   const { failedSignInsPerAccount, loginPerIp } = ctx.rateLimits;
   const blockedFor = await signInBlockedFor(ctx.db, user.email, failedSignInsPerAccount, now);
   if (blockedFor > 0) {
-    return limited(blockedFor, `Too many wrong passwords for this account. Please wait ${waitPhrase(blockedFor)} and try again.`);
+    const message = `Too many wrong passwords for this account. Please wait ${waitPhrase(blockedFor)} and try again.`;
+    return { check: limited(blockedFor, message), scope: 'account' };
   }
   const hit = await countHit(ctx.db, LOGIN_IP_LIMIT, ipKeyGenerator(req.ip ?? ''), now, loginPerIp.windowSeconds * 1000);
   if (hit.totalHits <= loginPerIp.limit) return undefined;
   const seconds = retryAfterSeconds(hit.resetTime, now);
-  return limited(seconds, `Too many password attempts from here. Please wait ${waitPhrase(seconds)} and try again.`);
+  return {
+    check: limited(seconds, `Too many password attempts from here. Please wait ${waitPhrase(seconds)} and try again.`),
+    scope: 'ip',
+  };
+}
+
+// Accounts this process found limited, until when: a flood of refused guesses is answered from
+// memory, with one audit row per refusal window and log lines for the rest, so it costs next to
+// nothing. The database stays the authority: an account not in here is always checked there.
+const knownLimited = new WeakMap<AppContext, Map<string, Limited & { until: number }>>();
+
+function rememberedLimit(ctx: AppContext, user: User): CurrentPasswordCheck | undefined {
+  const entry = knownLimited.get(ctx)?.get(user.id);
+  if (!entry) return undefined;
+  const left = Math.ceil((entry.until - ctx.now()) / 1000);
+  if (left <= 0) {
+    knownLimited.get(ctx)?.delete(user.id);
+    return undefined;
+  }
+  return limited(left, entry.message);
+}
+
+function rememberLimit(ctx: AppContext, user: User, check: Limited): void {
+  let accounts = knownLimited.get(ctx);
+  if (!accounts) {
+    accounts = new Map();
+    knownLimited.set(ctx, accounts);
+  }
+  // Bounded: a crowd of limited accounts only ever costs a database check each.
+  if (accounts.size >= 10_000) accounts.clear();
+  accounts.set(user.id, { ...check, until: ctx.now() + check.retryAfterSeconds * 1000 });
 }
 
 function audit(ctx: AppContext, req: Request, user: User, type: AuditType): Promise<void> {
@@ -55,10 +88,17 @@ function audit(ctx: AppContext, req: Request, user: User, type: AuditType): Prom
  */
 export async function checkCurrentPassword(ctx: AppContext, req: Request, user: User, password: string): Promise<CurrentPasswordCheck> {
   if (password === '') return { kind: 'wrong', message: 'Enter your current password.' };
+  const remembered = rememberedLimit(ctx, user);
+  if (remembered) {
+    logAudit(ctx.logger, auditEvent(ctx, req, { type: AUDIT.passwordCheckLimited, userId: user.id, detail: { path: req.path } }));
+    return remembered;
+  }
   const refused = await limitReached(ctx, req, user);
   if (refused) {
+    // Only the account's own limit is remembered: an address's limit must not refuse the account elsewhere.
+    if (refused.scope === 'account') rememberLimit(ctx, user, refused.check);
     await audit(ctx, req, user, AUDIT.passwordCheckLimited);
-    return refused;
+    return refused.check;
   }
   let ok: boolean;
   try {
