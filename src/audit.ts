@@ -20,6 +20,10 @@ export const AUDIT = {
   recoveryCodeUsed: 'recovery_code_used',
   recoveryCodesRegenerated: 'recovery_codes_regenerated',
   stepUp: 'step_up',
+  /** A wrong current password (account page, step-up): counted as a failed sign-in of the account. */
+  passwordCheckFailed: 'password_check_failed',
+  /** A current-password check refused by the sign-in limits, before any check. */
+  passwordCheckLimited: 'password_check_limited',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

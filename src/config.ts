@@ -35,7 +35,7 @@ export interface Config {
     readonly secure: boolean;
     readonly sameSite: SameSite;
   };
-  /** Key for the flash cookie (cookie-session), derived from JWT_SECRET so no extra secret is needed. */
+  /** Key for the flash cookie's signature (src/http/flash.ts), derived from JWT_SECRET so no extra secret is needed. */
   readonly flashCookieKey: string;
   readonly bcryptRounds: number;
   readonly appOrigin: string;

@@ -127,7 +127,7 @@ export function passwordResetRoutes(ctx: AppContext): Router {
     if (form.new_password !== form.new_password_confirm) {
       return renderResetForm(res, form.token, 400, { new_password_confirm: 'The two new passwords do not match.' });
     }
-    const hash = await hashPassword(ctx.passwords, form.new_password);
+    const hash = await hashPassword(ctx.passwords, form.new_password, parts.userId);
     if (!(await resetPassword(ctx, req, parts, hash))) return renderInvalidLink(res);
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=password_reset');

@@ -4,7 +4,8 @@ import { Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { auditEvent, clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
-import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
+import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
+import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { updatePasswordHash } from '../auth/users.js';
@@ -41,10 +42,10 @@ export function accountRoutes(ctx: AppContext): Router {
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);
 
-    if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
-      return renderAccount(ctx, res, 400, { current_password: 'That is not your current password.' });
-    }
-    const hash = await hashPassword(ctx.passwords, form.new_password);
+    const check = await checkCurrentPassword(ctx, req, user, form.current_password);
+    if (check.kind === 'limited') throw limitedAnswer(res, check);
+    if (check.kind === 'wrong') return renderAccount(ctx, res, 400, { current_password: check.message });
+    const hash = await hashPassword(ctx.passwords, form.new_password, user.id);
     const at = new Date(ctx.now());
     const revoked = await db.transaction(async (tx) => {
       await updatePasswordHash(tx, user.id, hash, at);

@@ -2,8 +2,8 @@
 // Every route here needs a recent full sign-in (step-up).
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { checkCurrentPassword } from '../auth/current-password.js';
 import { auditEvent, clientInfo, findSignedInUser, requirePageAuth } from '../auth/middleware.js';
+import { checkCurrentPassword } from '../auth/password-checks.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import type { User } from '../auth/users.js';
 import type { AppContext } from '../context.js';

@@ -4,11 +4,12 @@ import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
 import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requirePageAuth, signInState } from '../auth/middleware.js';
-import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from '../auth/passwords.js';
+import { checkCurrentPassword, LOGIN_IP_LIMIT, limitedAnswer, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
+import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { startSession } from '../auth/sessions.js';
 import { recordSignInFailure, signInBlockedFor } from '../auth/sign-in-failures.js';
 import { CONFIRM_PATH } from '../auth/step-up.js';
-import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, type User } from '../auth/users.js';
+import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail, type User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
@@ -54,7 +55,7 @@ export function signInRoutes(ctx: AppContext): Router {
   const shared = (name: string) => new PostgresStore(db, ctx.now, name);
   const onLimited = () => countSignIn(ctx.metrics, 'limited');
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip'), onLimited }),
+    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared(LOGIN_IP_LIMIT), onLimited }),
     limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
   ];
   const codeLimits = limiter(limits.loginPerIp, ctx.now, 'sign-in codes', {
@@ -93,9 +94,7 @@ export function signInRoutes(ctx: AppContext): Router {
       return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(waitSeconds)} and try again.` });
     }
     const user = await findUserByEmail(db, form.email);
-    const ok = user
-      ? await verifyPassword(ctx.passwords, form.password, user.passwordHash)
-      : await verifyAgainstNothing(ctx.passwords, form.password);
+    const ok = await verifySignInPassword(ctx, form.email, user, form.password);
     if (!user || !ok) {
       countSignIn(ctx.metrics, 'wrong_credentials');
       await recordSignInFailure(db, form.email, ctx.now());
@@ -103,6 +102,7 @@ export function signInRoutes(ctx: AppContext): Router {
       await recordAudit(db, logger, auditEvent(ctx, req, event));
       return render(401, { form: WRONG_CREDENTIALS });
     }
+    await upgradePasswordHash(ctx, user, form.password);
     const signIn = { userId: user.id, email: user.email, method: 'password' as const, shared: form.shared_computer !== '', next: nextPath };
     await afterFirstFactor(ctx, req, res, signIn);
   });
@@ -157,7 +157,7 @@ export function signInRoutes(ctx: AppContext): Router {
 
     const client = clientInfo(req);
     const at = new Date(ctx.now());
-    const hash = await hashPassword(ctx.passwords, form.password);
+    const hash = await hashPassword(ctx.passwords, form.password, `email:${normaliseEmail(form.email)}`);
     let userId: string;
     try {
       userId = (await createUser(db, form.email, hash, at)).id;
@@ -189,16 +189,9 @@ export function signInRoutes(ctx: AppContext): Router {
     if (form.current_password === '') return render(400, { current_password: 'Enter your password.' });
     if (withCode && form.code.trim() === '') return render(400, { code: ENTER_CODE });
 
-    const waitSeconds = await blockedFor(user.email);
-    if (waitSeconds > 0) {
-      res.set('Retry-After', String(waitSeconds));
-      return render(429, { form: `Too many failed tries for this account. Please wait ${waitPhrase(waitSeconds)} and try again.` });
-    }
-    if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
-      await recordSignInFailure(db, user.email, ctx.now());
-      await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.loginFailed, userId: user.id, detail: { step_up: true } }));
-      return render(401, { current_password: 'That is not your password.' });
-    }
+    const check = await checkCurrentPassword(ctx, req, user, form.current_password);
+    if (check.kind === 'limited') throw limitedAnswer(res, check);
+    if (check.kind === 'wrong') return render(401, { current_password: 'That is not your password.' });
     if (withCode) {
       const factor = await useSecondFactor(ctx, user.id, form.code);
       if (factor.kind === 'wrong') {
