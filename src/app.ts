@@ -24,9 +24,11 @@ import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
+import { plainExcerpt } from './journal/markdown.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
+import { formatDay, formatMoment, formatMonth } from './time-zone.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -110,6 +112,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.set('view cache', config.profile === 'production');
   // The layout tells secureFetch the access lifetime, so it can renew once per token (DESIGN §7).
   app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
+  // Dates and excerpts as every view writes them (the writer's zone comes in res.locals.timeZone).
+  Object.assign(app.locals, { formatMoment, formatDay, formatMonth, excerptOf: plainExcerpt });
 
   app.use(timeRequests(ctx.metrics));
   app.use(

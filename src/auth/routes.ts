@@ -9,6 +9,7 @@ import { countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
+import { saveTimeZone } from '../time-zone.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
 import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
@@ -96,6 +97,7 @@ export function authRoutes(ctx: AppContext): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await clearSignInFailures(db, form.email);
+    await saveTimeZone(db, user.id, req.body?.time_zone);
     const issued = await startSession(ctx, user.id, client, form.shared_computer !== '');
     await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
     countSignIn(ctx.metrics, 'ok');
@@ -130,6 +132,7 @@ export function authRoutes(ctx: AppContext): Router {
         return render(409, { email: 'An account with this email already exists. Sign in instead?' });
       throw error;
     }
+    await saveTimeZone(db, userId, req.body?.time_zone);
     const issued = await startSession(ctx, userId, client, false);
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     startSignedIn(ctx, res, issued);

@@ -1,7 +1,7 @@
 // Bulk reads and writes of one user's entries: keyset pages for export, batched inserts for import.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
-import type { Entry } from './entries.js';
+import { ENTRY_COLUMNS, type Entry } from './entries.js';
 
 /** Where the next page starts: the last row's created_at as PostgreSQL text (microseconds kept) and id. */
 export interface PageCursor {
@@ -9,9 +9,9 @@ export interface PageCursor {
   id: string;
 }
 
-const PAGE_COLUMNS = `id, title, body, created_at AS "createdAt", updated_at AS "updatedAt", created_at::text AS "cursorAt"`;
+const PAGE_COLUMNS = `${ENTRY_COLUMNS}, created_at::text AS "cursorAt"`;
 
-/** One page of the user's entries, newest first, after `cursor` (from the start when undefined). */
+/** One page of the user's entries (those in the trash too), newest first, after `cursor` (from the start when undefined). */
 export async function entriesPage(
   db: Queryable,
   userId: string,
@@ -39,6 +39,10 @@ export interface ImportedEntry {
   id: string | undefined;
   title: string;
   body: string;
+  entryDate: string;
+  tags: string[];
+  /** Set for an entry that was in the trash when exported: it comes back into the trash. */
+  deletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -48,16 +52,24 @@ export interface ImportedEntry {
  * so importing the same file again finds it and adds nothing (shaped as an RFC 9562 version-8 uuid).
  */
 export function importedIdFor(userId: string, fileId: string): string {
-  const hex = createHash('sha256').update(`smriti import\0${userId}\0${fileId}`).digest('hex');
+  return uuidFromText(`smriti import\0${userId}\0${fileId}`);
+}
+
+/** A uuid-shaped digest of `text` (RFC 9562 version 8): the same text always gives the same id. */
+export function uuidFromText(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex');
   const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 const BATCH = 500;
 
-const INSERT_BATCH = `INSERT INTO entries (id, user_id, title, body, created_at, updated_at)
-  SELECT i.id, $1, i.title, i.body, i.created_at, i.updated_at
-    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[]) AS i(id, title, body, created_at, updated_at)
+// Tags travel as one JSON array per entry: unnest would flatten a text[][] into single words.
+const INSERT_BATCH = `INSERT INTO entries (id, user_id, title, body, created_at, updated_at, entry_date, tags, deleted_at)
+  SELECT i.id, $1, i.title, i.body, i.created_at, i.updated_at, i.entry_date,
+         array(SELECT jsonb_array_elements_text(i.tags)), i.deleted_at
+    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::date[], $8::jsonb[], $9::timestamptz[])
+      AS i(id, title, body, created_at, updated_at, entry_date, tags, deleted_at)
   ON CONFLICT (id) DO NOTHING
   RETURNING id`;
 
@@ -74,6 +86,9 @@ async function insertBatches(tx: Queryable, userId: string, entries: ImportedEnt
       batch.map((e) => e.body),
       batch.map((e) => e.createdAt),
       batch.map((e) => e.updatedAt),
+      batch.map((e) => e.entryDate),
+      batch.map((e) => JSON.stringify(e.tags)),
+      batch.map((e) => e.deletedAt),
     ]);
     const inserted = new Set(result.rows.map((r) => r.id));
     batch.forEach((entry, i) => {

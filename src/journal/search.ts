@@ -49,14 +49,14 @@ export const SEARCH_SQL = `
       SELECT ${ENTRY_COLUMNS}, count(*) OVER () AS total,
              ts_rank(search_vector, to_tsquery('smriti_search', $2)) AS rank
         FROM entries
-       WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2)
+       WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2) AND deleted_at IS NULL
        ORDER BY rank DESC, created_at DESC, id DESC
        LIMIT $3 OFFSET $4
     ) hits, to_tsquery('smriti_search', $2) AS query
    ORDER BY hits.rank DESC, hits."createdAt" DESC, hits.id DESC`;
 
 const COUNT_SQL = `SELECT count(*)::int AS total FROM entries
-  WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2)`;
+  WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2) AND deleted_at IS NULL`;
 
 /** A run of text, marked when it matched a word of the query. */
 export interface TextPart {
