@@ -12,12 +12,13 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The canonical IANA name ("Asia/Calcutta" stays as the browser sent it), or undefined if it is none. */
+/** The IANA name as the browser sent it ("Asia/Kolkata", not ICU's older alias), or undefined if it is none. */
 export function checkTimeZone(value: unknown): string | undefined {
   // Names only: offsets such as "+05:30" would stay fixed through daylight saving changes.
   if (typeof value !== 'string' || value.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) return undefined;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value;
   } catch {
     return undefined;
   }
