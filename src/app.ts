@@ -141,9 +141,15 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(securityHeaders(config));
   // Mounted on its own paths: at the root, every page request would first stat() the disk on
   // libuv's small thread pool, where it waits behind bcrypt during a burst of sign-ins.
-  for (const dir of ['css', 'js']) {
-    app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
+  const maxAge = config.profile === 'production' ? '1h' : 0;
+  for (const dir of ['css', 'js', 'icons']) {
+    app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge }));
   }
+  // What makes the app installable (DESIGN §15), and the icon browsers ask for on every site.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'favicon.ico'), { maxAge }));
+  app.get('/manifest.webmanifest', (_req, res) =>
+    res.type('application/manifest+json').sendFile(join(PUBLIC_DIR, 'manifest.webmanifest'), { maxAge }),
+  );
   app.use(healthRoutes(ctx.db, deps.readiness));
   app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
