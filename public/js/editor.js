@@ -298,7 +298,7 @@
     if (entryId && same(contentNow(), lastSaved)) location.assign(`/journal/${entryId}`);
   });
 
-  window.addEventListener('smriti:session-expired', keepDraft);
+  window.addEventListener('smriti:session-expired', () => keepDraft(true));
   window.addEventListener('online', () => {
     if (!same(contentNow(), lastSaved)) save();
   });
