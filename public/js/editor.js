@@ -63,8 +63,12 @@
     }
   }
 
+  /** True from a failed save until the next one succeeds: text typed meanwhile is unsent too. */
+  let saveFailed = false;
+
   function keepDraft(unsent = false) {
-    if (!writeDraft(draftKey(), unsent === true))
+    if (unsent === true) saveFailed = true;
+    if (!writeDraft(draftKey(), saveFailed))
       setStatus('error', 'This browser would not keep a local copy; stay on this page until it says Saved.');
   }
 
@@ -174,6 +178,7 @@
     }
     if (response.ok) {
       const saved = await response.json();
+      saveFailed = false;
       lastSaved = content;
       retries = 0;
       setVersion(saved.version);
