@@ -24,6 +24,7 @@ import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
+import { plainExcerpt } from './journal/markdown.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
@@ -31,6 +32,7 @@ import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
 import { activityRoutes } from './notify/routes.js';
 import { signInRoutes } from './sign-in/routes.js';
+import { formatDay, formatMoment, formatMonth } from './time-zone.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -108,6 +110,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.set('view cache', config.profile === 'production');
   // The layout tells secureFetch the access lifetime, so it can renew once per token (DESIGN §7).
   app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
+  // Dates and excerpts as every view writes them (the writer's zone comes in res.locals.timeZone).
+  Object.assign(app.locals, { formatMoment, formatDay, formatMonth, excerptOf: plainExcerpt });
 
   app.use(timeRequests(ctx.metrics));
   app.use(
@@ -135,8 +139,9 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(securityHeaders(config));
   // Mounted on its own paths: at the root, every page request would first stat() the disk on
   // libuv's small thread pool, where it waits behind bcrypt during a burst of sign-ins.
-  for (const dir of ['css', 'js']) {
-    app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
+  const maxAge = config.profile === 'production' ? '1h' : 0;
+  for (const dir of ['css', 'js', 'icons']) {
+    app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge }));
   }
   // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
   // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
@@ -144,6 +149,11 @@ export function createApp(config: Config, deps: AppDeps): Express {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // What makes the app installable (DESIGN §15), and the icon browsers ask for on every site.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'favicon.ico'), { maxAge }));
+  app.get('/manifest.webmanifest', (_req, res) =>
+    res.type('application/manifest+json').sendFile(join(PUBLIC_DIR, 'manifest.webmanifest'), { maxAge }),
+  );
   app.use(healthRoutes(ctx.db, deps.readiness));
   app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { type Db, type Queryable, STATEMENT_TIMEOUTS, withStatementTimeout } from './db/db.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
+import { pruneTrash, TRASH_KEEP_MS } from './journal/trash.js';
 import { DEVICES_KEPT_MS, pruneDevices } from './notify/devices.js';
 import { prunePendingSignIns } from './sign-in/pending.js';
 
@@ -25,6 +26,7 @@ export interface PruneCounts {
   rateLimits: number;
   pendingSignIns: number;
   devices: number;
+  trashedEntries: number;
 }
 
 export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -40,5 +42,7 @@ export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): P
     // A pending sign-in lives five minutes; its row only counts wrong codes until then.
     pendingSignIns: await prune((tx) => prunePendingSignIns(tx, new Date(nowMs))),
     devices: await prune((tx) => pruneDevices(tx, new Date(nowMs - DEVICES_KEPT_MS))),
+    // An entry in the trash is kept for 30 days, then deleted for good.
+    trashedEntries: await prune((tx) => pruneTrash(tx, new Date(nowMs - TRASH_KEEP_MS))),
   };
 }

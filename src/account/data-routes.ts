@@ -66,10 +66,10 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const pages = await openEntryPages(db, userId);
     res.set({
       'Content-Type': EXPORT_TYPES[kind].contentType,
-      'Content-Disposition': `attachment; filename="${exportFileName(kind, at)}"`,
+      'Content-Disposition': `attachment; filename="${exportFileName(kind, at, res.locals.timeZone ?? 'UTC')}"`,
     });
     if (req.method === 'HEAD') return res.end();
-    const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at);
+    const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at, res.locals.timeZone ?? 'UTC');
     try {
       await pipeline(Readable.from(text), res);
     } catch (error) {
@@ -79,6 +79,10 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
   });
 
   const importGate = createImportGate();
+
+  // A reload of the address a failed import or delete left in the bar leads back to its form.
+  router.get('/account/import', (_req, res) => res.redirect(303, '/account#import'));
+  router.get('/account/delete', (_req, res) => res.redirect(303, '/account#delete'));
 
   router.post('/account/import', recent, async (req, res) => {
     const { userId } = signInState(res);
@@ -108,8 +112,10 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
       if (error instanceof AppError) return () => renderAccount(ctx, res, error.status, { import: error.message });
       throw error;
     }
-    if (!file) return () => renderAccount(ctx, res, 400, { import: 'Choose a Smriti export file (.json) to import.' });
-    const parsed = parseExportFile(file.buffer);
+    if (!file)
+      return () =>
+        renderAccount(ctx, res, 400, { import: 'Choose a Smriti export file (.json or .md) or a Day One JSON export to import.' });
+    const parsed = parseExportFile(file.buffer, res.locals.timeZone);
     if (parsed.kind === 'invalid') return () => renderAccount(ctx, res, 400, { import: describeProblems(parsed.problems) });
 
     const { added, skipped } = await withStatementTimeout(db, STATEMENT_TIMEOUTS.import, (tx) =>

@@ -14,18 +14,21 @@ import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
+import { loadTimeZone } from '../time-zone.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
 import { renderAccount } from './page.js';
 import { revokeResets } from './password-reset.js';
+import { timeZoneRoutes } from './time-zone-routes.js';
 
 export function accountRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, logger } = ctx;
-  router.use('/account', requirePageAuth(ctx));
+  router.use('/account', requirePageAuth(ctx), loadTimeZone(db));
   // Sensitive actions need a full sign-in within STEP_UP_SECONDS (DESIGN §11).
   const recent = requireRecentSignIn(ctx);
   router.use(accountDataRoutes(ctx, recent));
+  router.use(timeZoneRoutes(ctx));
 
   router.get('/account', async (req, res) => {
     await renderAccount(ctx, res, 200, {}, takeFlash(req));

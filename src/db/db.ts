@@ -210,10 +210,12 @@ async function listenWithReconnect(newClient: () => pg.Client, channel: string, 
 /** Embedded PostgreSQL: on disk under `dataDir`, or in memory when it is undefined. */
 export async function openPglite(dataDir?: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  // Journal search (migration 010) needs unaccent; PGlite ships it but loads only what it is given.
+  // Journal search (migration 010) needs unaccent and the tag index (020) btree_gin; PGlite ships
+  // both but loads only what it is given.
   const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
+  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = await PGlite.create(dataDir, { extensions: { unaccent } });
+  const lite = await PGlite.create(dataDir, { extensions: { unaccent, btree_gin } });
 
   type LiteTx = { query: typeof lite.query; exec: typeof lite.exec };
   const asQueryable = (target: LiteTx): Queryable => ({

@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 import { nameBasedUuid } from '../uuid.js';
-import type { Entry } from './entries.js';
+import { ENTRY_COLUMNS, type Entry } from './entries.js';
 
 /** Where the next page starts: the last row's created_at as PostgreSQL text (microseconds kept) and id. */
 export interface PageCursor {
@@ -10,9 +10,9 @@ export interface PageCursor {
   id: string;
 }
 
-const PAGE_COLUMNS = `id, title, body, created_at AS "createdAt", updated_at AS "updatedAt", created_at::text AS "cursorAt"`;
+const PAGE_COLUMNS = `${ENTRY_COLUMNS}, created_at::text AS "cursorAt"`;
 
-/** One page of the user's entries, newest first, after `cursor` (from the start when undefined). */
+/** One page of the user's entries (those in the trash too), newest first, after `cursor` (from the start when undefined). */
 export async function entriesPage(
   db: Queryable,
   userId: string,
@@ -40,6 +40,10 @@ export interface ImportedEntry {
   id: string | undefined;
   title: string;
   body: string;
+  entryDate: string;
+  tags: string[];
+  /** Set for an entry that was in the trash when exported: it comes back into the trash. */
+  deletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -56,9 +60,14 @@ export function importedIdFor(userId: string, fileId: string): string {
   return nameBasedUuid(IMPORT_NAMESPACE, `${userId}/${fileId}`);
 }
 
-/** The derived id of earlier releases (SHA-256, shaped as version 8), still recognised on re-import. */
+/** The derived id of earlier releases, still recognised on re-import. */
 function legacyImportedIdFor(userId: string, fileId: string): string {
-  const hex = createHash('sha256').update(`smriti import\0${userId}\0${fileId}`).digest('hex');
+  return uuidFromText(`smriti import\0${userId}\0${fileId}`);
+}
+
+/** A uuid-shaped digest of `text` (RFC 9562 version 8): the same text always gives the same id. */
+export function uuidFromText(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex');
   const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -66,10 +75,13 @@ function legacyImportedIdFor(userId: string, fileId: string): string {
 const BATCH = 500;
 
 // A derived id cannot be taken by another account (only this code makes them, from this account's
-// id), so a conflict here means the entry is already in; it is counted as skipped.
-const INSERT_BATCH = `INSERT INTO entries (id, user_id, title, body, created_at, updated_at)
-  SELECT i.id, $1, i.title, i.body, i.created_at, i.updated_at
-    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[]) AS i(id, title, body, created_at, updated_at)
+// id), so a conflict here means the entry is already in; it is counted as skipped. Tags travel as
+// one JSON array per entry: unnest would flatten a text[][] into single words.
+const INSERT_BATCH = `INSERT INTO entries (id, user_id, title, body, created_at, updated_at, entry_date, tags, deleted_at)
+  SELECT i.id, $1, i.title, i.body, i.created_at, i.updated_at, i.entry_date,
+         array(SELECT jsonb_array_elements_text(i.tags)), i.deleted_at
+    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::date[], $8::jsonb[], $9::timestamptz[])
+      AS i(id, title, body, created_at, updated_at, entry_date, tags, deleted_at)
   ON CONFLICT (id) DO NOTHING
   RETURNING id`;
 
@@ -84,6 +96,9 @@ async function insertBatches(tx: Queryable, userId: string, entries: Array<Impor
       batch.map((e) => e.body),
       batch.map((e) => e.createdAt),
       batch.map((e) => e.updatedAt),
+      batch.map((e) => e.entryDate),
+      batch.map((e) => JSON.stringify(e.tags)),
+      batch.map((e) => e.deletedAt),
     ]);
     inserted += result.rowCount;
   }

@@ -1,5 +1,6 @@
 // Full-text search over a user's entries: the words of a query, the SQL, and the marked-up excerpts.
 import type { Queryable } from '../db/db.js';
+import { bigramTsquery, excerptAround, hasCjkRun, markWords } from './cjk.js';
 import { ENTRY_COLUMNS, type Entry, PAGE_SIZE } from './entries.js';
 
 export const SEARCH_MAX_CHARS = 200;
@@ -55,7 +56,7 @@ const headline = (column: string, options: string) =>
 // The newest SEARCH_MAX_CANDIDATES matches ($7) and no more, whatever the journal's size.
 const CANDIDATES = `
   SELECT * FROM entries
-   WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2)
+   WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2) AND deleted_at IS NULL
    ORDER BY created_at DESC, id DESC
    LIMIT $7`;
 
@@ -72,7 +73,7 @@ export const SEARCH_SQL = `
    ORDER BY hits.rank DESC, hits."createdAt" DESC, hits.id DESC`;
 
 const COUNT_SQL = `SELECT count(*)::int AS total FROM (
-  SELECT 1 FROM entries WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2) LIMIT $3) AS candidates`;
+  SELECT 1 FROM entries WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2) AND deleted_at IS NULL LIMIT $3) AS candidates`;
 
 /** A run of text, marked when it matched a word of the query. */
 export interface TextPart {
@@ -115,6 +116,7 @@ export async function searchEntries(
   page: number,
 ): Promise<{ hits: SearchHit[]; total: number }> {
   if (words.length === 0) return { hits: [], total: 0 };
+  if (words.some(hasCjkRun)) return searchCjk(db, userId, words, page);
   const query = toTsquery(words);
   const offset = (page - 1) * PAGE_SIZE;
   const params = [userId, query, PAGE_SIZE, offset, TITLE_OPTIONS, EXCERPT_OPTIONS, SEARCH_MAX_CANDIDATES];
@@ -132,4 +134,39 @@ export async function searchEntries(
 async function countMatches(db: Queryable, userId: string, query: string, page: number): Promise<number> {
   if (page === 1) return 0;
   return (await db.query<{ total: number }>(COUNT_SQL, [userId, query, SEARCH_MAX_CANDIDATES])).rows[0]!.total;
+}
+
+/**
+ * Words with CJK text are found by their bigrams (migration 021), then checked whole in the text;
+ * other words of the same query go through the word index as usual. $1 user, $2 bigram tsquery,
+ * $3 the CJK words, $4 limit, $5 offset, $6 the other words' tsquery.
+ */
+const cjkWhere = (withWords: boolean) => `user_id = $1 AND deleted_at IS NULL AND search_grams @@ $2::tsquery
+  AND NOT EXISTS (SELECT 1 FROM unnest($3::text[]) AS w(word) WHERE strpos(title || E'\\n' || body, w.word) = 0)
+  ${withWords ? "AND search_vector @@ to_tsquery('smriti_search', $6)" : ''}`;
+
+const cjkSql = (withWords: boolean) => `
+  SELECT ${ENTRY_COLUMNS}, count(*) OVER () AS total
+    FROM entries WHERE ${cjkWhere(withWords)}
+   ORDER BY ts_rank(search_grams, $2::tsquery) DESC, created_at DESC, id DESC
+   LIMIT $4 OFFSET $5`;
+
+async function searchCjk(db: Queryable, userId: string, words: readonly string[], page: number) {
+  const cjk = words.filter(hasCjkRun);
+  const others = words.filter((w) => !hasCjkRun(w));
+  const params: unknown[] = [userId, bigramTsquery(cjk), cjk, PAGE_SIZE, (page - 1) * PAGE_SIZE];
+  if (others.length > 0) params.push(toTsquery(others));
+  const result = await db.query<Entry & { total: number }>(cjkSql(others.length > 0), params);
+  const hits = result.rows.map(({ total: _total, ...entry }) => ({
+    entry,
+    title: markWords(entry.title, words),
+    excerpt: excerptAround(entry.body, words),
+  }));
+  // Past the last page, the first page's first row carries the count.
+  const first =
+    result.rows[0] ??
+    (page > 1
+      ? (await db.query<{ total: number }>(cjkSql(others.length > 0), [...params.slice(0, 3), 1, 0, ...params.slice(5)])).rows[0]
+      : undefined);
+  return { hits, total: first ? Number(first.total) : 0 };
 }

@@ -68,7 +68,7 @@ describe('export', () => {
     expect(file.version).toBe(1);
     expect(file.exportedAt).toBe(new Date(clock.now()).toISOString());
     expect(file.entries.map((e) => e.title)).toEqual(['', 'Tuesday — ünïcødé ✓', 'Monday']);
-    expect(Object.keys(file.entries[0]!).sort()).toEqual(['body', 'createdAt', 'id', 'title', 'updatedAt']);
+    expect(Object.keys(file.entries[0]!).sort()).toEqual(['body', 'createdAt', 'entryDate', 'id', 'tags', 'title', 'updatedAt']);
     const tuesday = file.entries[1]!;
     expect(tuesday.body).toBe('Emoji 🌧️ and a backslash \\ and a tab\t. Edited.');
     expect(tuesday.updatedAt > tuesday.createdAt).toBe(true);
@@ -81,9 +81,13 @@ describe('export', () => {
     expect(res.headers['content-type']).toBe('text/markdown; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="smriti-export-\d{4}-\d{2}-\d{2}\.md"$/);
     const headings = res.text.split('\n').filter((line) => line.startsWith('## '));
-    expect(headings.slice(0, 3)).toEqual(['## Untitled', '## Not a heading of ours', '## Tuesday — ünïcødé ✓']);
-    expect(res.text).toMatch(/## Monday\n\n_\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC_\n\nRain\.\n/);
-    expect(res.text).toMatch(/## Tuesday — ünïcødé ✓\n\n_[^_]+ · edited [^_]+_/);
+    // The entry's own "## …" line reads below its title (defect 2 of issue 23).
+    expect(headings).toEqual(['## Untitled', '## Tuesday — ünïcødé ✓', '## Monday']);
+    expect(res.text).toContain('\n#### Not a heading of ours\nJust text.\n');
+    expect(res.text).toMatch(
+      /## Monday\n\n<!-- smriti-entry \{[^\n]+\} -->\n_\w+day, \d+ \w+ \d{4} · written \w{3}, \d+ \w{3} \d{4}, \d{2}:\d{2}_\n\nRain\.\n/,
+    );
+    expect(res.text).toMatch(/## Tuesday — ünïcødé ✓\n\n<!-- smriti-entry [^\n]+\n_[^_]+ · edited [^_]+_/);
     expect(res.text.indexOf('## Tuesday')).toBeLessThan(res.text.indexOf('## Monday'));
   });
 
@@ -282,10 +286,10 @@ describe('import', () => {
   it('shows the import form and the export links on the account page', async () => {
     const { browser } = await signedInBrowser(t.app);
     const page = (await browser.get('/account')).text;
-    expect(page).toContain('action="/account/import" enctype="multipart/form-data"');
+    expect(page).toContain('action="/account/import#import" enctype="multipart/form-data"');
     expect(page).toContain('href="/account/export"');
     expect(page).toContain('href="/account/export?format=markdown"');
-    expect(page).toContain('action="/account/delete"');
+    expect(page).toContain('action="/account/delete#delete"');
   });
 
   it('gives a journal exported from another Smriti back to a fresh account after the first was deleted', async () => {

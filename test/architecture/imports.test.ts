@@ -52,9 +52,10 @@ describe('the direction of imports in src/', () => {
     expect(importsOf('notify/').filter(([, target]) => target.startsWith('account/') && target !== 'account/mail.ts')).toEqual([]);
   });
 
-  it('audit.ts and db/ sit below every feature', () => {
-    const features = /^(auth|account|journal|http|notify)\//;
-    expect([...importsOf('audit.ts'), ...importsOf('db/')].filter(([, target]) => features.test(target))).toEqual([]);
+  it('audit.ts, time-zone.ts and db/ sit below every feature', () => {
+    const features = /^(auth|account|journal|http|notify|mfa|sign-in)\//;
+    const below = [...importsOf('audit.ts'), ...importsOf('time-zone.ts'), ...importsOf('db/')];
+    expect(below.filter(([, target]) => features.test(target))).toEqual([]);
   });
 
   it('tokens.ts knows neither Express nor the database, and config.ts imports nothing of the app', () => {
