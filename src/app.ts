@@ -24,6 +24,7 @@ import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
+import { emailRoutes } from './identity/email-routes.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
@@ -165,6 +166,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(twoFactorRoutes(ctx));
   app.use(journalRoutes(ctx));
   app.use(accountRoutes(ctx));
+  app.use(emailRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 
   app.use(notFound());

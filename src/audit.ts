@@ -20,6 +20,11 @@ export const AUDIT = {
   recoveryCodeUsed: 'recovery_code_used',
   recoveryCodesRegenerated: 'recovery_codes_regenerated',
   stepUp: 'step_up',
+  emailVerified: 'email_verified',
+  emailChangeRequested: 'email_change_requested',
+  emailChanged: 'email_changed',
+  identityLinked: 'identity_linked',
+  identityUnlinked: 'identity_unlinked',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

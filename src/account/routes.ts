@@ -33,14 +33,16 @@ export function accountRoutes(ctx: AppContext): Router {
     const auth = signInState(res);
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
     const errors: FieldErrors = {};
-    if (form.current_password === '') errors.current_password = 'Enter your current password.';
+    const user = await findSignedInUser(ctx, res);
+    // An account made through a provider has no password yet: the recent sign-in (step-up) is the proof.
+    const hasPassword = user.passwordHash !== null;
+    if (hasPassword && form.current_password === '') errors.current_password = 'Enter your current password.';
     const badNew = passwordProblem(form.new_password);
     if (badNew) errors.new_password = badNew;
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);
 
-    const user = await findSignedInUser(ctx, res);
-    if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
+    if (hasPassword && !(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
       return renderAccount(ctx, res, 400, { current_password: 'That is not your current password.' });
     }
     const hash = await hashPassword(ctx.passwords, form.new_password);

@@ -58,10 +58,11 @@ export async function verifyAgainstNothing(hasher: PasswordHasher, password: str
   return false;
 }
 
-export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string): Promise<boolean> {
+/** `hashed` null: the account has no password (made through a provider); every password is wrong, in the usual time. */
+export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string | null): Promise<boolean> {
   // bcrypt would compare only the first 72 bytes, or up to a NUL: such input can never be
   // the registered password, and must not match one that shares its prefix.
-  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || password.includes('\u0000')) {
+  if (hashed === null || Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || password.includes('\u0000')) {
     return verifyAgainstNothing(hasher, password);
   }
   return hasher.gate(() => bcrypt.compare(password, hashed));

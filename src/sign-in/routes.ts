@@ -17,6 +17,7 @@ import { countSecondStep, countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
+import { sendVerificationLink } from '../identity/verification.js';
 import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
@@ -169,6 +170,8 @@ export function signInRoutes(ctx: AppContext): Router {
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     setAuthCookies(res, ctx.config, issued, issued.shared);
     res.redirect(303, '/journal');
+    // After the response: the journal works at once, and a mail failure never fails the registration.
+    void sendVerificationLink(ctx, userId, form.email);
   });
 
   router.use(CONFIRM_PATH, requirePageAuth(ctx));
