@@ -25,6 +25,7 @@ import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { emailRoutes } from './identity/email-routes.js';
+import { oidcRoutes } from './identity/oidc-routes.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
@@ -115,6 +116,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.set('view cache', config.profile === 'production');
   // The layout tells secureFetch the access lifetime, so it can renew once per token (DESIGN §7).
   app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
+  // The sign-in pages show "Continue with …" only when a provider is configured (§13).
+  app.locals.oidcProviderName = config.oidc?.providerName;
 
   app.use(timeRequests(ctx.metrics));
   app.use(
@@ -167,6 +170,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(journalRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(emailRoutes(ctx));
+  app.use(oidcRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 
   app.use(notFound());

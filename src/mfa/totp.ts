@@ -77,7 +77,8 @@ export async function findTotp(db: Queryable, box: SecretBox, userId: string): P
 
 export async function isTotpEnabled(db: Queryable, userId: string): Promise<boolean> {
   const result = await db.query('SELECT 1 FROM totp_credentials WHERE user_id = $1 AND enabled_at IS NOT NULL', [userId]);
-  return result.rowCount > 0;
+  // rows, not rowCount: PGlite reports a SELECT's rowCount as 0 (affectedRows), which turned two-step off there.
+  return result.rows.length > 0;
 }
 
 /** The secret being set up (a new one unless setup has already begun), with its link and QR code. */
