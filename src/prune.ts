@@ -6,6 +6,8 @@ import { pruneSignInFailures } from './auth/sign-in-failures.js';
 import type { Config } from './config.js';
 import type { Queryable } from './db/db.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
+import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
+import { pruneOidcFlows } from './identity/oidc-flows.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
 
 // A day past expiry, so a late replay of a just-expired refresh token is still recognised.
@@ -20,6 +22,8 @@ export interface PruneCounts {
   signInFailures: number;
   revocations: number;
   passwordResets: number;
+  emailLinks: number;
+  oidcFlows: number;
   rateLimits: number;
 }
 
@@ -29,6 +33,9 @@ export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: num
     signInFailures: await pruneSignInFailures(db, new Date(nowMs - SIGN_IN_FAILURES_KEPT_MS)),
     revocations: await pruneRevocations(db, new Date(nowMs - revocationKeepMs(config.jwt))),
     passwordResets: await prunePasswordResets(db, new Date(nowMs - PASSWORD_RESETS_KEPT_MS)),
+    // Email links count towards the resend cap for its window, used or not.
+    emailLinks: await pruneEmailLinks(db, new Date(nowMs - EMAIL_LINK_CAP.windowSeconds * 1000)),
+    oidcFlows: await pruneOidcFlows(db, new Date(nowMs)),
     // A rate-limit window is useless once it has reset.
     rateLimits: await pruneRateLimits(db, new Date(nowMs)),
   };

@@ -39,8 +39,21 @@ describe('the direction of imports in src/', () => {
     expect(importsOf('journal/').filter(([, target]) => target.startsWith('account/'))).toEqual([]);
   });
 
+  it('auth/ knows no way in: it never imports identity/ (identity builds on auth)', () => {
+    expect(importsOf('auth/').filter(([, target]) => target.startsWith('identity/'))).toEqual([]);
+  });
+
+  it('account/ and identity/ meet at narrow seams: the account page section one way, the mailer, reset links and page the other', () => {
+    expect(
+      importsOf('account/').filter(([, target]) => target.startsWith('identity/') && target !== 'identity/account-section.ts'),
+    ).toEqual([]);
+    const allowed = ['account/mail.ts', 'account/password-reset.ts', 'account/page.ts'];
+    expect(importsOf('identity/').filter(([, target]) => target.startsWith('account/') && !allowed.includes(target))).toEqual([]);
+    expect(importsOf('identity/account-section.ts').filter(([, target]) => target.startsWith('account/'))).toEqual([]);
+  });
+
   it('audit.ts and db/ sit below every feature', () => {
-    const features = /^(auth|account|journal|http)\//;
+    const features = /^(auth|account|journal|http|identity)\//;
     expect([...importsOf('audit.ts'), ...importsOf('db/')].filter(([, target]) => features.test(target))).toEqual([]);
   });
 
