@@ -6,9 +6,9 @@ import { pruneSignInFailures } from './auth/sign-in-failures.js';
 import type { Config } from './config.js';
 import type { Queryable } from './db/db.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
+import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
 import { pruneOidcFlows } from './identity/oidc-flows.js';
-import { pruneRateLimits } from './http/rate-limit-postgres.js';
 
 // A day past expiry, so a late replay of a just-expired refresh token is still recognised.
 const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
