@@ -20,8 +20,8 @@ CREATE TABLE oidc_flows (
   state text NOT NULL,
   nonce text NOT NULL,
   code_verifier text NOT NULL,
-  intent text NOT NULL CHECK (intent IN ('sign_in', 'link')),
-  -- link: the signed-in user who started it from /account
+  intent text NOT NULL CHECK (intent IN ('sign_in', 'link', 'confirm')),
+  -- link and confirm: the signed-in user who started it (from /account, or the step-up page)
   user_id uuid REFERENCES users (id) ON DELETE CASCADE,
   shared boolean NOT NULL DEFAULT false,
   next text NOT NULL DEFAULT '/journal',

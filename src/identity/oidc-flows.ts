@@ -17,8 +17,9 @@ export interface OidcFlow {
   state: string;
   nonce: string;
   codeVerifier: string;
-  intent: 'sign_in' | 'link';
-  /** link: the signed-in user who started it from /account. */
+  /** confirm: a fresh sign-in for step-up (§11), for accounts that sign in through the provider. */
+  intent: 'sign_in' | 'link' | 'confirm';
+  /** link and confirm: the signed-in user who started it. */
   userId: string | null;
   shared: boolean;
   next: string;

@@ -3,13 +3,14 @@
 // sign-in still follows (sign-in/flow.ts).
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { auditEvent, clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
+import { auditEvent, clientInfo, findSignedInUser, refreshSession, requirePageAuth, signInState } from '../auth/middleware.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { createUser, DuplicateEmailError, findUserByEmail, findUserById } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { safeNextPath } from '../http/safe-next.js';
+import { isTotpEnabled } from '../mfa/totp.js';
 import { afterFirstFactor } from '../sign-in/flow.js';
 import { findIdentityOwner, linkIdentity, listIdentities, noteIdentityUsed, unlinkIdentity } from './identities.js';
 import { CALLBACK_PATH, type CallbackFailure, createOidcProvider, type OidcProvider, type ProviderClaims } from './oidc-client.js';
@@ -68,6 +69,12 @@ export function oidcRoutes(ctx: AppContext): Router {
     await begin(res, { intent: 'link', userId: signInState(res).userId, shared: false, next: '/account' });
   });
 
+  // The step-up page's other way to prove it is you, for an account that signs in through the provider.
+  router.post('/account/confirm/oidc', signedIn(ctx), async (req, res) => {
+    const { next } = textFields(req.body, ['next'] as const);
+    await begin(res, { intent: 'confirm', userId: signInState(res).userId, shared: false, next: safeNextPath(next, '/account') });
+  });
+
   router.get(CALLBACK_PATH, async (req, res) => {
     const refuse = (sentence: string, status = 400) => {
       clearFlowCookie(ctx, res);
@@ -83,6 +90,7 @@ export function oidcRoutes(ctx: AppContext): Router {
     const { claims } = outcome;
     const owner = await findIdentityOwner(ctx.db, claims.issuer, claims.subject);
     if (flow.intent === 'link') return finishLinkFromAccount(ctx, req, res, provider, flow.userId!, owner, claims, refuse);
+    if (flow.intent === 'confirm') return finishConfirm(ctx, req, res, provider, flow, owner, refuse);
     if (owner) {
       const user = await findUserById(ctx.db, owner);
       if (!user) return refuse(failureSentence('expired', provider.name));
@@ -186,6 +194,33 @@ async function createAccount(ctx: AppContext, req: Request, claims: ProviderClai
     if (error instanceof DuplicateEmailError) return undefined;
     throw error;
   }
+}
+
+/** A fresh sign-in at the provider renews auth_time in this session, as the confirm page does. */
+async function finishConfirm(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  provider: OidcProvider,
+  flow: OidcFlow,
+  owner: string | undefined,
+  refuse: (sentence: string, status?: number) => void,
+): Promise<void> {
+  clearFlowCookie(ctx, res);
+  if (!owner || owner !== flow.userId) {
+    return refuse(`That ${provider.name} account is not linked to the Smriti account you are signed in to.`, 403);
+  }
+  // With two-step on, the provider alone is one factor: the confirm page asks for the code as well.
+  if (await isTotpEnabled(ctx.db, owner)) {
+    return refuse(`Your account has two-step sign-in on: confirm with your password and a code instead.`, 403);
+  }
+  const rotation = await refreshSession(ctx, req, res, Math.floor(ctx.now() / 1000));
+  if (rotation.kind !== 'ok' && rotation.kind !== 'grace') {
+    return res.redirect(303, `/login?flash=session_expired&next=${encodeURIComponent(flow.next)}`);
+  }
+  const event = { type: AUDIT.stepUp, userId: owner, sessionId: rotation.session.sid, detail: { method: 'oidc' } };
+  await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
+  res.redirect(303, flow.next);
 }
 
 /** Linking from /account: the flow was started by this signed-in, recently confirmed user. */

@@ -225,6 +225,37 @@ describe('Continue with the provider: signing in', () => {
   });
 });
 
+describe('Continue with the provider: a fresh sign-in for step-up', () => {
+  it('lets an account without a password confirm it is you at the provider, then change its email without a password', async () => {
+    const clock = fakeClock();
+    const timed = buildTestApp(db, provider.env, clock);
+    const browser = new Browser(timed.app);
+    const login = providerAccount(uniqueEmail('stepper'));
+    await browser.get(await throughProvider(browser, login));
+    clock.advance(601);
+    const newEmail = uniqueEmail('stepped');
+    const asked = await browser.post('/account/email', { new_email: newEmail });
+    expect(asked.headers.location).toMatch(/^\/account\/confirm\?next=/);
+    const page = await browser.get(asked.headers.location!);
+    expect(page.text).toContain('Confirm with TestID');
+
+    const started = await browser.post('/account/confirm/oidc', { next: '/account' });
+    const confirmed = await browser.get(await provider.authorize(started.headers.location!, login));
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.location).toBe('/account');
+    expect((await browser.post('/account/email', { new_email: newEmail })).headers.location).toBe('/account');
+
+    // Another provider account cannot confirm for this one.
+    clock.advance(601);
+    const other = providerAccount(uniqueEmail('someone-else'));
+    const again = await browser.post('/account/confirm/oidc', { next: '/account' });
+    const refused = await browser.get(await provider.authorize(again.headers.location!, other));
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('not linked to the Smriti account you are signed in to');
+    expect((await browser.post('/account/email', { new_email: uniqueEmail() })).headers.location).toMatch(/^\/account\/confirm/);
+  });
+});
+
 describe('Continue with the provider: refused callbacks', () => {
   it('answers a wrong state with 400 and a sentence, and the flow is spent', async () => {
     const browser = new Browser(t.app);
