@@ -73,7 +73,9 @@ function securityHeaders(config: Config) {
       directives: {
         'script-src': ["'self'"],
         'style-src': ["'self'"],
-        'form-action': ["'self'"],
+        // A form post that redirects is checked against form-action all the way: "Continue with …"
+        // and "Link …" end at the provider's authorization endpoint, on the issuer's origin.
+        'form-action': ["'self'", ...(config.oidc ? [new URL(config.oidc.issuerUrl).origin] : [])],
         'upgrade-insecure-requests': config.cookies.secure ? [] : null,
       },
     },

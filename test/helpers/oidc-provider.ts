@@ -8,7 +8,7 @@ import { TEST_ORIGIN } from './app.js';
 
 export const OIDC_CLIENT_ID = 'smriti-test';
 export const OIDC_CLIENT_SECRET = 'smriti-test-client-secret-of-some-length';
-export const CALLBACK = `${TEST_ORIGIN}/auth/oidc/callback`;
+const CALLBACK_PATH = '/auth/oidc/callback';
 
 export interface AccountClaims {
   email?: string;
@@ -46,7 +46,9 @@ class Cookies {
   }
 }
 
-export async function startTestProvider(): Promise<TestProvider> {
+/** `appOrigin`: where the app's callback is (the client's one redirect URI). */
+export async function startTestProvider(appOrigin = TEST_ORIGIN): Promise<TestProvider> {
+  const callback = `${appOrigin}${CALLBACK_PATH}`;
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server: Server = createServer((req, res) => handler?.(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,7 +59,7 @@ export async function startTestProvider(): Promise<TestProvider> {
       {
         client_id: OIDC_CLIENT_ID,
         client_secret: OIDC_CLIENT_SECRET,
-        redirect_uris: [CALLBACK],
+        redirect_uris: [callback],
         token_endpoint_auth_method: 'client_secret_post',
         grant_types: ['authorization_code'],
         response_types: ['code'],
@@ -86,7 +88,7 @@ export async function startTestProvider(): Promise<TestProvider> {
       const location = res.headers.get('location');
       if (location) {
         const next = new URL(location, url).href;
-        if (next.startsWith(CALLBACK)) return next.slice(TEST_ORIGIN.length);
+        if (next.startsWith(callback)) return next.slice(appOrigin.length);
         url = next;
         continue;
       }
