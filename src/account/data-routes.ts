@@ -91,7 +91,9 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const auth = signInState(res);
     const { current_password } = textFields(req.body, ['current_password'] as const);
     const user = await findSignedInUser(ctx, res);
-    if (current_password === '' || !(await verifyPassword(ctx.passwords, current_password, user.passwordHash))) {
+    // An account made through a provider has no password: the recent sign-in (step-up) is the proof.
+    const wrong = current_password === '' || !(await verifyPassword(ctx.passwords, current_password, user.passwordHash));
+    if (user.passwordHash !== null && wrong) {
       return renderAccount(ctx, res, 400, { delete_password: 'That is not your current password. Nothing was deleted.' });
     }
     const at = new Date(ctx.now());

@@ -9,6 +9,8 @@ import { createUser, DuplicateEmailError, findUserByEmail, findUserById } from '
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
+import { limiter } from '../http/rate-limit.js';
+import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { afterFirstFactor } from '../sign-in/flow.js';
@@ -60,7 +62,10 @@ export function oidcRoutes(ctx: AppContext): Router {
     res.redirect(303, start.url.href);
   };
 
-  router.post('/auth/oidc/start', async (req, res) => {
+  // Each start writes a flow row: counted like sign-in attempts, in PostgreSQL for every process.
+  const starts = limiter(ctx.rateLimits.loginPerIp, ctx.now, 'sign-in attempts', { store: new PostgresStore(ctx.db, ctx.now, 'oidc_ip') });
+
+  router.post('/auth/oidc/start', starts, async (req, res) => {
     const form = textFields(req.body, ['next', 'shared_computer'] as const);
     await begin(res, { intent: 'sign_in', userId: null, shared: form.shared_computer !== '', next: safeNextPath(form.next) });
   });

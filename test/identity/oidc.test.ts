@@ -223,6 +223,18 @@ describe('Continue with the provider: signing in', () => {
     expect(set.status).toBe(303);
     expect((await solo.post('/account/identities/unlink', { issuer: provider.issuer, subject: soloLogin })).status).toBe(303);
   });
+
+  it('deletes an account without a password on a recent sign-in, identities and all', async () => {
+    const browser = new Browser(t.app);
+    const email = uniqueEmail('leaving');
+    const login = providerAccount(email);
+    await browser.get(await throughProvider(browser, login));
+    const userId = (await userByEmail(email))!.id;
+    const deleted = await browser.post('/account/delete', {});
+    expect(deleted.headers.location).toBe('/login?flash=account_deleted');
+    expect(await userByEmail(email)).toBeUndefined();
+    expect(await identitiesOf(userId)).toEqual([]);
+  });
 });
 
 describe('Continue with the provider: a fresh sign-in for step-up', () => {
