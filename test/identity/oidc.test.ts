@@ -82,7 +82,8 @@ describe('Continue with the provider: signing in', () => {
     const email = uniqueEmail('newcomer');
     const login = providerAccount(email);
     const browser = new Browser(t.app);
-    const landed = await browser.get(await throughProvider(browser, login));
+    const callbackOfFirst = await throughProvider(browser, login);
+    const landed = await browser.get(callbackOfFirst);
     expect(landed.status).toBe(303);
     expect(landed.headers.location).toBe('/journal');
     expect((await browser.get('/journal')).status).toBe(200);
@@ -118,6 +119,8 @@ describe('Continue with the provider: signing in', () => {
       [user.id],
     );
     expect(methods.rows.map((r) => r.method)).toEqual(['oidc', 'oidc', 'oidc']);
+    expect(t.logs.text).toContain('/auth/oidc/callback?code=[redacted]');
+    expect(t.logs.text).not.toContain(new URL(callbackOfFirst, 'http://x').searchParams.get('code'));
   });
 
   it('never links an existing account on the matching email alone; links after its owner signs in and confirms', async () => {
