@@ -24,6 +24,8 @@ import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
+import { emailRoutes } from './identity/email-routes.js';
+import { oidcRoutes } from './identity/oidc-routes.js';
 import { plainExcerpt } from './journal/markdown.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
@@ -76,7 +78,9 @@ function securityHeaders(config: Config) {
       directives: {
         'script-src': ["'self'"],
         'style-src': ["'self'"],
-        'form-action': ["'self'"],
+        // A form post that redirects is checked against form-action all the way: "Continue with …"
+        // and "Link …" end at the provider's authorization endpoint, on the issuer's origin.
+        'form-action': ["'self'", ...(config.oidc ? [new URL(config.oidc.issuerUrl).origin] : [])],
         'upgrade-insecure-requests': config.cookies.secure ? [] : null,
       },
     },
@@ -112,6 +116,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
   // Dates and excerpts as every view writes them (the writer's zone comes in res.locals.timeZone).
   Object.assign(app.locals, { formatMoment, formatDay, formatMonth, excerptOf: plainExcerpt });
+  // The sign-in pages show "Continue with …" only when a provider is configured (§13).
+  app.locals.oidcProviderName = config.oidc?.providerName;
 
   app.use(timeRequests(ctx.metrics));
   app.use(
@@ -171,6 +177,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
   app.use(activityRoutes(ctx));
   app.use(accountRoutes(ctx));
+  app.use(emailRoutes(ctx));
+  app.use(oidcRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 
   app.use(notFound());

@@ -24,6 +24,11 @@ export const AUDIT = {
   passwordCheckFailed: 'password_check_failed',
   /** A current-password check refused by the sign-in limits, before any check. */
   passwordCheckLimited: 'password_check_limited',
+  emailVerified: 'email_verified',
+  emailChangeRequested: 'email_change_requested',
+  emailChanged: 'email_changed',
+  identityLinked: 'identity_linked',
+  identityUnlinked: 'identity_unlinked',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import { type Db, type Queryable, STATEMENT_TIMEOUTS, withStatementTimeout } from './db/db.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
+import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
+import { pruneOidcFlows } from './identity/oidc-flows.js';
 import { pruneTrash, TRASH_KEEP_MS } from './journal/trash.js';
 import { DEVICES_KEPT_MS, pruneDevices } from './notify/devices.js';
 import { prunePendingSignIns } from './sign-in/pending.js';
@@ -23,6 +25,8 @@ export interface PruneCounts {
   signInFailures: number;
   revocations: number;
   passwordResets: number;
+  emailLinks: number;
+  oidcFlows: number;
   rateLimits: number;
   pendingSignIns: number;
   devices: number;
@@ -37,6 +41,9 @@ export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): P
     signInFailures: await prune((tx) => pruneSignInFailures(tx, new Date(nowMs - SIGN_IN_FAILURES_KEPT_MS))),
     revocations: await prune((tx) => pruneRevocations(tx, new Date(nowMs - revocationKeepMs(config.jwt)))),
     passwordResets: await prune((tx) => prunePasswordResets(tx, new Date(nowMs - PASSWORD_RESETS_KEPT_MS))),
+    // Email links count towards the resend cap for its window, used or not.
+    emailLinks: await prune((tx) => pruneEmailLinks(tx, new Date(nowMs - EMAIL_LINK_CAP.windowSeconds * 1000))),
+    oidcFlows: await prune((tx) => pruneOidcFlows(tx, new Date(nowMs))),
     // A rate-limit window is useless once it has reset.
     rateLimits: await prune((tx) => pruneRateLimits(tx, new Date(nowMs))),
     // A pending sign-in lives five minutes; its row only counts wrong codes until then.

@@ -13,6 +13,8 @@ export interface DeletedAccount {
 const USER_TABLES = [
   'entries',
   'password_resets',
+  'email_links',
+  'user_identities',
   'audit_events',
   'refresh_tokens',
   'totp_credentials',

@@ -6,7 +6,7 @@ import { clientInfo } from '../auth/middleware.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
-import { emailProblem, findUserByEmail, findUserById, updatePasswordHash } from '../auth/users.js';
+import { emailProblem, findUserByEmail, findUserById, mayReceiveResetLink, updatePasswordHash } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
@@ -80,7 +80,9 @@ export function passwordResetRoutes(ctx: AppContext): Router {
 
     const client = clientInfo(req);
     const at = new Date(ctx.now());
-    const user = await findUserByEmail(db, email);
+    const found = await findUserByEmail(db, email);
+    // An unproved address gets no link (the page below answers the same): see mayReceiveResetLink.
+    const user = found && mayReceiveResetLink(found, at.getTime()) ? found : undefined;
     const outcome = await db.transaction(async (tx) => {
       const result = await requestPasswordReset(tx, user?.id, {
         at,
@@ -90,10 +92,10 @@ export function passwordResetRoutes(ctx: AppContext): Router {
       });
       await recordAudit(tx, logger, {
         type: AUDIT.passwordResetRequested,
-        userId: user?.id ?? null,
         ...client,
         at,
-        detail: { known_user: Boolean(user), mailed: result.kind === 'created' },
+        userId: found?.id ?? null,
+        detail: { known_user: Boolean(found), mailed: result.kind === 'created', ...(found && !user ? { unverified: true } : {}) },
       });
       return result;
     });

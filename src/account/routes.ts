@@ -39,13 +39,15 @@ export function accountRoutes(ctx: AppContext): Router {
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
     const user = await findSignedInUser(ctx, res);
     const errors: FieldErrors = {};
-    if (form.current_password === '') errors.current_password = 'Enter your current password.';
+    // An account made through a provider has no password yet: the recent sign-in (step-up) is the proof.
+    const hasPassword = user.passwordHash !== null;
+    if (hasPassword && form.current_password === '') errors.current_password = 'Enter your current password.';
     const badNew = passwordProblem(form.new_password, user.email);
     if (badNew) errors.new_password = badNew;
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);
 
-    const check = await checkCurrentPassword(ctx, req, user, form.current_password);
+    const check = hasPassword ? await checkCurrentPassword(ctx, req, user, form.current_password) : { kind: 'ok' as const };
     if (check.kind === 'limited') throw limitedAnswer(res, check);
     if (check.kind === 'wrong') return renderAccount(ctx, res, 400, { current_password: check.message });
     const hash = await hashPassword(ctx.passwords, form.new_password, user.id);

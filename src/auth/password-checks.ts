@@ -153,11 +153,13 @@ export async function verifySignInPassword(ctx: AppContext, email: string, user:
  * A failure is logged and tried again at the next sign-in; it never fails the sign-in.
  */
 export async function upgradePasswordHash(ctx: AppContext, user: User, password: string): Promise<void> {
-  const cost = hashCost(user.passwordHash);
+  if (user.passwordHash === null) return;
+  const stored = user.passwordHash;
+  const cost = hashCost(stored);
   if (cost === ctx.passwords.rounds) return;
   try {
     const hashed = await hashPassword(ctx.passwords, password, user.id);
-    if (await replacePasswordHash(ctx.db, user.id, user.passwordHash, hashed)) {
+    if (await replacePasswordHash(ctx.db, user.id, stored, hashed)) {
       ctx.logger.info({ userId: user.id, from: cost, to: ctx.passwords.rounds }, 'password re-hashed at the configured cost');
     }
   } catch (error) {

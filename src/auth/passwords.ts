@@ -73,11 +73,12 @@ export async function verifyAgainstNothing(
   return false;
 }
 
-export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string, account?: string): Promise<boolean> {
+/** `hashed` null: the account has no password (made through a provider); every password is wrong, in the usual time. */
+export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string | null, account?: string): Promise<boolean> {
   // bcrypt would compare only the first 72 bytes, or up to a NUL: such input can never be
   // the registered password, and must not match one that shares its prefix.
-  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || password.includes('\u0000')) {
-    return verifyAgainstNothing(hasher, password, account, hashCost(hashed));
+  if (hashed === null || Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || password.includes('\u0000')) {
+    return verifyAgainstNothing(hasher, password, account, hashed === null ? undefined : hashCost(hashed));
   }
   return hasher.queue(account, () => bcrypt.compare(password, hashed));
 }

@@ -13,7 +13,8 @@ export type RevokeReason =
   | 'revoked_by_user'
   | 'password_changed'
   | 'password_reset'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'email_changed';
 
 export type SessionDeps = Pick<AppContext, 'config' | 'db' | 'tokenKeys' | 'logger' | 'now' | 'revokedSessions'>;
 

@@ -18,6 +18,7 @@ import { countSecondStep, countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
+import { sendVerificationLink } from '../identity/verification.js';
 import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
@@ -171,6 +172,8 @@ export function signInRoutes(ctx: AppContext): Router {
     setAuthCookies(res, ctx.config, issued, issued.shared);
     rememberDevice(ctx, req, res, { id: userId }, { newAccount: true });
     res.redirect(303, '/journal');
+    // After the response: the journal works at once, and a mail failure never fails the registration.
+    void sendVerificationLink(ctx, userId, form.email);
   });
 
   router.use(CONFIRM_PATH, requirePageAuth(ctx));

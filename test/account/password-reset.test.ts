@@ -119,7 +119,7 @@ describe('forgot password: the email', () => {
     expect(forKnown.status).toBe(200);
     expect(forUnknown.text).toBe(forKnown.text);
     expect(forUnknown.text).toContain('If an account exists for that address');
-    await smtp.waitFor(email);
+    await smtp.waitFor(email, 1, RESET_SUBJECT);
     expect(smtp.to(unknown)).toHaveLength(0);
     expect(t.logs.text).not.toContain(unknown);
   });
@@ -188,10 +188,10 @@ describe('forgot password: limits', () => {
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(3000);
       expect(blocked.text).toContain('Too many password reset requests for this address');
     }
-    expect(await smtp.waitFor(email, 10)).toHaveLength(10);
+    expect(await smtp.waitFor(email, 10, RESET_SUBJECT)).toHaveLength(10);
     clock.advance(3601);
     expect((await new Browser(t.app).post('/password/forgot', { email })).status).toBe(200);
-    await smtp.waitFor(email, 11);
+    await smtp.waitFor(email, 11, RESET_SUBJECT);
   });
 
   it('limits requests per IP address across different addresses', async () => {
@@ -209,7 +209,7 @@ describe('forgot password: limits', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await new Browser((i % 2 ? a : b)!.app).post('/password/forgot', { email })).status);
     expect(statuses).toEqual([...Array(10).fill(200), 429, 429]);
-    await smtp.waitFor(email, 10);
+    await smtp.waitFor(email, 10, RESET_SUBJECT);
     const userId = await userIdOf(email);
     const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM password_resets WHERE user_id = $1', [userId]);
     expect(rows.rows[0]!.n).toBe(10);

@@ -39,6 +39,19 @@ describe('the direction of imports in src/', () => {
     expect(importsOf('journal/').filter(([, target]) => target.startsWith('account/'))).toEqual([]);
   });
 
+  it('auth/ knows no way in: it never imports identity/ (identity builds on auth)', () => {
+    expect(importsOf('auth/').filter(([, target]) => target.startsWith('identity/'))).toEqual([]);
+  });
+
+  it('account/ and identity/ meet at narrow seams: the account page section one way, the mailer, reset links and page the other', () => {
+    expect(
+      importsOf('account/').filter(([, target]) => target.startsWith('identity/') && target !== 'identity/account-section.ts'),
+    ).toEqual([]);
+    const allowed = ['account/mail.ts', 'account/password-reset.ts', 'account/page.ts'];
+    expect(importsOf('identity/').filter(([, target]) => target.startsWith('account/') && !allowed.includes(target))).toEqual([]);
+    expect(importsOf('identity/account-section.ts').filter(([, target]) => target.startsWith('account/'))).toEqual([]);
+  });
+
   it('auth/ reaches notify/ only through its two doors: rememberDevice and sendSecurityEmail', () => {
     const doors = ['notify/devices.ts', 'notify/security-email.ts'];
     expect(importsOf('auth/').filter(([, target]) => target.startsWith('notify/') && !doors.includes(target))).toEqual([]);
@@ -53,7 +66,7 @@ describe('the direction of imports in src/', () => {
   });
 
   it('audit.ts, time-zone.ts and db/ sit below every feature', () => {
-    const features = /^(auth|account|journal|http|notify|mfa|sign-in)\//;
+    const features = /^(auth|account|journal|http|notify|mfa|sign-in|identity)\//;
     const below = [...importsOf('audit.ts'), ...importsOf('time-zone.ts'), ...importsOf('db/')];
     expect(below.filter(([, target]) => features.test(target))).toEqual([]);
   });
