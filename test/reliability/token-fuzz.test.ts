@@ -807,7 +807,7 @@ const anyValidOrBad = (typ: TokenType) =>
 // ---------------------------------------------------------------------------------------------
 
 const TOKEN_ERRORS = ['token_missing', 'token_invalid', 'token_expired'];
-const REFRESH_ERRORS = ['refresh_missing', 'refresh_invalid', 'refresh_expired', 'refresh_reused'];
+const REFRESH_ERRORS = ['refresh_missing', 'refresh_invalid', 'refresh_expired', 'refresh_reused', 'refresh_revoked'];
 
 function describeCase(c: CookieCase): string {
   return `${c.how} — Cookie: ${JSON.stringify(c.header)?.slice(0, 600) ?? '(none)'}`;
@@ -862,7 +862,7 @@ describe('token fuzz', () => {
         const label = `GET /journal with ${describeCase(c)}`;
         expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBeOneOf([303, 400, 401]);
         if (reply.status === 303) {
-          expect(reply.headers.location, label).toMatch(/^\/login\?(flash=session_expired&)?next=%2Fjournal$/);
+          expect(reply.headers.location, label).toMatch(/^\/login\?(flash=session_(expired|ended)&)?next=%2Fjournal$/);
         }
         expectNoTokensIssued(reply, label);
         expect(await refreshRowCount(), `${label}: a refresh token row was written`).toBe(rowsBefore);
