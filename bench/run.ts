@@ -7,6 +7,7 @@ import { createTokenKeys } from '../src/auth/tokens.js';
 import { authOverhead } from './benchmarks/auth-overhead.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
+import { passwordFlood } from './benchmarks/password-flood.js';
 import { peer } from './benchmarks/peer.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
@@ -35,6 +36,7 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['6 scale-out', scaleOut],
   ['7 vs Flask peer', peer],
   ['8 search', search],
+  ['9 password flood', passwordFlood],
 ];
 
 async function setUp(settings: BenchSettings, database: BenchDatabase): Promise<BenchContext> {

@@ -1,9 +1,7 @@
 // createApp(config, deps): the middleware in order and the routers mounted — the map of the app.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import connectFlash from 'connect-flash';
 import cookieParser from 'cookie-parser';
-import cookieSession from 'cookie-session';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -11,7 +9,8 @@ import { pinoHttp } from 'pino-http';
 import { createMailer } from './account/mail.js';
 import { passwordResetRoutes } from './account/reset-routes.js';
 import { accountRoutes } from './account/routes.js';
-import { createPasswordHasher } from './auth/passwords.js';
+import { DEFAULT_QUEUE_LIMITS, type PasswordQueueLimits } from './auth/password-queue.js';
+import { createPasswordHasher, defaultParallelism } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
 import { authRoutes } from './auth/routes.js';
 import { createTokenKeys } from './auth/tokens.js';
@@ -20,6 +19,7 @@ import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
 import { crossSiteCheck } from './http/cross-site.js';
 import { errorHandler, notFound, wantsJson } from './http/errors.js';
+import { flashMessages } from './http/flash.js';
 import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
@@ -27,6 +27,10 @@ import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
+import { twoFactorRoutes } from './mfa/routes.js';
+import { createSecretBox } from './mfa/totp.js';
+import { activityRoutes } from './notify/routes.js';
+import { signInRoutes } from './sign-in/routes.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -40,6 +44,8 @@ export interface AppDeps {
   revokedSessions?: RevokedSessions;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
+  /** Tests shrink the bcrypt queue to show its bounds; the server always runs the defaults. */
+  passwordQueue?: Partial<PasswordQueueLimits>;
   /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
   readiness?: Readiness;
 }
@@ -53,10 +59,11 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     now,
     tokenKeys: createTokenKeys(config.jwt),
     revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt, now),
-    passwords: createPasswordHasher(config.bcryptRounds),
+    passwords: createPasswordHasher(config.bcryptRounds, { ...DEFAULT_QUEUE_LIMITS(defaultParallelism()), ...deps.passwordQueue }),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
+    secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
   };
 }
 
@@ -76,18 +83,9 @@ function securityHeaders(config: Config) {
   });
 }
 
-/** Flash messages live in a signed cookie (cookie-session): no session state on the server. */
-function flashMessages(config: Config): RequestHandler {
-  const flash = express.Router();
-  flash.use(cookieSession({ name: 'smriti_flash', keys: [config.flashCookieKey], httpOnly: true, sameSite: 'lax', path: '/' }));
-  flash.use((req, _res, next) => {
-    // The flash cookie holds no credential; over plain HTTP (a proxy without TRUST_PROXY) it is
-    // sent without Secure rather than failing the request.
-    if (req.sessionOptions) req.sessionOptions.secure = config.cookies.secure && req.secure;
-    next();
-  });
-  flash.use(connectFlash());
-  // JSON routes never show a flash message, so they skip the cookie work.
+/** JSON routes never show a flash message, so they skip the cookie work. */
+function pageFlash(config: Config): RequestHandler {
+  const flash = flashMessages(config);
   return (req, res, next) => (wantsJson(req) ? next() : flash(req, res, next));
 }
 
@@ -154,10 +152,14 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
   app.use(cookieParser());
-  app.use(flashMessages(config));
+  app.use(pageFlash(config));
 
+  app.use(signInRoutes(ctx));
   app.use(authRoutes(ctx));
+  app.use(twoFactorRoutes(ctx));
   app.use(journalRoutes(ctx));
+  // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
+  app.use(activityRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 

@@ -14,6 +14,16 @@ export const AUDIT = {
   passwordResetRequested: 'password_reset_requested',
   passwordReset: 'password_reset',
   accountDeleted: 'account_deleted',
+  twoFactorEnabled: 'two_factor_enabled',
+  twoFactorDisabled: 'two_factor_disabled',
+  twoFactorFailed: 'two_factor_failed',
+  recoveryCodeUsed: 'recovery_code_used',
+  recoveryCodesRegenerated: 'recovery_codes_regenerated',
+  stepUp: 'step_up',
+  /** A wrong current password (account page, step-up): counted as a failed sign-in of the account. */
+  passwordCheckFailed: 'password_check_failed',
+  /** A current-password check refused by the sign-in limits, before any check. */
+  passwordCheckLimited: 'password_check_limited',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

@@ -145,9 +145,22 @@
     }
   }
 
+  /** A 403 step_up_required: keep the drafts, then ask for a fresh sign-in and come back here. */
+  async function confirmIfAsked(response) {
+    if (response.status !== 403) return;
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => ({}));
+    if (body.error !== 'step_up_required') return;
+    window.dispatchEvent(new CustomEvent('smriti:session-expired'));
+    location.assign(`/account/confirm?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+
   async function secureFetch(input, init = {}) {
     const sentAt = Date.now();
     const response = await send(input, init);
+    await confirmIfAsked(response);
     if (response.status !== 401 || isRefreshCall(input)) return response;
     try {
       await refresh(sentAt);

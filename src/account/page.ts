@@ -6,6 +6,8 @@ import { listSessions } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { ipForPeople } from '../http/ip.js';
+import { countRecoveryCodes } from '../mfa/recovery-codes.js';
+import { isTotpEnabled } from '../mfa/totp.js';
 import { describeDevice } from '../notify/user-agent.js';
 
 /** The account page; other account routes re-render it with field errors (`errors`) and a status. */
@@ -21,7 +23,10 @@ export async function renderAccount(ctx: AppContext, res: Response, status = 200
     device: describeDevice(e.userAgent),
   }));
   const renewsEvery = inWords(ctx.config.jwt.accessTtlSeconds);
-  res.status(status).render('account/index', { title: 'Account', email: user.email, sessions, events, renewsEvery, errors, messages });
+  const twoFactor = (await isTotpEnabled(ctx.db, auth.userId)) ? { codesLeft: await countRecoveryCodes(ctx.db, auth.userId) } : undefined;
+  res
+    .status(status)
+    .render('account/index', { title: 'Account', email: user.email, sessions, events, renewsEvery, twoFactor, errors, messages });
 }
 
 /** "30 minutes", "8 hours", "2 days": how often a device in use renews its sign-in. */

@@ -12,6 +12,7 @@ import type { FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import { sendMail } from './mail.js';
 import {
   consumeReset,
@@ -121,15 +122,16 @@ export function passwordResetRoutes(ctx: AppContext): Router {
     const form = textFields(req.body, ['token', 'new_password', 'new_password_confirm'] as const);
     const parts = parseResetToken(form.token);
     if (!parts || !(await isResetUsable(db, parts, new Date(ctx.now())))) return renderInvalidLink(res);
-    const badPassword = passwordProblem(form.new_password);
+    const badPassword = passwordProblem(form.new_password, (await findUserById(db, parts.userId))?.email);
     if (badPassword) return renderResetForm(res, form.token, 400, { new_password: badPassword });
     if (form.new_password !== form.new_password_confirm) {
       return renderResetForm(res, form.token, 400, { new_password_confirm: 'The two new passwords do not match.' });
     }
-    const hash = await hashPassword(ctx.passwords, form.new_password);
+    const hash = await hashPassword(ctx.passwords, form.new_password, parts.userId);
     if (!(await resetPassword(ctx, req, parts, hash))) return renderInvalidLink(res);
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=password_reset');
+    sendSecurityEmail(ctx, parts.userId, 'password_reset', clientInfo(req));
   });
 
   return router;

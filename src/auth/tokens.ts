@@ -29,8 +29,10 @@ export interface TokenClaims {
   auth_time: number;
   /** Refresh tokens only: the absolute end of this sign-in (DESIGN §14); no refresh token outlives it. */
   session_exp?: number;
-  /** Pending tokens only: the way in that proved the first factor (password, reset, oidc). */
+  /** Pending tokens only: the way in that proved the first factor (password, oidc). */
   method?: string;
+  /** Pending tokens only: where to go once the sign-in is complete (checked again when used). */
+  next?: string;
   /** Refresh and pending tokens only: signed in with "This is a shared computer" (browser-session cookies). */
   shared?: boolean;
 }
@@ -70,6 +72,7 @@ export interface TokenSubject {
   /** Refresh tokens: the session's absolute end; defaults to now + the maximum lifetime (a new session). */
   sessionExp?: number;
   method?: string;
+  next?: string;
 }
 
 /** A key id that names a secret without revealing anything useful about it. */
@@ -112,6 +115,7 @@ export function signToken(keys: TokenKeys, typ: TokenType, subject: TokenSubject
   }
   if (typ !== 'access' && subject.shared) claims.shared = true;
   if (typ === 'pending' && subject.method) claims.method = subject.method;
+  if (typ === 'pending' && subject.next) claims.next = subject.next;
   const token = jwt.sign({ ...claims, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE }, keys.currentKey, {
     algorithm: ALGORITHM,
     keyid: keys.currentKid,
@@ -187,6 +191,7 @@ function isWellFormed(payload: unknown, typ: TokenType): payload is TokenClaims 
     (p.auth_time === undefined || Number.isSafeInteger(p.auth_time)) &&
     (p.session_exp === undefined || Number.isSafeInteger(p.session_exp)) &&
     (p.method === undefined || typeof p.method === 'string') &&
+    (p.next === undefined || (typeof p.next === 'string' && p.next.length <= 2048)) &&
     (p.shared === undefined || typeof p.shared === 'boolean')
   );
 }

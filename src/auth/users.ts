@@ -54,3 +54,9 @@ export async function createUser(db: Queryable, email: string, passwordHash: str
 export async function updatePasswordHash(db: Queryable, userId: string, passwordHash: string, at: Date): Promise<void> {
   await db.query(`UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`, [userId, passwordHash, at]);
 }
+
+/** Swaps the hash for one of the same password at another cost, unless the password changed meanwhile. */
+export async function replacePasswordHash(db: Queryable, userId: string, oldHash: string, newHash: string): Promise<boolean> {
+  const result = await db.query(`UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [userId, oldHash, newHash]);
+  return result.rowCount === 1;
+}

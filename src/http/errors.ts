@@ -1,7 +1,7 @@
 // One error type for expected failures, and the one middleware that answers every error.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from '../db/db.js';
+import { isDatabaseUnavailable, isStatementTimeout, STATEMENT_TIMEOUTS } from '../db/db.js';
 
 export type FieldErrors = Record<string, string>;
 
@@ -19,8 +19,10 @@ export class AppError extends Error {
 }
 
 /** Routes whose callers read JSON, never HTML. */
+/** JSON for the API and /refresh, and for a script that asks for JSON rather than a page. */
 export function wantsJson(req: Request): boolean {
-  return req.path.startsWith('/api/') || req.path === '/refresh';
+  if (req.path.startsWith('/api/') || req.path === '/refresh') return true;
+  return Boolean(req.headers.accept?.includes('json')) && req.accepts(['html', 'json']) === 'json';
 }
 
 // body-parser reports its failures with a `type`; these are the caller's fault, with plain words.
@@ -39,6 +41,13 @@ function toAppError(error: unknown): AppError | undefined {
       503,
       'unavailable',
       'Smriti cannot reach its database right now. Nothing was changed; please try again in a moment.',
+    );
+  }
+  if (isStatementTimeout(error)) {
+    return new AppError(
+      503,
+      'timeout',
+      `This took longer than ${STATEMENT_TIMEOUTS.request / 1000} seconds, so Smriti stopped it and nothing was changed. Please try again in a moment; a search with more words finishes sooner.`,
     );
   }
   const type = (error as { type?: unknown } | null)?.type;

@@ -39,8 +39,21 @@ describe('the direction of imports in src/', () => {
     expect(importsOf('journal/').filter(([, target]) => target.startsWith('account/'))).toEqual([]);
   });
 
+  it('auth/ reaches notify/ only through its two doors: rememberDevice and sendSecurityEmail', () => {
+    const doors = ['notify/devices.ts', 'notify/security-email.ts'];
+    expect(importsOf('auth/').filter(([, target]) => target.startsWith('notify/') && !doors.includes(target))).toEqual([]);
+  });
+
+  it('notify/ builds on auth/ and never on its middleware or routes, except the activity page (no cycle)', () => {
+    const upward = importsOf('notify/').filter(
+      ([file, target]) => file !== 'notify/routes.ts' && ['auth/middleware.ts', 'auth/routes.ts'].includes(target),
+    );
+    expect(upward).toEqual([]);
+    expect(importsOf('notify/').filter(([, target]) => target.startsWith('account/') && target !== 'account/mail.ts')).toEqual([]);
+  });
+
   it('audit.ts and db/ sit below every feature', () => {
-    const features = /^(auth|account|journal|http)\//;
+    const features = /^(auth|account|journal|http|notify)\//;
     expect([...importsOf('audit.ts'), ...importsOf('db/')].filter(([, target]) => features.test(target))).toEqual([]);
   });
 

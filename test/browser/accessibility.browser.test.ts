@@ -16,6 +16,7 @@ const PAGES: Array<{ path: string; signedIn: boolean }> = [
   { path: '/journal/:entry', signedIn: true },
   { path: '/journal/:entry/edit', signedIn: true },
   { path: '/account', signedIn: true },
+  { path: '/account/activity', signedIn: true },
   { path: '/password/forgot', signedIn: false },
 ];
 

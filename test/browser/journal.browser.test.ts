@@ -123,7 +123,7 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     expect(new URL(second.url()).pathname).toBe('/journal');
   });
 
-  it('sends a revoked session to sign-in with the unsaved text kept, and restores it after signing in', async () => {
+  it('sends a revoked session to sign-in (flash=session_ended) with the unsaved text kept, and restores it after signing in', async () => {
     const { page } = await newPage();
     const email = await register(page);
     const id = await startEntry(page, 'Before the cut', 'Saved part.');
@@ -133,7 +133,9 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     await page.locator('#body').pressSequentially(' Words typed after the session ended.');
     await page.waitForURL(/\/login\?flash=session_ended&next=/);
     expect(new URL(page.url()).searchParams.get('next')).toBe(`/journal/${id}/edit`);
-    await expect.poll(() => page.textContent('.flash')).toContain('You were signed out on another device');
+    await expect
+      .poll(() => page.textContent('.flash'))
+      .toBe('You were signed out on another device or after a password change. Please sign in again.');
 
     await page.fill('#email', email);
     await page.fill('#password', TEST_PASSWORD);

@@ -123,7 +123,7 @@ describe('journal pages without JavaScript', () => {
     expect(deleted.status).toBe(303);
     expect(deleted.headers.location).toBe('/journal');
     const list = await browser.get('/journal');
-    expect(list.text).toContain('Deleted “By hand, again”.');
+    expect(list.text).toContain('The entry was deleted.');
     expect((await browser.get(path)).status).toBe(404);
   });
 

@@ -14,6 +14,7 @@ import {
   TOKEN_ISSUER,
 } from '../../src/auth/tokens.js';
 import type { Db } from '../../src/db/db.js';
+import { PENDING_COOKIE } from '../../src/sign-in/pending.js';
 import { buildTestApp, fakeClock, signedInBrowser, TEST_JWT_SECRET, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
 import { percentEncode, type Reply, rawRequest } from '../helpers/raw-http.js';
@@ -22,7 +23,7 @@ import { percentEncode, type Reply, rawRequest } from '../helpers/raw-http.js';
 type TokenType = Exclude<AnyTokenType, 'pending'>;
 
 // Run counts: together with input-fuzz.test.ts this stays well under a minute on two cores.
-const RUNS = { apiMe: 1200, journal: 1000, refresh: 1000 };
+const RUNS = { apiMe: 1200, journal: 1000, refresh: 1000, pending: 400 };
 // Node answers 431 above 16 KB of headers; the generated Cookie header stays under this.
 const COOKIE_VALUE_BUDGET = 11_000;
 
@@ -316,7 +317,7 @@ function defects(typ: TokenType): Array<fc.Arbitrary<Defect>> {
       },
     ),
     // Claims: wrong token type, missing, mistyped or out-of-range values.
-    fc.constantFrom<unknown>(otherTyp, typ.toUpperCase(), '', null, [typ], 1, `${typ} `, undefined).map((value) =>
+    fc.constantFrom<unknown>(otherTyp, 'pending', typ.toUpperCase(), '', null, [typ], 1, `${typ} `, undefined).map((value) =>
       onClaims(`typ ${JSON.stringify(value)}`, (p) => {
         if (value === undefined) delete p.typ;
         else p.typ = value;
@@ -912,6 +913,26 @@ describe('token fuzz', () => {
         expect((await refreshRowCount()) - rowsBefore, `${label}: refresh token rows written`).toBe(c.validRefresh ? 1 : 0);
       }),
       { numRuns: RUNS.refresh },
+    );
+  });
+
+  it('POST /login/two-factor refuses any access, refresh, forged or mutated token as the pending cookie', async () => {
+    const asPending = fc.oneof(
+      badTokenValue('access'),
+      badTokenValue('refresh'),
+      fc
+        .constantFrom(alice, bob)
+        .chain((who) => fc.constantFrom(raw(who.access, 'a valid access token'), raw(who.refresh, 'a valid refresh token'))),
+    );
+    await fc.assert(
+      fc.asyncProperty(asPending, async (value) => {
+        const reply = await send('POST', '/login/two-factor', `${PENDING_COOKIE}=${value.raw.slice(0, COOKIE_VALUE_BUDGET)}`);
+        const label = `POST /login/two-factor with ${value.how}`;
+        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBeOneOf([303, 400]);
+        if (reply.status === 303) expect(reply.headers.location, label).toBe('/login?flash=sign_in_again');
+        expectNoTokensIssued(reply, label);
+      }),
+      { numRuns: RUNS.pending },
     );
   });
 });
