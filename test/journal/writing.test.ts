@@ -11,11 +11,6 @@ async function writer(timeZone?: string): Promise<Browser> {
   return browser;
 }
 
-/** Sets the moment an entry was written, as if typed then. */
-async function writtenAt(id: string, at: string) {
-  await setup.db.query('UPDATE entries SET created_at = $2, updated_at = $2 WHERE id = $1', [id, at]);
-}
-
 describe('Markdown bodies', () => {
   it('renders **b** as <strong> and lists, and keeps the editor text as typed', async () => {
     const browser = await writer();
