@@ -22,6 +22,7 @@ import { sendVerificationLink } from '../identity/verification.js';
 import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
+import { saveTimeZone } from '../time-zone.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
 import {
   clearPendingCookie,
@@ -104,6 +105,7 @@ export function signInRoutes(ctx: AppContext): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await upgradePasswordHash(ctx, user, form.password);
+    await saveTimeZone(db, user.id, req.body?.time_zone);
     const signIn = { userId: user.id, email: user.email, method: 'password' as const, shared: form.shared_computer !== '', next: nextPath };
     await afterFirstFactor(ctx, req, res, signIn);
   });
@@ -167,6 +169,7 @@ export function signInRoutes(ctx: AppContext): Router {
         return render(409, { email: 'An account with this email already exists. Sign in instead?' });
       throw error;
     }
+    await saveTimeZone(db, userId, req.body?.time_zone);
     const issued = await startSession(ctx, userId, client, { shared: false });
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     setAuthCookies(res, ctx.config, issued, issued.shared);
