@@ -28,8 +28,7 @@ interface Draft {
   link: string;
 }
 
-// The account's time zone is not stored yet: every time says UTC. When `users.time_zone` exists,
-// pass it here (see findOwner in security-email.ts); nothing else changes.
+// The account's own time zone (saved from the browser at sign-in); UTC, said so, when none is known.
 export function formatEmailTime(at: Date, timeZone: string | null): string {
   const zone = timeZone ?? 'UTC';
   const text = new Intl.DateTimeFormat('en-GB', { timeZone: zone, dateStyle: 'long', timeStyle: 'short' }).format(at);

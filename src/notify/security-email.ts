@@ -32,7 +32,7 @@ interface Owner {
 
 async function findOwner(db: Queryable, userId: string): Promise<Owner | undefined> {
   // When users.time_zone exists, select it here instead of NULL: every time in the emails follows.
-  const result = await db.query<Owner>(`SELECT email, NULL::text AS "timeZone" FROM users WHERE id = $1`, [userId], 'notify_find_owner');
+  const result = await db.query<Owner>(`SELECT email, time_zone AS "timeZone" FROM users WHERE id = $1`, [userId], 'notify_find_owner');
   return result.rows[0];
 }
 
