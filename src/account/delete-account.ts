@@ -11,6 +11,7 @@ export interface DeletedAccount {
 // Each table by name rather than by ON DELETE CASCADE: every statement names the user, so the
 // deletion stays on the user's shard when these tables are distributed by user_id.
 const USER_TABLES = [
+  'user_devices',
   'entries',
   'password_resets',
   'email_links',

@@ -42,9 +42,10 @@ const ACTIVITY_SQL = `
 
 const METHODS: Record<string, string> = {
   password: 'password',
+  'password+totp': 'password and authenticator code',
+  'password+recovery_code': 'password and recovery code',
   passkey: 'a passkey',
   oidc: 'single sign-on',
-  two_factor: 'password and code',
 };
 
 function labelOf(row: ActivityRow): string {
