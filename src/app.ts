@@ -29,6 +29,9 @@ import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
 import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
+import { passkeyAccountRoutes } from './passkeys/account-routes.js';
+import { passkeySignInRoutes } from './passkeys/sign-in-routes.js';
+import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { signInRoutes } from './sign-in/routes.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
@@ -144,6 +147,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   for (const dir of ['css', 'js']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
   }
+  app.use(VENDOR_PATH, passkeyBrowserBundle(config.profile === 'production'));
   // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
   // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
   app.use((_req, res, next) => {
@@ -163,6 +167,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(signInRoutes(ctx));
   app.use(authRoutes(ctx));
   app.use(twoFactorRoutes(ctx));
+  app.use(passkeySignInRoutes(ctx));
+  app.use(passkeyAccountRoutes(ctx));
   app.use(journalRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(passwordResetRoutes(ctx));

@@ -20,6 +20,9 @@ export const AUDIT = {
   recoveryCodeUsed: 'recovery_code_used',
   recoveryCodesRegenerated: 'recovery_codes_regenerated',
   stepUp: 'step_up',
+  passkeyAdded: 'passkey_added',
+  passkeyRemoved: 'passkey_removed',
+  passkeyRenamed: 'passkey_renamed',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

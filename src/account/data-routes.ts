@@ -91,7 +91,10 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const auth = signInState(res);
     const { current_password } = textFields(req.body, ['current_password'] as const);
     const user = await findSignedInUser(ctx, res);
-    if (current_password === '' || !(await verifyPassword(ctx.passwords, current_password, user.passwordHash))) {
+    // A passkey-only account has no password to ask for: the step-up (a passkey, just now) confirmed it.
+    const confirmed =
+      user.passwordHash === null || (current_password !== '' && (await verifyPassword(ctx.passwords, current_password, user.passwordHash)));
+    if (!confirmed) {
       return renderAccount(ctx, res, 400, { delete_password: 'That is not your current password. Nothing was deleted.' });
     }
     const at = new Date(ctx.now());

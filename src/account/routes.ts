@@ -32,15 +32,17 @@ export function accountRoutes(ctx: AppContext): Router {
   router.post('/account/password', recent, async (req, res) => {
     const auth = signInState(res);
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
+    const user = await findSignedInUser(ctx, res);
+    // A passkey-only account sets its first password here; the step-up (a passkey) stands for the old one.
+    const adding = user.passwordHash === null;
     const errors: FieldErrors = {};
-    if (form.current_password === '') errors.current_password = 'Enter your current password.';
+    if (!adding && form.current_password === '') errors.current_password = 'Enter your current password.';
     const badNew = passwordProblem(form.new_password);
     if (badNew) errors.new_password = badNew;
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);
 
-    const user = await findSignedInUser(ctx, res);
-    if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
+    if (!adding && !(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
       return renderAccount(ctx, res, 400, { current_password: 'That is not your current password.' });
     }
     const hash = await hashPassword(ctx.passwords, form.new_password);
@@ -56,13 +58,15 @@ export function accountRoutes(ctx: AppContext): Router {
       sessionId: auth.sid,
       ...clientInfo(req),
       at,
-      detail: { sessions_revoked: revoked },
+      detail: { sessions_revoked: revoked, ...(adding ? { first_password: true } : {}) },
     });
     req.flash(
       'info',
-      revoked
-        ? `Your password was changed and ${revoked} other session${revoked === 1 ? ' was' : 's were'} signed out.`
-        : 'Your password was changed.',
+      adding
+        ? 'Your password was set. You can now sign in with it too.'
+        : revoked
+          ? `Your password was changed and ${revoked} other session${revoked === 1 ? ' was' : 's were'} signed out.`
+          : 'Your password was changed.',
     );
     res.redirect(303, '/account');
   });

@@ -58,7 +58,9 @@ export async function verifyAgainstNothing(hasher: PasswordHasher, password: str
   return false;
 }
 
-export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string): Promise<boolean> {
+/** `hashed` is null for an account without a password (passkey only): nothing matches, in the usual time. */
+export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string | null): Promise<boolean> {
+  if (hashed === null) return verifyAgainstNothing(hasher, password);
   // bcrypt would compare only the first 72 bytes, or up to a NUL: such input can never be
   // the registered password, and must not match one that shares its prefix.
   if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || password.includes('\u0000')) {

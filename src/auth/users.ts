@@ -5,7 +5,8 @@ import type { Queryable } from '../db/db.js';
 export interface User {
   id: string;
   email: string;
-  passwordHash: string;
+  /** Null for an account made with a passkey alone, until its owner sets a password (DESIGN §12). */
+  passwordHash: string | null;
   createdAt: Date;
   passwordChangedAt: Date;
 }
@@ -38,11 +39,13 @@ export async function findUserById(db: Queryable, id: string): Promise<User | un
   return result.rows[0];
 }
 
-export async function createUser(db: Queryable, email: string, passwordHash: string, at: Date): Promise<User> {
+/** `id` is given when the account's id was promised earlier (a passkey's user handle); generated otherwise. */
+export async function createUser(db: Queryable, email: string, passwordHash: string | null, at: Date, id?: string): Promise<User> {
   try {
     const result = await db.query<User>(
-      `INSERT INTO users (email, password_hash, created_at, password_changed_at) VALUES ($1, $2, $3, $3) RETURNING ${COLUMNS}`,
-      [normaliseEmail(email), passwordHash, at],
+      `INSERT INTO users (id, email, password_hash, created_at, password_changed_at)
+       VALUES (COALESCE($4::uuid, gen_random_uuid()), $1, $2, $3, $3) RETURNING ${COLUMNS}`,
+      [normaliseEmail(email), passwordHash, at, id ?? null],
     );
     return result.rows[0]!;
   } catch (error) {

@@ -11,6 +11,9 @@ export const AUTH_REJECTED_REASONS = ['missing', 'expired', 'invalid', 'revoked'
 export const SIGN_IN_OUTCOMES = ['ok', 'wrong_credentials', 'limited'] as const;
 /** The second step of a sign-in (DESIGN §11): passed with either kind of code, refused, or ended. */
 export const SECOND_STEP_OUTCOMES = ['totp', 'recovery_code', 'wrong_code', 'locked', 'limited'] as const;
+/** Passkey ceremonies (DESIGN §12): each kind that passed, refused ones, and a signature counter gone backwards. */
+export const PASSKEY_OUTCOMES = ['signed_in', 'registered', 'added', 'confirmed', 'refused', 'counter_regressed'] as const;
+export type PasskeyOutcome = (typeof PASSKEY_OUTCOMES)[number];
 export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];
 export type AuthRejectedReason = (typeof AUTH_REJECTED_REASONS)[number];
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
@@ -22,6 +25,7 @@ export interface Metrics {
   readonly authRejected: Counter<'reason'>;
   readonly signIn: Counter<'outcome'>;
   readonly secondStep: Counter<'outcome'>;
+  readonly passkey: Counter<'outcome'>;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
@@ -50,6 +54,7 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     ),
     signIn: labelledCounter(registry, 'smriti_sign_in_total', 'Sign-in attempts by outcome', 'outcome', SIGN_IN_OUTCOMES),
     secondStep: labelledCounter(registry, 'smriti_two_factor_total', 'Second steps of sign-in by outcome', 'outcome', SECOND_STEP_OUTCOMES),
+    passkey: labelledCounter(registry, 'smriti_passkey_total', 'Passkey ceremonies by outcome', 'outcome', PASSKEY_OUTCOMES),
     requestDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by method, route pattern and status',
@@ -77,6 +82,10 @@ export function countSignIn(metrics: Metrics, outcome: SignInOutcome): void {
 
 export function countSecondStep(metrics: Metrics, outcome: SecondStepOutcome): void {
   metrics.secondStep.inc({ outcome });
+}
+
+export function countPasskey(metrics: Metrics, outcome: PasskeyOutcome): void {
+  metrics.passkey.inc({ outcome });
 }
 
 /** The route pattern, never the URL: ids and tokens in paths must not become label values. */

@@ -19,6 +19,8 @@ import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
+import { countPasskeys } from '../passkeys/credentials.js';
+import { PASSKEY_SCRIPTS } from '../passkeys/static.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
 import {
   clearPendingCookie,
@@ -71,7 +73,7 @@ export function signInRoutes(ctx: AppContext): Router {
     const known = Object.hasOwn(LOGIN_FLASH_MESSAGES, key) ? LOGIN_FLASH_MESSAGES[key] : undefined;
     if (known) req.flash('info', known);
     const messages = takeFlash(req);
-    res.render('auth/login', { title: 'Sign in', next: nextPath, email: '', errors: {}, messages });
+    res.render('auth/login', { title: 'Sign in', next: nextPath, email: '', errors: {}, messages, scripts: PASSKEY_SCRIPTS });
   });
 
   router.post('/login', ...loginLimits, async (req, res) => {
@@ -82,7 +84,14 @@ export function signInRoutes(ctx: AppContext): Router {
     if (badEmail) errors.email = badEmail;
     if (form.password === '') errors.password = 'Enter your password.';
     const render = (status: number, fieldErrors: FieldErrors) =>
-      res.status(status).render('auth/login', { title: 'Sign in', next: nextPath, email: form.email, errors: fieldErrors, messages: [] });
+      res.status(status).render('auth/login', {
+        title: 'Sign in',
+        next: nextPath,
+        email: form.email,
+        errors: fieldErrors,
+        messages: [],
+        scripts: PASSKEY_SCRIPTS,
+      });
     if (Object.keys(errors).length > 0) return render(400, errors);
 
     const waitSeconds = await blockedFor(form.email);
@@ -139,7 +148,7 @@ export function signInRoutes(ctx: AppContext): Router {
   });
 
   router.get('/register', (_req, res) => {
-    res.render('auth/register', { title: 'Create your journal', email: '', errors: {} });
+    res.render('auth/register', { title: 'Create your journal', email: '', errors: {}, scripts: PASSKEY_SCRIPTS });
   });
 
   router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') }), async (req, res) => {
@@ -151,7 +160,9 @@ export function signInRoutes(ctx: AppContext): Router {
     if (badPassword) errors.password = badPassword;
     else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
     const render = (status: number, fieldErrors: FieldErrors) =>
-      res.status(status).render('auth/register', { title: 'Create your journal', email: form.email, errors: fieldErrors });
+      res
+        .status(status)
+        .render('auth/register', { title: 'Create your journal', email: form.email, errors: fieldErrors, scripts: PASSKEY_SCRIPTS });
     if (Object.keys(errors).length > 0) return render(400, errors);
 
     const client = clientInfo(req);
@@ -212,8 +223,8 @@ export function signInRoutes(ctx: AppContext): Router {
   return router;
 }
 
-/** A fresh sign-in proved on the confirm page: a new pair in this session with auth_time now. */
-async function renewAuthTime(ctx: AppContext, req: Request, res: Response, nextPath: string): Promise<void> {
+/** A fresh sign-in proved on the confirm page (password and code, or a passkey): a new pair in this session with auth_time now. */
+export async function renewAuthTime(ctx: AppContext, req: Request, res: Response, nextPath: string): Promise<void> {
   const nowSeconds = Math.floor(ctx.now() / 1000);
   const rotation = await refreshSession(ctx, req, res, nowSeconds);
   if (rotation.kind !== 'ok' && rotation.kind !== 'grace')
@@ -223,9 +234,21 @@ async function renewAuthTime(ctx: AppContext, req: Request, res: Response, nextP
   res.redirect(303, nextPath);
 }
 
-async function renderConfirm(ctx: AppContext, res: Response, status: number, user: User, nextPath: string, errors: FieldErrors) {
+/** The confirm page: the password (and code) when the account has one, its passkeys when it has any. */
+export async function renderConfirm(ctx: AppContext, res: Response, status: number, user: User, nextPath: string, errors: FieldErrors) {
   const withCode = await isTotpEnabled(ctx.db, user.id);
-  res.status(status).render('account/confirm', { title: 'Confirm it is you', email: user.email, next: nextPath, withCode, errors });
+  const withPassword = user.passwordHash !== null;
+  const withPasskey = (await countPasskeys(ctx.db, user.id)) > 0;
+  res.status(status).render('account/confirm', {
+    title: 'Confirm it is you',
+    email: user.email,
+    next: nextPath,
+    withCode,
+    withPassword,
+    withPasskey,
+    errors,
+    scripts: withPasskey ? PASSKEY_SCRIPTS : [],
+  });
 }
 
 /** A used recovery code is recorded, and the person is told how many are left. */
