@@ -40,13 +40,23 @@ describe('the direction of imports in src/', () => {
   });
 
   it('audit.ts and db/ sit below every feature', () => {
-    const features = /^(auth|account|journal|http)\//;
+    const features = /^(auth|account|journal|http|mfa|passkeys|sign-in)\//;
     expect([...importsOf('audit.ts'), ...importsOf('db/')].filter(([, target]) => features.test(target))).toEqual([]);
   });
 
   it('tokens.ts knows neither Express nor the database, and config.ts imports nothing of the app', () => {
     expect(importsOf('auth/tokens.ts').filter(([, target]) => /^(express|pg|db\/|http\/)/.test(target))).toEqual([]);
     expect(importsOf('config.ts').filter(([, target]) => !target.startsWith('node:') && !['zod'].includes(target))).toEqual([]);
+  });
+
+  it('auth/ knows no way in: passkeys, two-step codes and the sign-in flow build on it', () => {
+    expect(importsOf('auth/').filter(([, target]) => /^(mfa|passkeys|sign-in)\//.test(target))).toEqual([]);
+  });
+
+  it("passkeys' ceremonies and tables know neither Express nor any route", () => {
+    const core = ['passkeys/ceremonies.ts', 'passkeys/challenges.ts', 'passkeys/credentials.ts', 'passkeys/assertions.ts'];
+    const found = core.flatMap((file) => importsOf(file)).filter(([, target]) => target === 'express' || target.endsWith('routes.ts'));
+    expect(found).toEqual([]);
   });
 
   it('only config.ts reads process.env', () => {
