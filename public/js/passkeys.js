@@ -11,6 +11,7 @@
     cancelled: 'The passkey request was cancelled or timed out. Try again when you are ready.',
     exists: 'This device already holds a passkey for your account.',
     network: 'Smriti could not be reached. Check your connection and try again.',
+    insecure: 'Passkeys work only when Smriti is opened by its name (not an IP address), over HTTPS or on localhost.',
     failed: 'Something went wrong talking to your passkey. Please try again.',
   };
 
@@ -58,6 +59,8 @@
     if (error instanceof ServerRefusal) return error.message;
     if (error && (error.name === 'NotAllowedError' || error.name === 'AbortError')) return MESSAGES.cancelled;
     if (error && error.name === 'InvalidStateError') return MESSAGES.exists;
+    // The browser refuses the RP id: an IP address, or a host that is not the page's own.
+    if (error && error.name === 'SecurityError') return MESSAGES.insecure;
     if (error instanceof TypeError) return MESSAGES.network;
     return MESSAGES.failed;
   }
