@@ -103,7 +103,7 @@
   }
 
   // Autofill (conditional mediation): the email field offers this site's passkeys among its
-  // suggestions. A button ceremony started meanwhile aborts this one, which then ends quietly.
+  // suggestions. A button ceremony started meanwhile aborts this one.
   const autofill = document.querySelector('form[data-passkey-autofill]');
   if (autofill && webauthn) {
     webauthn
@@ -114,9 +114,7 @@
         if (!optionsJSON) return;
         submitWith(autofill, await webauthn.startAuthentication({ optionsJSON, useBrowserAutofill: true }));
       })
-      .catch((error) => {
-        if (error && (error.name === 'AbortError' || error.name === 'NotAllowedError')) return;
-        showError(autofill, describe(error));
-      });
+      // Autofill is an offer the person did not ask for: its failures stay quiet (the button explains).
+      .catch(() => {});
   }
 })();
