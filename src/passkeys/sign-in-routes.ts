@@ -105,7 +105,8 @@ export function passkeySignInRoutes(ctx: AppContext): Router {
     res.json(options);
   });
 
-  router.post('/register/passkey', registerLimit, async (req, res) => registerWithPasskey(ctx, req, res));
+  // Not limited again: each try needs options, which the registration limit already counted.
+  router.post('/register/passkey', async (req, res) => registerWithPasskey(ctx, req, res));
 
   router.post('/api/passkeys/confirm/options', requireApiAuth(ctx), async (_req, res) => {
     const auth = signInState(res);
