@@ -28,7 +28,7 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
   /** A page whose device has a platform authenticator: resident keys, user verification that always passes. */
   async function deviceWithAuthenticator(): Promise<{ page: Page; cdp: CDPSession; authenticatorId: string }> {
     const context = await chromium.newContext({ baseURL: origin });
-    context.setDefaultTimeout(10_000);
+    context.setDefaultTimeout(20_000);
     contexts.push(context);
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -50,6 +50,19 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
     return (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length;
   }
 
+  /**
+   * Clicks and waits for the form post at `path` to be answered and its page loaded: waitForURL alone
+   * would return at once when the answer comes back to the same address (/account → /account).
+   */
+  async function clickAndWaitForPost(page: Page, selector: string, path: string | RegExp): Promise<void> {
+    const matches = (url: string) => (typeof path === 'string' ? new URL(url).pathname === path : path.test(new URL(url).pathname));
+    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest() && matches(r.url()));
+    // The next document to load is the answer (after its 303, if any): nothing else navigates meanwhile.
+    const loaded = page.waitForEvent('load');
+    await page.click(selector);
+    await Promise.all([posted, loaded]);
+  }
+
   async function register(page: Page, email: string): Promise<void> {
     await page.goto('/register');
     await page.fill('#email', email);
@@ -63,14 +76,18 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
   }
 
   /**
-   * Signs out with the authenticator's presence simulation off, so the login page's autofill request
-   * (conditional mediation, which the virtual authenticator would answer at once) waits; then turns
-   * it back on, so only a ceremony started now (the button's) is answered.
+   * Signs out and holds back the login page's autofill request (conditional mediation, which the
+   * virtual authenticator would answer at once by itself), so only the button's ceremony is answered.
    */
-  async function signOutKeepingAutofillWaiting(page: Page, cdp: CDPSession, authenticatorId: string): Promise<void> {
-    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
+  async function signOutHoldingAutofill(page: Page): Promise<void> {
+    let held = false;
+    await page.route('**/api/passkeys/sign-in/options', async (route) => {
+      if (held) return route.continue();
+      held = true; // never answered: the autofill keeps waiting for its options
+    });
+    const autofillAsked = page.waitForRequest('**/api/passkeys/sign-in/options');
     await signOut(page);
-    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
+    await autofillAsked;
   }
 
   async function expectNoAxeViolations(page: Page): Promise<void> {
@@ -90,13 +107,13 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
     await expectNoAxeViolations(page);
     await page.fill('#current_password', TEST_PASSWORD);
     await Promise.all([page.waitForURL('**/account'), page.click('button:has-text("Confirm")')]);
-    await Promise.all([page.waitForURL('**/account'), page.click('#add-passkey')]);
+    await clickAndWaitForPost(page, '#add-passkey', '/account/passkeys');
     expect(await page.textContent('.flash')).toContain('added. You can now sign in with it.');
     expect(await page.locator('table.passkeys tbody tr').count()).toBe(1);
     expect(await credentialCount(cdp, authenticatorId)).toBe(1);
     await expectNoAxeViolations(page);
 
-    await signOutKeepingAutofillWaiting(page, cdp, authenticatorId);
+    await signOutHoldingAutofill(page);
     await expectNoAxeViolations(page);
     expect(await page.getAttribute('#email', 'autocomplete')).toBe('username webauthn');
     await Promise.all([page.waitForURL('**/journal'), page.click('#passkey-sign-in')]);
@@ -108,10 +125,10 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
   });
 
   it('confirms with a passkey on /account/confirm, and a removed passkey can no longer sign in', async () => {
-    const { page, cdp, authenticatorId } = await deviceWithAuthenticator();
+    const { page } = await deviceWithAuthenticator();
     await register(page, uniqueEmail('passkey-confirm'));
     await page.goto('/account');
-    await Promise.all([page.waitForURL('**/account'), page.click('#add-passkey')]);
+    await clickAndWaitForPost(page, '#add-passkey', '/account/passkeys');
 
     server.t.clock.advance(STALE);
     await page.goto('/account/two-factor');
@@ -119,9 +136,9 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
     await Promise.all([page.waitForURL('**/account/two-factor'), page.click('#passkey-confirm')]);
 
     await page.goto('/account');
-    await Promise.all([page.waitForURL('**/account'), page.click('table.passkeys button:has-text("Remove")')]);
+    await clickAndWaitForPost(page, 'table.passkeys button:has-text("Remove")', /^\/account\/passkeys\/[0-9a-f-]+\/remove$/);
     expect(await page.textContent('.flash')).toContain('It can no longer sign in.');
-    await signOutKeepingAutofillWaiting(page, cdp, authenticatorId);
+    await signOutHoldingAutofill(page);
     await page.click('#passkey-sign-in');
     await expect.poll(() => page.locator('[role=alert]:visible').first().textContent()).toContain('not registered with Smriti');
     expect(new URL(page.url()).pathname).toBe('/login/passkey');
