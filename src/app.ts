@@ -33,6 +33,9 @@ import { redactUrl } from './logger.js';
 import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
 import { activityRoutes } from './notify/routes.js';
+import { passkeyAccountRoutes } from './passkeys/account-routes.js';
+import { passkeySignInRoutes } from './passkeys/sign-in-routes.js';
+import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { signInRoutes } from './sign-in/routes.js';
 import { formatDay, formatMoment, formatMonth } from './time-zone.js';
 
@@ -149,6 +152,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   for (const dir of ['css', 'js', 'icons']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge }));
   }
+  app.use(VENDOR_PATH, passkeyBrowserBundle(config.profile === 'production'));
   // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
   // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
   app.use((_req, res, next) => {
@@ -173,6 +177,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(signInRoutes(ctx));
   app.use(authRoutes(ctx));
   app.use(twoFactorRoutes(ctx));
+  app.use(passkeySignInRoutes(ctx));
+  app.use(passkeyAccountRoutes(ctx));
   app.use(journalRoutes(ctx));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
   app.use(activityRoutes(ctx));

@@ -29,6 +29,9 @@ export const AUDIT = {
   emailChanged: 'email_changed',
   identityLinked: 'identity_linked',
   identityUnlinked: 'identity_unlinked',
+  passkeyAdded: 'passkey_added',
+  passkeyRemoved: 'passkey_removed',
+  passkeyRenamed: 'passkey_renamed',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

@@ -56,6 +56,8 @@ export interface Config {
   readonly shutdownDrainSeconds: number;
   /** One OpenID Connect provider for "Continue with …" (§13); undefined when OIDC_* are unset. */
   readonly oidc: OidcConfig | undefined;
+  /** Passkeys' relying-party id (§12): the host of APP_ORIGIN or a registrable suffix of it. */
+  readonly webauthnRpId: string;
 }
 
 export interface OidcConfig {
@@ -169,6 +171,19 @@ function appOrigin(env: Env, profile: Profile, port: number): string {
   const url = new URL(raw);
   if (url.pathname !== '/' || url.search || url.hash) fail('APP_ORIGIN', 'must be an origin only, with no path, query or fragment');
   return url.origin;
+}
+
+/** The RP id must be the origin's host or a parent domain of it, or browsers refuse every passkey ceremony. */
+function webauthnRpId(env: Env, origin: string): string {
+  const host = new URL(origin).hostname;
+  const raw = read(env, 'WEBAUTHN_RP_ID')?.toLowerCase();
+  if (raw === undefined) return host;
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(raw)) {
+    fail('WEBAUTHN_RP_ID', 'must be a host name such as journal.example.com (no scheme, port or path)');
+  }
+  if (host !== raw && !host.endsWith(`.${raw}`))
+    fail('WEBAUTHN_RP_ID', `must be the host of APP_ORIGIN (${host}) or a parent domain of it`);
+  return raw;
 }
 
 /** Development listens on this machine only (as Rails and Vite do): a private journal is not for the whole network. */
@@ -316,6 +331,7 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
   const bcryptRounds = integer(env, 'BCRYPT_ROUNDS', defaults.bcryptRounds, 4, 31);
   if (profile === 'production' && bcryptRounds < 10) fail('BCRYPT_ROUNDS', 'must be at least 10 in production');
 
+  const origin = appOrigin(env, profile, port);
   const config: Config = {
     profile,
     port,
@@ -336,7 +352,7 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
     cookies: { domain: cookieDomain(env), path: cookiePath(env), secure, sameSite },
     flashCookieKey: createHmac('sha256', secret).update('smriti flash cookie').digest('base64url'),
     bcryptRounds,
-    appOrigin: appOrigin(env, profile, port),
+    appOrigin: origin,
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: logFormat(env, profile, facts.stdoutIsTerminal ?? false),
@@ -349,6 +365,7 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
     metricsToken: metricsToken(env, profile),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', defaults.drainSeconds, 0, 300),
     oidc: oidc(env, profile),
+    webauthnRpId: webauthnRpId(env, origin),
   };
   return deepFreeze(config);
 }

@@ -11,6 +11,7 @@ import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
 import { pruneOidcFlows } from './identity/oidc-flows.js';
 import { pruneTrash, TRASH_KEEP_MS } from './journal/trash.js';
 import { DEVICES_KEPT_MS, pruneDevices } from './notify/devices.js';
+import { pruneChallenges } from './passkeys/challenges.js';
 import { prunePendingSignIns } from './sign-in/pending.js';
 
 // A day past expiry, so a late replay of a just-expired refresh token is still recognised.
@@ -31,6 +32,7 @@ export interface PruneCounts {
   pendingSignIns: number;
   devices: number;
   trashedEntries: number;
+  passkeyChallenges: number;
 }
 
 export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -51,5 +53,7 @@ export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): P
     devices: await prune((tx) => pruneDevices(tx, new Date(nowMs - DEVICES_KEPT_MS))),
     // An entry in the trash is kept for 30 days, then deleted for good.
     trashedEntries: await prune((tx) => pruneTrash(tx, new Date(nowMs - TRASH_KEEP_MS))),
+    // A spent or expired challenge proves nothing any more.
+    passkeyChallenges: await prune((tx) => pruneChallenges(tx, new Date(nowMs))),
   };
 }

@@ -133,7 +133,7 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const auth = signInState(res);
     const { current_password } = textFields(req.body, ['current_password'] as const);
     const user = await findSignedInUser(ctx, res);
-    // An account made through a provider has no password: the recent sign-in (step-up) is the proof.
+    // An account made through a provider or with a passkey alone has no password: the recent sign-in (step-up) is the proof.
     const check = user.passwordHash === null ? { kind: 'ok' as const } : await checkCurrentPassword(ctx, req, user, current_password);
     if (check.kind === 'limited') throw limitedAnswer(res, check, ' Nothing was deleted.');
     if (check.kind === 'wrong') {

@@ -10,6 +10,8 @@ import { countRecoveryCodes } from '../mfa/recovery-codes.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { displayIp } from '../notify/ip.js';
 import { describeDevice } from '../notify/user-agent.js';
+import { listPasskeys } from '../passkeys/credentials.js';
+import { PASSKEY_SCRIPTS } from '../passkeys/static.js';
 
 /** The account page; other account routes re-render it with field errors (`errors`) and a status. */
 export async function renderAccount(ctx: AppContext, res: Response, status = 200, errors: FieldErrors = {}, messages: string[] = []) {
@@ -26,9 +28,21 @@ export async function renderAccount(ctx: AppContext, res: Response, status = 200
   const renewsEvery = inWords(ctx.config.jwt.accessTtlSeconds);
   const identity = await identitySection(ctx, user);
   const twoFactor = (await isTotpEnabled(ctx.db, auth.userId)) ? { codesLeft: await countRecoveryCodes(ctx.db, auth.userId) } : undefined;
-  res
-    .status(status)
-    .render('account/index', { title: 'Account', email: user.email, sessions, events, renewsEvery, twoFactor, identity, errors, messages });
+  const passkeys = await listPasskeys(ctx.db, auth.userId);
+  res.status(status).render('account/index', {
+    title: 'Account',
+    email: user.email,
+    hasPassword: user.passwordHash !== null,
+    passkeys,
+    sessions,
+    events,
+    renewsEvery,
+    twoFactor,
+    identity,
+    errors,
+    messages,
+    scripts: PASSKEY_SCRIPTS,
+  });
 }
 
 /** "30 minutes", "8 hours", "2 days": how often a device in use renews its sign-in. */

@@ -39,7 +39,7 @@ export function accountRoutes(ctx: AppContext): Router {
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
     const user = await findSignedInUser(ctx, res);
     const errors: FieldErrors = {};
-    // An account made through a provider has no password yet: the recent sign-in (step-up) is the proof.
+    // An account made through a provider or with a passkey alone has no password yet: the recent sign-in (step-up) is the proof.
     const hasPassword = user.passwordHash !== null;
     if (hasPassword && form.current_password === '') errors.current_password = 'Enter your current password.';
     const badNew = passwordProblem(form.new_password, user.email);
@@ -63,13 +63,15 @@ export function accountRoutes(ctx: AppContext): Router {
       sessionId: auth.sid,
       ...clientInfo(req),
       at,
-      detail: { sessions_revoked: revoked },
+      detail: { sessions_revoked: revoked, ...(!hasPassword ? { first_password: true } : {}) },
     });
     req.flash(
       'info',
-      revoked
-        ? `Your password was changed and ${revoked} other session${revoked === 1 ? ' was' : 's were'} signed out.`
-        : 'Your password was changed.',
+      !hasPassword
+        ? 'Your password was set. You can now sign in with it too.'
+        : revoked
+          ? `Your password was changed and ${revoked} other session${revoked === 1 ? ' was' : 's were'} signed out.`
+          : 'Your password was changed.',
     );
     res.redirect(303, '/account');
     sendSecurityEmail(ctx, user.id, 'password_changed', { ...clientInfo(req), at });

@@ -101,6 +101,8 @@ export async function refreshSession(ctx: AppContext, req: Request, res: Respons
 /** For HTML pages: a lapsed or revoked access token is renewed in place from the refresh cookie. */
 export function requirePageAuth(ctx: AppContext): RequestHandler {
   return async (req, res, next) => {
+    // Already checked by a router mounted on a wider path: a second refresh would rotate a spent token.
+    if (res.locals.auth) return next();
     res.locals.serverTime = Math.floor(ctx.now() / 1000);
     const access = checkAccess(ctx, req);
     if (access.kind === 'signed_in') {

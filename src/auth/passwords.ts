@@ -73,7 +73,7 @@ export async function verifyAgainstNothing(
   return false;
 }
 
-/** `hashed` null: the account has no password (made through a provider); every password is wrong, in the usual time. */
+/** `hashed` null: the account has no password (made through a provider or with a passkey alone); every password is wrong, in the usual time. */
 export async function verifyPassword(hasher: PasswordHasher, password: string, hashed: string | null, account?: string): Promise<boolean> {
   // bcrypt would compare only the first 72 bytes, or up to a NUL: such input can never be
   // the registered password, and must not match one that shares its prefix.

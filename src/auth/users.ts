@@ -5,7 +5,7 @@ import type { Queryable } from '../db/db.js';
 export interface User {
   id: string;
   email: string;
-  /** Null for an account made through an OpenID Connect provider, until its owner sets a password. */
+  /** Null for an account made through a provider or with a passkey alone, until its owner sets a password. */
   passwordHash: string | null;
   createdAt: Date;
   passwordChangedAt: Date;
@@ -53,13 +53,23 @@ export async function findUserById(db: Queryable, id: string): Promise<User | un
   return result.rows[0];
 }
 
-/** `verified`: the address was proved elsewhere (an OpenID Connect provider said so). */
-export async function createUser(db: Queryable, email: string, passwordHash: string | null, at: Date, verified = false): Promise<User> {
+/**
+ * `verified`: the address was proved elsewhere (an OpenID Connect provider said so). `id` is given
+ * when the account's id was promised earlier (a passkey's user handle); generated otherwise.
+ */
+export async function createUser(
+  db: Queryable,
+  email: string,
+  passwordHash: string | null,
+  at: Date,
+  verified = false,
+  id?: string,
+): Promise<User> {
   try {
     const result = await db.query<User>(
-      `INSERT INTO users (email, password_hash, created_at, password_changed_at, email_verified_at)
-       VALUES ($1, $2, $3, $3, $4) RETURNING ${COLUMNS}`,
-      [normaliseEmail(email), passwordHash, at, verified ? at : null],
+      `INSERT INTO users (id, email, password_hash, created_at, password_changed_at, email_verified_at)
+       VALUES (COALESCE($5::uuid, gen_random_uuid()), $1, $2, $3, $3, $4) RETURNING ${COLUMNS}`,
+      [normaliseEmail(email), passwordHash, at, verified ? at : null, id ?? null],
     );
     return result.rows[0]!;
   } catch (error) {

@@ -23,6 +23,9 @@ export const SECURITY_EMAIL_KINDS = [
 export const SECURITY_EMAIL_OUTCOMES = ['sent', 'failed', 'logged'] as const;
 export type SecurityEmailKind = (typeof SECURITY_EMAIL_KINDS)[number];
 export type SecurityEmailOutcome = (typeof SECURITY_EMAIL_OUTCOMES)[number];
+/** Passkey ceremonies (DESIGN §12): each kind that passed, refused ones, and a signature counter gone backwards. */
+export const PASSKEY_OUTCOMES = ['signed_in', 'registered', 'added', 'confirmed', 'refused', 'counter_regressed'] as const;
+export type PasskeyOutcome = (typeof PASSKEY_OUTCOMES)[number];
 export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];
 export type AuthRejectedReason = (typeof AUTH_REJECTED_REASONS)[number];
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
@@ -35,6 +38,7 @@ export interface Metrics {
   readonly signIn: Counter<'outcome'>;
   readonly secondStep: Counter<'outcome'>;
   readonly securityEmail: Counter<'kind' | 'outcome'>;
+  readonly passkey: Counter<'outcome'>;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
@@ -75,6 +79,7 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     signIn: labelledCounter(registry, 'smriti_sign_in_total', 'Sign-in attempts by outcome', 'outcome', SIGN_IN_OUTCOMES),
     secondStep: labelledCounter(registry, 'smriti_two_factor_total', 'Second steps of sign-in by outcome', 'outcome', SECOND_STEP_OUTCOMES),
     securityEmail: securityEmailCounter(registry),
+    passkey: labelledCounter(registry, 'smriti_passkey_total', 'Passkey ceremonies by outcome', 'outcome', PASSKEY_OUTCOMES),
     requestDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by method, route pattern and status',
@@ -106,6 +111,10 @@ export function countSecondStep(metrics: Metrics, outcome: SecondStepOutcome): v
 
 export function countSecurityEmail(metrics: Metrics, kind: SecurityEmailKind, outcome: SecurityEmailOutcome): void {
   metrics.securityEmail.inc({ kind, outcome });
+}
+
+export function countPasskey(metrics: Metrics, outcome: PasskeyOutcome): void {
+  metrics.passkey.inc({ outcome });
 }
 
 /** The route pattern, never the URL: ids and tokens in paths must not become label values. */

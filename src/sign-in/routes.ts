@@ -22,6 +22,8 @@ import { sendVerificationLink } from '../identity/verification.js';
 import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
+import { countPasskeys } from '../passkeys/credentials.js';
+import { PASSKEY_SCRIPTS } from '../passkeys/static.js';
 import { saveTimeZone } from '../time-zone.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
 import {
@@ -75,7 +77,7 @@ export function signInRoutes(ctx: AppContext): Router {
     const known = Object.hasOwn(LOGIN_FLASH_MESSAGES, key) ? LOGIN_FLASH_MESSAGES[key] : undefined;
     if (known) req.flash('info', known);
     const messages = takeFlash(req);
-    res.render('auth/login', { title: 'Sign in', next: nextPath, email: '', errors: {}, messages });
+    res.render('auth/login', { title: 'Sign in', next: nextPath, email: '', errors: {}, messages, scripts: PASSKEY_SCRIPTS });
   });
 
   router.post('/login', ...loginLimits, async (req, res) => {
@@ -86,7 +88,14 @@ export function signInRoutes(ctx: AppContext): Router {
     if (badEmail) errors.email = badEmail;
     if (form.password === '') errors.password = 'Enter your password.';
     const render = (status: number, fieldErrors: FieldErrors) =>
-      res.status(status).render('auth/login', { title: 'Sign in', next: nextPath, email: form.email, errors: fieldErrors, messages: [] });
+      res.status(status).render('auth/login', {
+        title: 'Sign in',
+        next: nextPath,
+        email: form.email,
+        errors: fieldErrors,
+        messages: [],
+        scripts: PASSKEY_SCRIPTS,
+      });
     if (Object.keys(errors).length > 0) return render(400, errors);
 
     const waitSeconds = await blockedFor(form.email);
@@ -143,7 +152,7 @@ export function signInRoutes(ctx: AppContext): Router {
   });
 
   router.get('/register', (_req, res) => {
-    res.render('auth/register', { title: 'Create your journal', email: '', errors: {} });
+    res.render('auth/register', { title: 'Create your journal', email: '', errors: {}, scripts: PASSKEY_SCRIPTS });
   });
 
   router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') }), async (req, res) => {
@@ -155,7 +164,9 @@ export function signInRoutes(ctx: AppContext): Router {
     if (badPassword) errors.password = badPassword;
     else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
     const render = (status: number, fieldErrors: FieldErrors) =>
-      res.status(status).render('auth/register', { title: 'Create your journal', email: form.email, errors: fieldErrors });
+      res
+        .status(status)
+        .render('auth/register', { title: 'Create your journal', email: form.email, errors: fieldErrors, scripts: PASSKEY_SCRIPTS });
     if (Object.keys(errors).length > 0) return render(400, errors);
 
     const client = clientInfo(req);
@@ -213,8 +224,8 @@ export function signInRoutes(ctx: AppContext): Router {
   return router;
 }
 
-/** A fresh sign-in proved on the confirm page: a new pair in this session with auth_time now. */
-async function renewAuthTime(ctx: AppContext, req: Request, res: Response, nextPath: string): Promise<void> {
+/** A fresh sign-in proved on the confirm page (password and code, or a passkey): a new pair in this session with auth_time now. */
+export async function renewAuthTime(ctx: AppContext, req: Request, res: Response, nextPath: string): Promise<void> {
   const nowSeconds = Math.floor(ctx.now() / 1000);
   const rotation = await refreshSession(ctx, req, res, nowSeconds);
   if (rotation.kind !== 'ok' && rotation.kind !== 'grace')
@@ -224,9 +235,21 @@ async function renewAuthTime(ctx: AppContext, req: Request, res: Response, nextP
   res.redirect(303, nextPath);
 }
 
-async function renderConfirm(ctx: AppContext, res: Response, status: number, user: User, nextPath: string, errors: FieldErrors) {
+/** The confirm page: the password (and code) when the account has one, its passkeys when it has any. */
+export async function renderConfirm(ctx: AppContext, res: Response, status: number, user: User, nextPath: string, errors: FieldErrors) {
   const withCode = await isTotpEnabled(ctx.db, user.id);
-  res.status(status).render('account/confirm', { title: 'Confirm it is you', email: user.email, next: nextPath, withCode, errors });
+  const withPassword = user.passwordHash !== null;
+  const withPasskey = (await countPasskeys(ctx.db, user.id)) > 0;
+  res.status(status).render('account/confirm', {
+    title: 'Confirm it is you',
+    email: user.email,
+    next: nextPath,
+    withCode,
+    withPassword,
+    withPasskey,
+    errors,
+    scripts: withPasskey ? PASSKEY_SCRIPTS : [],
+  });
 }
 
 /** A used recovery code is recorded, and the person is told how many are left. */

@@ -66,7 +66,7 @@ describe('the direction of imports in src/', () => {
   });
 
   it('audit.ts, time-zone.ts and db/ sit below every feature', () => {
-    const features = /^(auth|account|journal|http|notify|mfa|sign-in|identity)\//;
+    const features = /^(auth|account|journal|http|notify|mfa|sign-in|identity|passkeys)\//;
     const below = [...importsOf('audit.ts'), ...importsOf('time-zone.ts'), ...importsOf('db/')];
     expect(below.filter(([, target]) => features.test(target))).toEqual([]);
   });
@@ -74,6 +74,16 @@ describe('the direction of imports in src/', () => {
   it('tokens.ts knows neither Express nor the database, and config.ts imports nothing of the app', () => {
     expect(importsOf('auth/tokens.ts').filter(([, target]) => /^(express|pg|db\/|http\/)/.test(target))).toEqual([]);
     expect(importsOf('config.ts').filter(([, target]) => !target.startsWith('node:') && !['zod'].includes(target))).toEqual([]);
+  });
+
+  it('auth/ knows no way in: passkeys, two-step codes and the sign-in flow build on it', () => {
+    expect(importsOf('auth/').filter(([, target]) => /^(mfa|passkeys|sign-in)\//.test(target))).toEqual([]);
+  });
+
+  it("passkeys' ceremonies and tables know neither Express nor any route", () => {
+    const core = ['passkeys/ceremonies.ts', 'passkeys/challenges.ts', 'passkeys/credentials.ts', 'passkeys/assertions.ts'];
+    const found = core.flatMap((file) => importsOf(file)).filter(([, target]) => target === 'express' || target.endsWith('routes.ts'));
+    expect(found).toEqual([]);
   });
 
   it('only config.ts reads process.env', () => {

@@ -1,6 +1,6 @@
 // Real Chromium (Debian's) against the real app on a loopback port, with a fake server clock.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AxeResults, ElementContext } from 'axe-core';
@@ -56,10 +56,11 @@ export class TestServer {
     private port: number,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<TestServer> {
+  /** `port` 0 picks a free one; a test that must name its origin in APP_ORIGIN first takes one from freePort(). */
+  static async start(env: Record<string, string> = {}, port = 0): Promise<TestServer> {
     const db = await createTestDb();
     const t = buildTestApp(db, env, fakeClock());
-    const instance = new TestServer(t, db, 0);
+    const instance = new TestServer(t, db, port);
     await instance.resume();
     return instance;
   }
@@ -83,6 +84,15 @@ export class TestServer {
     await this.pause();
     await this.db.close();
   }
+}
+
+/** A loopback port nobody is listening on right now. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -114,6 +114,15 @@ describe('config profiles', () => {
     expect(loadConfig({ ...PROD, SHUTDOWN_DRAIN_SECONDS: '30' }).shutdownDrainSeconds).toBe(30);
   });
 
+  it("takes the passkeys' RP id from APP_ORIGIN's host unless WEBAUTHN_RP_ID names it or a parent domain", () => {
+    expect(loadConfig(PROD).webauthnRpId).toBe('journal.example.com');
+    expect(loadConfig({}, { localSecret: GENERATED }).webauthnRpId).toBe('localhost');
+    expect(loadConfig({ ...PROD, WEBAUTHN_RP_ID: 'Example.com' }).webauthnRpId).toBe('example.com');
+    expect(errorOf({ ...PROD, WEBAUTHN_RP_ID: 'other.example' })).toMatch(/^WEBAUTHN_RP_ID: must be the host of APP_ORIGIN/);
+    expect(errorOf({ ...PROD, WEBAUTHN_RP_ID: 'https://journal.example.com' })).toMatch(/^WEBAUTHN_RP_ID: must be a host name/);
+    expect(errorOf({ ...PROD, WEBAUTHN_RP_ID: 'ample.com' })).toMatch(/^WEBAUTHN_RP_ID: must be the host/);
+  });
+
   it('exposes /metrics only when METRICS_TOKEN is set', () => {
     expect(loadConfig(PROD).metricsToken).toBeUndefined();
     expect(loadConfig({ ...PROD, METRICS_TOKEN: 'm'.repeat(32) }).metricsToken).toBe('m'.repeat(32));
