@@ -73,9 +73,15 @@ export interface ServerOptions {
 
 const running = new Set<ChildProcess>();
 
-/** Kills every bench server still running (the bench itself is being interrupted). */
+/** Kills every bench server and peer still running (the bench itself is being interrupted). */
 export function killServers(): void {
   for (const child of running) child.kill('SIGKILL');
+}
+
+/** Counts `child` among the processes killServers ends. */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
 }
 
 /** Starts the app with the production environment `env`. */
@@ -98,8 +104,7 @@ export async function startServer(env: Env, { workers, benchRoutes }: ServerOpti
     stdio: ['ignore', logFd, 'pipe', 'ipc'],
   });
   closeSync(logFd);
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  trackChild(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const ready = await waitForReady(child, () => stderr).catch(async (error: unknown) => {

@@ -1,11 +1,12 @@
 // The bench server process: the production app, behind /bench/noauth and /bench/auth or clustered when asked.
 import cluster from 'node:cluster';
 import cookieParser from 'cookie-parser';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, Router } from 'express';
 import { type AppDeps, buildContext, createApp } from '../src/app.js';
-import { requireApiAuth } from '../src/auth/middleware.js';
+import { requireApiAuth, signInState } from '../src/auth/middleware.js';
 import { createRevokedSessions, listenForRevocations } from '../src/auth/revocations.js';
 import type { Config } from '../src/config.js';
+import type { AppContext } from '../src/context.js';
 import { openDb } from '../src/db/db.js';
 import { errorHandler } from '../src/http/errors.js';
 import { listen, stopGracefully } from '../src/lifecycle.js';
@@ -22,6 +23,18 @@ const hello: RequestHandler = (_req, res) => {
   res.json({ ok: true });
 };
 
+/**
+ * The work of the Flask peer's /api/me (a JWT check, no database), inside the app's whole middleware
+ * chain (logging, headers, metrics, cookies), as any /api/* route is served.
+ */
+function tokenOnlyRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.get('/api/bench/token', requireApiAuth(ctx), (_req, res) => {
+    res.json({ sub: signInState(res).userId });
+  });
+  return router;
+}
+
 function benchApp(config: Config, deps: AppDeps): Express {
   const ctx = buildContext(config, deps);
   const app = express();
@@ -30,7 +43,7 @@ function benchApp(config: Config, deps: AppDeps): Express {
   // The two chains differ only by requireApiAuth, so their gap is the cost of checking the access token.
   app.get('/bench/noauth', cookieParser(), hello);
   app.get('/bench/auth', cookieParser(), requireApiAuth(ctx), hello);
-  app.use(createApp(config, deps));
+  app.use(createApp(config, { ...deps, benchRoutes: tokenOnlyRoutes }));
   app.use(errorHandler(deps.logger));
   return app;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import connectFlash from 'connect-flash';
 import cookieParser from 'cookie-parser';
 import cookieSession from 'cookie-session';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -42,6 +42,8 @@ export interface AppDeps {
   rateLimits?: Partial<RateLimitSettings>;
   /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
   readiness?: Readiness;
+  /** The benchmark's own routes (bench/server.ts), behind every middleware as the API is; the server never sets it. */
+  benchRoutes?: (ctx: AppContext) => Router;
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
@@ -151,6 +153,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(flashMessages(config));
 
   app.use(authRoutes(ctx));
+  if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
   app.use(journalRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
