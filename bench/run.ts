@@ -2,8 +2,6 @@
 import { availableParallelism, cpus } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
-import { createPasswordHasher, hashPassword } from '../src/auth/passwords.js';
-import { createTokenKeys } from '../src/auth/tokens.js';
 import { authOverhead } from './benchmarks/auth-overhead.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
@@ -12,17 +10,14 @@ import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
 import { search } from './benchmarks/search.js';
 import { signinStorm } from './benchmarks/signin-storm.js';
-import { type BenchSettings, benchConfig, benchSettings, productionEnv } from './config.js';
+import { benchSettings } from './config.js';
 import type { BenchContext } from './context.js';
 import { type BenchDatabase, createBenchDatabase } from './database.js';
 import { machineBusy } from './meter.js';
 import { type Comparison, printSummary, writeResults } from './report.js';
-import { addEntries, BENCH_PASSWORD, createUsers } from './seed.js';
 import { killServers } from './server-process.js';
+import { setUpContext } from './setup.js';
 
-// Enough users that per-user advisory locks rarely queue behind one another.
-const USERS = 1000;
-const ENTRIES = 50;
 // Busier than this before the first run means something else is using the CPUs.
 const BUSY_SHARE = 0.15;
 
@@ -36,18 +31,6 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['7 peers', peers],
   ['8 search', search],
 ];
-
-async function setUp(settings: BenchSettings, database: BenchDatabase, wants: (row: string) => boolean): Promise<BenchContext> {
-  const env = productionEnv(database.serverEnv);
-  const config = benchConfig(env);
-  const passwordHash = await hashPassword(createPasswordHasher(config.bcryptRounds), BENCH_PASSWORD);
-  const users = await database.use(async (db) => {
-    const ids = await createUsers(db, USERS, passwordHash);
-    await addEntries(db, ids[0]!, ENTRIES);
-    return ids;
-  });
-  return { settings, database, env, config, tokens: createTokenKeys(config.jwt), users, wants };
-}
 
 function describeMachine(ctx: BenchContext, busyBefore: number): void {
   const { seconds, warmupSeconds, connections } = ctx.settings;
@@ -136,7 +119,7 @@ async function main(): Promise<void> {
   let ctx: BenchContext;
   let outcome: Awaited<ReturnType<typeof runAll>>;
   try {
-    ctx = await setUp(settings, database, wants);
+    ctx = await setUpContext(settings, database, wants);
     describeMachine(ctx, cpuBusyAtStart);
     outcome = await runAll(ctx, benchmarks);
   } finally {
