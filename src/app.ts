@@ -1,5 +1,6 @@
 // createApp(config, deps): the middleware in order and the routers mounted — the map of the app.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import connectFlash from 'connect-flash';
 import cookieParser from 'cookie-parser';
@@ -124,14 +125,17 @@ export function createApp(config: Config, deps: AppDeps): Express {
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
       // Only what an operator needs: headers would cost time on every request, and carry credentials.
+      // The serializers read the request and response themselves: pino's standard ones would first
+      // copy every header and parse the query, all of it thrown away here.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        req: (req: IncomingMessage & { id: string; originalUrl?: string }) => ({
           id: req.id,
           method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.remoteAddress,
+          url: redactUrl(req.originalUrl ?? req.url ?? ''),
+          remoteAddress: req.socket?.remoteAddress,
         }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
