@@ -80,9 +80,11 @@ function report(route: string, roots: string[], sides: Side[][]): void {
     );
   }
   const perRound = sides[0]!.map((s, i) => sides[1]![i]!.ok / sides[1]![i]!.seconds / (s.ok / s.seconds));
+  // CPU per request is steadier than throughput on a busy machine; its per-round median steadier still.
+  const cpuPerRound = sides[0]!.map((s, i) => sides[1]![i]!.cpuUs / sides[1]![i]!.ok / (s.cpuUs / s.ok));
   console.log(
     `  B ÷ A: ${(b!.rps / a!.rps).toFixed(3)} (rounds: median ${median(perRound).toFixed(3)}, ` +
-      `${Math.min(...perRound).toFixed(3)}–${Math.max(...perRound).toFixed(3)}); CPU per request B ÷ A ${(b!.cpuPerRequest / a!.cpuPerRequest).toFixed(3)}`,
+      `${Math.min(...perRound).toFixed(3)}–${Math.max(...perRound).toFixed(3)}); CPU per request B ÷ A ${(b!.cpuPerRequest / a!.cpuPerRequest).toFixed(3)} (rounds: median ${median(cpuPerRound).toFixed(3)})`,
   );
 }
 
