@@ -5,6 +5,7 @@ import express, { type Express, type RequestHandler, Router } from 'express';
 import { type AppDeps, buildContext, createApp } from '../src/app.js';
 import { requireApiAuth, signInState } from '../src/auth/middleware.js';
 import { createRevokedSessions, listenForRevocations } from '../src/auth/revocations.js';
+import { createUserCache } from '../src/auth/user-cache.js';
 import type { Config } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
 import { openDb } from '../src/db/db.js';
@@ -54,8 +55,10 @@ async function runWorker(config: Config): Promise<void> {
   const db = await openDb({ databaseUrl: pgliteDir ? undefined : config.databaseUrl, pgliteDir });
   // As src/server.ts: this process hears revocations, so the access-token check costs what it costs there.
   const revokedSessions = createRevokedSessions(config.jwt, Date.now);
-  const stopListening = await listenForRevocations(db, revokedSessions, logger);
-  const deps = { db, logger, revokedSessions };
+  // BENCH_USER_CACHE=0 reads the user's row on every request, to measure what the cache saves.
+  const userCache = process.env.BENCH_USER_CACHE === '0' ? undefined : createUserCache(Date.now);
+  const stopListening = await listenForRevocations(db, revokedSessions, logger, userCache);
+  const deps = { db, logger, revokedSessions, userCache };
   // Without the bench routes the process serves exactly what `npm start` serves.
   const app = process.env.BENCH_ROUTES === '1' ? benchApp(config, deps) : createApp(config, deps);
   const server = await listen(app, config.port, '127.0.0.1');

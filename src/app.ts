@@ -16,6 +16,7 @@ import { createPasswordHasher } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
 import { authRoutes } from './auth/routes.js';
 import { createTokenKeys } from './auth/tokens.js';
+import type { UserCache } from './auth/user-cache.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   now?: () => number;
   /** Kept current by the process (listenForRevocations); an app built without one gets its own, empty set. */
   revokedSessions?: RevokedSessions;
+  /** Kept current by the same listener; without one, the signed-in user's row is read on every request. */
+  userCache?: UserCache;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
   /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
@@ -56,6 +59,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     now,
     tokenKeys: createTokenKeys(config.jwt),
     revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt, now),
+    userCache: deps.userCache,
     passwords: createPasswordHasher(config.bcryptRounds),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),

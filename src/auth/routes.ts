@@ -10,7 +10,7 @@ import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
-import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
+import { auditEvent, checkAccess, clientInfo, refreshSession, requireApiAuth, signedInUser, signInState } from './middleware.js';
 import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
 import { endSessions, type IssuedSession, sessionOfRefreshToken, startSession } from './sessions.js';
 import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
@@ -155,7 +155,7 @@ export function authRoutes(ctx: AppContext): Router {
   });
 
   router.get('/api/me', requireApiAuth(ctx), async (_req, res) => {
-    const user = await findSignedInUser(ctx, res);
+    const user = await signedInUser(ctx, res);
     const auth = signInState(res);
     res.json({ id: user.id, email: user.email, sessionId: auth.sid, accessTokenExpiresAt: auth.accessExpiresAt });
   });
