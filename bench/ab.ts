@@ -17,6 +17,7 @@ interface Side {
   ok: number;
   seconds: number;
   cpuUs: number;
+  postgresUs: number;
 }
 
 const okOf = (statuses: Record<string, number>) => Object.entries(statuses).reduce((n, [s, c]) => n + (s.startsWith('2') ? c : 0), 0);
@@ -49,10 +50,15 @@ async function main(): Promise<void> {
         // Alternate who goes first, so neither side always follows the other's after-effects.
         const order = round % 2 === 0 ? [0, 1] : [1, 0];
         for (const i of order) {
-          const stop = startMeter(servers[i]!.pids);
+          const stop = startMeter(servers[i]!.pids, database.name);
           const sample = await runWrk(specs[i]!, slice);
           const usage = stop();
-          sides[i]!.push({ ok: okOf(sample.statuses), seconds: sample.seconds, cpuUs: usage.cpuPercent * 10_000 * sample.seconds });
+          sides[i]!.push({
+            ok: okOf(sample.statuses),
+            seconds: sample.seconds,
+            cpuUs: usage.cpuPercent * 10_000 * sample.seconds,
+            postgresUs: usage.postgresCpuPercent * 10_000 * sample.seconds,
+          });
         }
       }
       report(route, [rootA, rootB], sides);
@@ -70,7 +76,8 @@ function report(route: string, roots: string[], sides: Side[][]): void {
     const ok = side.reduce((n, s) => n + s.ok, 0);
     const seconds = side.reduce((n, s) => n + s.seconds, 0);
     const cpu = side.reduce((n, s) => n + s.cpuUs, 0);
-    return { rps: ok / seconds, cpuPerRequest: cpu / ok };
+    const postgres = side.reduce((n, s) => n + s.postgresUs, 0);
+    return { rps: ok / seconds, cpuPerRequest: cpu / ok, postgresPerRequest: postgres / ok };
   };
   const [a, b] = sides.map(total);
   console.log(`${ROUTES[route as keyof typeof ROUTES].path}, ${sides[0]!.length} rounds each`);
