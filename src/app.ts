@@ -29,6 +29,9 @@ import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
+import { twoFactorRoutes } from './mfa/routes.js';
+import { createSecretBox } from './mfa/totp.js';
+import { signInRoutes } from './sign-in/routes.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -64,6 +67,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
+    secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
   };
 }
 
@@ -162,6 +166,12 @@ export function createApp(config: Config, deps: AppDeps): Express {
   for (const dir of ['css', 'js']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
   }
+  // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
+  // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use(healthRoutes(ctx.db, deps.readiness));
   app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
@@ -172,7 +182,9 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(flashMessages(config));
 
+  app.use(signInRoutes(ctx));
   app.use(authRoutes(ctx));
+  app.use(twoFactorRoutes(ctx));
   if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
   app.use(journalRoutes(ctx));
   app.use(accountRoutes(ctx));

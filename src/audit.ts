@@ -14,6 +14,12 @@ export const AUDIT = {
   passwordResetRequested: 'password_reset_requested',
   passwordReset: 'password_reset',
   accountDeleted: 'account_deleted',
+  twoFactorEnabled: 'two_factor_enabled',
+  twoFactorDisabled: 'two_factor_disabled',
+  twoFactorFailed: 'two_factor_failed',
+  recoveryCodeUsed: 'recovery_code_used',
+  recoveryCodesRegenerated: 'recovery_codes_regenerated',
+  stepUp: 'step_up',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

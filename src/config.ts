@@ -11,6 +11,8 @@ export type LogFormat = 'json' | 'pretty';
 export interface Config {
   readonly profile: Profile;
   readonly port: number;
+  /** The address to listen on; undefined means every interface. */
+  readonly host: string | undefined;
   readonly databaseUrl: string | undefined;
   readonly pgliteDir: string;
   readonly jwt: {
@@ -22,7 +24,11 @@ export interface Config {
     readonly refreshTtlSeconds: number;
     readonly leewaySeconds: number;
     readonly reuseGraceSeconds: number;
+    /** The absolute end of one sign-in, however often it is refreshed (§14). */
+    readonly sessionMaxLifetimeSeconds: number;
   };
+  /** How recent the last full sign-in must be for a sensitive action (§11). */
+  readonly stepUpSeconds: number;
   readonly cookies: {
     readonly domain: string | undefined;
     readonly path: string;
@@ -156,6 +162,25 @@ function appOrigin(env: Env, profile: Profile, port: number): string {
   return url.origin;
 }
 
+/** Development listens on this machine only (as Rails and Vite do): a private journal is not for the whole network. */
+function host(env: Env, profile: Profile): string | undefined {
+  const raw = read(env, 'HOST');
+  if (raw === undefined) return profile === 'production' ? undefined : '127.0.0.1';
+  if (!/^[\w.:-]{1,253}$/.test(raw)) fail('HOST', 'must be an address or host name such as 127.0.0.1, 0.0.0.0 or ::');
+  return raw;
+}
+
+const NINETY_DAYS = 90 * 24 * 3600;
+
+/** In production at least the refresh lifetime; outside production any number of seconds, so tests can watch it end. */
+function sessionMaxLifetime(env: Env, profile: Profile, refreshTtlSeconds: number): number {
+  const value = integer(env, 'SESSION_MAX_LIFETIME_SECONDS', Math.max(NINETY_DAYS, refreshTtlSeconds), 1);
+  if (profile === 'production' && value < refreshTtlSeconds) {
+    fail('SESSION_MAX_LIFETIME_SECONDS', `must be at least REFRESH_TOKEN_EXPIRY_SECONDS in production (${value} < ${refreshTtlSeconds})`);
+  }
+  return value;
+}
+
 function trustProxy(env: Env): Config['trustProxy'] {
   const raw = read(env, 'TRUST_PROXY');
   if (raw === undefined) return undefined;
@@ -244,6 +269,8 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
     fail('REFRESH_TOKEN_EXPIRY_SECONDS', `must exceed ACCESS_TOKEN_EXPIRY_SECONDS (${refreshTtlSeconds} ≤ ${accessTtlSeconds})`);
   }
 
+  const sessionMaxLifetimeSeconds = sessionMaxLifetime(env, profile, refreshTtlSeconds);
+
   const secure = boolean(env, 'COOKIE_SECURE', defaults.cookieSecure);
   if (profile === 'production' && !secure) fail('COOKIE_SECURE', 'must be true in production');
   const sameSite = oneOf<SameSite>(env, 'COOKIE_SAMESITE', ['strict', 'lax', 'none'], 'lax');
@@ -256,6 +283,7 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
   const config: Config = {
     profile,
     port,
+    host: host(env, profile),
     databaseUrl: databaseUrl(env, profile),
     pgliteDir: pgliteDir(env),
     jwt: {
@@ -266,7 +294,9 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
       refreshTtlSeconds,
       leewaySeconds: integer(env, 'JWT_LEEWAY_SECONDS', 60, 0, 3600),
       reuseGraceSeconds: integer(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
+      sessionMaxLifetimeSeconds,
     },
+    stepUpSeconds: integer(env, 'STEP_UP_SECONDS', 600, profile === 'production' ? 60 : 1, 24 * 3600),
     cookies: { domain: cookieDomain(env), path: cookiePath(env), secure, sameSite },
     flashCookieKey: createHmac('sha256', secret).update('smriti flash cookie').digest('base64url'),
     bcryptRounds,

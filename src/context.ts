@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import type { Metrics } from './http/metrics.js';
 import type { RateLimitSettings } from './http/rate-limit.js';
+import type { SecretBox } from './mfa/totp.js';
 
 export interface AppContext {
   config: Config;
@@ -26,4 +27,6 @@ export interface AppContext {
   mailer: Mailer;
   /** This app's own registry, so apps built side by side (tests) never see each other's counts. */
   metrics: Metrics;
+  /** Encrypts authenticator secrets at rest, with keys derived from the signing secrets. */
+  secretBox: SecretBox;
 }

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { Queryable } from './db/db.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
+import { prunePendingSignIns } from './sign-in/pending.js';
 
 // A day past expiry, so a late replay of a just-expired refresh token is still recognised.
 const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
@@ -21,6 +22,7 @@ export interface PruneCounts {
   revocations: number;
   passwordResets: number;
   rateLimits: number;
+  pendingSignIns: number;
 }
 
 export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -31,5 +33,7 @@ export async function pruneExpiredRows(db: Queryable, config: Config, nowMs: num
     passwordResets: await prunePasswordResets(db, new Date(nowMs - PASSWORD_RESETS_KEPT_MS)),
     // A rate-limit window is useless once it has reset.
     rateLimits: await pruneRateLimits(db, new Date(nowMs)),
+    // A pending sign-in lives five minutes; its row only counts wrong codes until then.
+    pendingSignIns: await prunePendingSignIns(db, new Date(nowMs)),
   };
 }

@@ -26,8 +26,8 @@ async function runWorker(config: Config): Promise<void> {
   const userCache = createUserCache(Date.now);
   const stopListening = await listenForRevocations(db, revokedSessions, logger, userCache);
   const readiness = createReadiness();
-  const server = await listen(createApp(config, { db, logger, revokedSessions, userCache, readiness }), config.port);
-  logger.info(`Smriti (${config.profile}) listening on http://localhost:${config.port} using ${db.description}`);
+  const server = await listen(createApp(config, { db, logger, revokedSessions, userCache, readiness }), config.port, config.host);
+  logger.info(`Smriti (${config.profile}) listening on http://${config.host ?? 'localhost'}:${config.port} using ${db.description}`);
 
   const pruner = setInterval(() => {
     pruneExpiredRows(db, config, Date.now())

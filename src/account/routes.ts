@@ -6,6 +6,7 @@ import { clearAuthCookies } from '../auth/cookies.js';
 import { auditEvent, clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
+import { requireRecentSignIn } from '../auth/step-up.js';
 import { updatePasswordHash } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
@@ -20,13 +21,15 @@ export function accountRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, logger } = ctx;
   router.use('/account', requirePageAuth(ctx));
-  router.use(accountDataRoutes(ctx));
+  // Sensitive actions need a full sign-in within STEP_UP_SECONDS (DESIGN §11).
+  const recent = requireRecentSignIn(ctx);
+  router.use(accountDataRoutes(ctx, recent));
 
   router.get('/account', async (req, res) => {
     await renderAccount(ctx, res, 200, {}, takeFlash(req));
   });
 
-  router.post('/account/password', async (req, res) => {
+  router.post('/account/password', recent, async (req, res) => {
     const auth = signInState(res);
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
     const errors: FieldErrors = {};
@@ -64,7 +67,7 @@ export function accountRoutes(ctx: AppContext): Router {
     res.redirect(303, '/account');
   });
 
-  router.post('/account/sessions/revoke-others', async (req, res) => {
+  router.post('/account/sessions/revoke-others', recent, async (req, res) => {
     const auth = signInState(res);
     const revoked = (await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { keep: auth.sid })).length;
     const event = { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: auth.sid, detail: { others: revoked } };

@@ -1,13 +1,14 @@
 // Sets and clears the two token cookies; every flag comes from config.
 import type { CookieOptions, Response } from 'express';
 import type { Config } from '../config.js';
+import type { SignedToken } from './tokens.js';
 
 export const ACCESS_COOKIE = 'smriti_access_token';
 export const REFRESH_COOKIE = 'smriti_refresh_token';
 
 export interface TokenPair {
-  access: string;
-  refresh: string;
+  access: SignedToken;
+  refresh: SignedToken;
 }
 
 function baseOptions(config: Config): CookieOptions {
@@ -22,15 +23,16 @@ function baseOptions(config: Config): CookieOptions {
 }
 
 /**
- * Max-Age is the token lifetime, so the cookie and the token lapse together.
- * `shared` (a shared computer) makes them browser-session cookies instead.
+ * Max-Age is the token's own lifetime (`exp − iat`: shorter than configured only near the session's
+ * absolute end), so the cookie and the token lapse together. `shared` (a shared computer) makes
+ * them browser-session cookies instead.
  */
 export function setAuthCookies(res: Response, config: Config, pair: TokenPair, shared: boolean): void {
   const base = baseOptions(config);
   // Express's maxAge is in milliseconds and writes Max-Age as whole seconds.
-  const lifetime = (seconds: number): CookieOptions => (shared ? base : { ...base, maxAge: seconds * 1000 });
-  res.cookie(ACCESS_COOKIE, pair.access, lifetime(config.jwt.accessTtlSeconds));
-  res.cookie(REFRESH_COOKIE, pair.refresh, lifetime(config.jwt.refreshTtlSeconds));
+  const lifetime = ({ claims }: SignedToken): CookieOptions => (shared ? base : { ...base, maxAge: (claims.exp - claims.iat) * 1000 });
+  res.cookie(ACCESS_COOKIE, pair.access.token, lifetime(pair.access));
+  res.cookie(REFRESH_COOKIE, pair.refresh.token, lifetime(pair.refresh));
 }
 
 /** Clears both with the Path and Domain they were set with, or the browser keeps them. */

@@ -9,7 +9,7 @@ import { countAuthRejected, countRefresh } from '../http/metrics.js';
 import { loginUrl } from '../http/safe-next.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { isSessionRevoked } from './revocations.js';
-import { type ClientInfo, type Rotation, rotateSession } from './sessions.js';
+import { type ClientInfo, type IssuedSession, type Rotation, rotateSession } from './sessions.js';
 import { checkToken } from './tokens.js';
 import { cachedUser } from './user-cache.js';
 import { findUserById, type User } from './users.js';
@@ -19,6 +19,8 @@ export interface AuthState {
   sid: string;
   /** Epoch seconds; the page hands it to secureFetch.js to refresh shortly before. */
   accessExpiresAt: number;
+  /** Epoch seconds of this session's last full sign-in (step-up, DESIGN §11). */
+  authTime: number;
 }
 
 declare module 'express-serve-static-core' {
@@ -52,24 +54,31 @@ export function auditEvent(ctx: AppContext, req: Request, event: Omit<AuditEvent
 export function checkAccess(ctx: AppContext, req: Request): AccessCheck {
   const checked = checkToken(ctx.tokenKeys, 'access', readCookie(req.cookies, ACCESS_COOKIE), ctx.now());
   if (checked.kind !== 'valid') return checked;
-  const { sub, sid, exp } = checked.claims;
+  const { sub, sid, exp, auth_time } = checked.claims;
   if (isSessionRevoked(ctx.revokedSessions, sid)) return { kind: 'revoked' };
-  return { kind: 'signed_in', auth: { userId: sub, sid, accessExpiresAt: exp } };
+  return { kind: 'signed_in', auth: { userId: sub, sid, accessExpiresAt: exp, authTime: auth_time } };
+}
+
+/** The signed-in state a freshly issued pair stands for. */
+export function authStateOf(session: IssuedSession): AuthState {
+  const { claims } = session.access;
+  return { userId: session.userId, sid: session.sid, accessExpiresAt: claims.exp, authTime: claims.auth_time };
 }
 
 /**
  * Rotates the refresh cookie: a new pair on `res` when it worked, both cookies cleared when it was
  * refused. A database outage throws, leaving the cookies alone.
  */
-export async function refreshSession(ctx: AppContext, req: Request, res: Response): Promise<Rotation> {
-  const rotation = await rotateSession(ctx, readCookie(req.cookies, REFRESH_COOKIE), clientInfo(req)).catch((error: unknown) => {
+export async function refreshSession(ctx: AppContext, req: Request, res: Response, renewedAuthTime?: number): Promise<Rotation> {
+  const presented = readCookie(req.cookies, REFRESH_COOKIE);
+  const rotation = await rotateSession(ctx, presented, clientInfo(req), renewedAuthTime).catch((error: unknown) => {
     if (isDatabaseUnavailable(error)) countRefresh(ctx.metrics, 'unavailable');
     throw error;
   });
   countRefresh(ctx.metrics, rotation.kind);
   if (rotation.kind === 'ok' || rotation.kind === 'grace') {
     const { access, refresh, shared } = rotation.session;
-    setAuthCookies(res, ctx.config, { access: access.token, refresh: refresh.token }, shared);
+    setAuthCookies(res, ctx.config, { access, refresh }, shared);
   } else {
     clearAuthCookies(res, ctx.config);
   }
@@ -86,17 +95,18 @@ export function requirePageAuth(ctx: AppContext): RequestHandler {
       return next();
     }
     const sentAnyToken = Boolean(readCookie(req.cookies, ACCESS_COOKIE) || readCookie(req.cookies, REFRESH_COOKIE));
+    let ended = access.kind === 'revoked';
     if (readCookie(req.cookies, REFRESH_COOKIE)) {
       const rotation = await refreshSession(ctx, req, res);
       if (rotation.kind === 'ok' || rotation.kind === 'grace') {
-        const { userId, sid, access: token } = rotation.session;
-        res.locals.auth = { userId, sid, accessExpiresAt: token.claims.exp };
+        res.locals.auth = authStateOf(rotation.session);
         return next();
       }
+      ended = rotation.kind === 'revoked';
     }
     // A form post cannot be replayed after signing in, so only a GET comes back to its own URL.
     const nextPath = req.method === 'GET' ? req.originalUrl : '/journal';
-    res.redirect(303, loginUrl(nextPath, sentAnyToken ? 'session_expired' : undefined));
+    res.redirect(303, loginUrl(nextPath, ended ? 'session_ended' : sentAnyToken ? 'session_expired' : undefined));
   };
 }
 

@@ -1,140 +1,25 @@
-// Sign-in, registration, sign-out, token refresh and the signed-in user, as pages and JSON.
-import { type Request, type Response, Router } from 'express';
+// Sign-out, token refresh and the signed-in user (the ways in are in sign-in/).
+import { type Request, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import type { AppContext } from '../context.js';
-import { AppError, type FieldErrors } from '../http/errors.js';
-import { takeFlash } from '../http/flash.js';
-import { textFields } from '../http/forms.js';
-import { countSignIn } from '../http/metrics.js';
-import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
-import { PostgresStore } from '../http/rate-limit-postgres.js';
-import { safeNextPath } from '../http/safe-next.js';
-import { clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
-import { auditEvent, checkAccess, clientInfo, refreshSession, requireApiAuth, signedInUser, signInState } from './middleware.js';
-import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from './passwords.js';
-import { endSessions, type IssuedSession, sessionOfRefreshToken, startSession } from './sessions.js';
-import { clearSignInFailures, recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
-import { createUser, DuplicateEmailError, emailProblem, findUserByEmail } from './users.js';
-
-export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
-  session_expired: 'Session expired. Please log in again.',
-  logged_out: 'You have signed out.',
-  password_changed: 'Your password was changed. Please sign in again.',
-  signed_out_everywhere: 'You have been signed out everywhere.',
-  password_reset: 'Your password was reset. Please sign in.',
-  account_deleted: 'Your account and everything in it were deleted.',
-};
+import { AppError } from '../http/errors.js';
+import { limiter } from '../http/rate-limit.js';
+import { clearAuthCookies, REFRESH_COOKIE, readCookie } from './cookies.js';
+import { auditEvent, checkAccess, refreshSession, requireApiAuth, signedInUser, signInState } from './middleware.js';
+import { endSessions, sessionOfRefreshToken } from './sessions.js';
 
 const REFRESH_MESSAGES = {
   missing: 'You are not signed in.',
   invalid: 'Your session is no longer valid. Please sign in again.',
   expired: 'Your session has expired. Please sign in again.',
+  revoked: 'This session was signed out on another device or after a password change. Please sign in again.',
   reused: 'This session was signed out for your safety because an old sign-in token was used again. Please sign in again.',
 } as const;
-
-const WRONG_CREDENTIALS = 'That email and password do not match an account.';
-
-function startSignedIn(ctx: AppContext, res: Response, issued: IssuedSession): void {
-  setAuthCookies(res, ctx.config, { access: issued.access.token, refresh: issued.refresh.token }, issued.shared);
-}
 
 export function authRoutes(ctx: AppContext): Router {
   const router = Router();
   const { config, db, logger } = ctx;
   const limits = ctx.rateLimits;
-  // Counted in PostgreSQL, so several app processes allow together what one allows.
-  const shared = (name: string) => new PostgresStore(db, ctx.now, name);
-  const onLimited = () => countSignIn(ctx.metrics, 'limited');
-  const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip'), onLimited }),
-    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
-  ];
-
-  router.get('/login', (req, res) => {
-    const nextPath = safeNextPath(req.query.next);
-    if (checkAccess(ctx, req).kind === 'signed_in' && !req.query.flash) return res.redirect(303, nextPath);
-    const key = typeof req.query.flash === 'string' ? req.query.flash : '';
-    const known = Object.hasOwn(LOGIN_FLASH_MESSAGES, key) ? LOGIN_FLASH_MESSAGES[key] : undefined;
-    if (known) req.flash('info', known);
-    const messages = takeFlash(req);
-    res.render('auth/login', { title: 'Sign in', next: nextPath, email: '', errors: {}, messages });
-  });
-
-  router.post('/login', ...loginLimits, async (req, res) => {
-    const form = textFields(req.body, ['email', 'password', 'next', 'shared_computer'] as const);
-    const nextPath = safeNextPath(form.next);
-    const errors: FieldErrors = {};
-    const badEmail = emailProblem(form.email);
-    if (badEmail) errors.email = badEmail;
-    if (form.password === '') errors.password = 'Enter your password.';
-    const render = (status: number, fieldErrors: FieldErrors) =>
-      res.status(status).render('auth/login', { title: 'Sign in', next: nextPath, email: form.email, errors: fieldErrors, messages: [] });
-    if (Object.keys(errors).length > 0) return render(400, errors);
-
-    const blockedFor = await signInBlockedFor(db, form.email, limits.failedSignInsPerAccount, ctx.now());
-    if (blockedFor > 0) {
-      countSignIn(ctx.metrics, 'limited');
-      res.set('Retry-After', String(blockedFor));
-      return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(blockedFor)} and try again.` });
-    }
-    const client = clientInfo(req);
-    const at = new Date(ctx.now());
-    const user = await findUserByEmail(db, form.email);
-    const ok = user
-      ? await verifyPassword(ctx.passwords, form.password, user.passwordHash)
-      : await verifyAgainstNothing(ctx.passwords, form.password);
-    if (!user || !ok) {
-      countSignIn(ctx.metrics, 'wrong_credentials');
-      await recordSignInFailure(db, form.email, ctx.now());
-      await recordAudit(db, logger, {
-        type: AUDIT.loginFailed,
-        userId: user?.id ?? null,
-        ...client,
-        at,
-        detail: { known_user: Boolean(user) },
-      });
-      return render(401, { form: WRONG_CREDENTIALS });
-    }
-    await clearSignInFailures(db, form.email);
-    const issued = await startSession(ctx, user.id, client, form.shared_computer !== '');
-    await recordAudit(db, logger, { type: AUDIT.loginSucceeded, userId: user.id, sessionId: issued.sid, ...client, at });
-    countSignIn(ctx.metrics, 'ok');
-    startSignedIn(ctx, res, issued);
-    res.redirect(303, nextPath);
-  });
-
-  router.get('/register', (_req, res) => {
-    res.render('auth/register', { title: 'Create your journal', email: '', errors: {} });
-  });
-
-  router.post('/register', limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') }), async (req, res) => {
-    const form = textFields(req.body, ['email', 'password', 'password_confirm'] as const);
-    const errors: FieldErrors = {};
-    const badEmail = emailProblem(form.email);
-    if (badEmail) errors.email = badEmail;
-    const badPassword = passwordProblem(form.password);
-    if (badPassword) errors.password = badPassword;
-    else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
-    const render = (status: number, fieldErrors: FieldErrors) =>
-      res.status(status).render('auth/register', { title: 'Create your journal', email: form.email, errors: fieldErrors });
-    if (Object.keys(errors).length > 0) return render(400, errors);
-
-    const client = clientInfo(req);
-    const at = new Date(ctx.now());
-    const hash = await hashPassword(ctx.passwords, form.password);
-    let userId: string;
-    try {
-      userId = (await createUser(db, form.email, hash, at)).id;
-    } catch (error) {
-      if (error instanceof DuplicateEmailError)
-        return render(409, { email: 'An account with this email already exists. Sign in instead?' });
-      throw error;
-    }
-    const issued = await startSession(ctx, userId, client, false);
-    await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
-    startSignedIn(ctx, res, issued);
-    res.redirect(303, '/journal');
-  });
 
   router.post('/logout', async (req, res) => {
     const session = sessionToEnd(ctx, req);
@@ -143,6 +28,8 @@ export function authRoutes(ctx: AppContext): Router {
       await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.logout, userId: session.userId, sessionId: session.sid }));
     }
     clearAuthCookies(res, config);
+    // Drops this origin's HTTP cache, so Back after signing out finds no journal page to show.
+    res.set('Clear-Site-Data', '"cache"');
     res.redirect(303, '/login?flash=logged_out');
   });
 

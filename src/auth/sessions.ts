@@ -4,7 +4,8 @@ import { AUDIT, logAudit } from '../audit.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { timeOrderedUuid } from '../uuid.js';
-import { checkToken, type SignedToken, signToken } from './tokens.js';
+import { isSessionRevoked } from './revocations.js';
+import { checkToken, type SignedToken, signToken, type TokenSubject } from './tokens.js';
 
 export type RevokeReason =
   | 'logout'
@@ -14,7 +15,7 @@ export type RevokeReason =
   | 'password_reset'
   | 'account_deleted';
 
-export type SessionDeps = Pick<AppContext, 'config' | 'db' | 'tokenKeys' | 'logger' | 'now'>;
+export type SessionDeps = Pick<AppContext, 'config' | 'db' | 'tokenKeys' | 'logger' | 'now' | 'revokedSessions'>;
 
 export interface ClientInfo {
   ip: string | null;
@@ -29,8 +30,22 @@ export interface IssuedSession {
   shared: boolean;
 }
 
-/** What became of a presented refresh token; `ok` and `grace` carry the new pair. */
-export type Rotation = { kind: 'ok' | 'grace'; session: IssuedSession } | { kind: 'missing' | 'expired' | 'invalid' | 'reused' };
+/**
+ * What became of a presented refresh token; `ok` and `grace` carry the new pair. `revoked`: the
+ * session was ended on purpose (signed out, password changed); `reused`: it was ended as stolen.
+ */
+export type Rotation =
+  | { kind: 'ok' | 'grace'; session: IssuedSession }
+  | { kind: 'missing' | 'expired' | 'invalid' | 'revoked' }
+  | { kind: 'reused'; detectedNow: boolean };
+
+/** What a way in tells startSession about the sign-in it completed. */
+export interface SignInFacts {
+  /** "This is a shared computer": browser-session cookies. */
+  shared: boolean;
+  /** Epoch seconds of the full sign-in; defaults to now. */
+  authTime?: number;
+}
 
 export interface SessionSummary {
   sid: string;
@@ -51,12 +66,11 @@ const INSERT_TOKEN = `INSERT INTO refresh_tokens (id, user_id, token_hash, jti, 
 // The whole refresh, one statement: see migrations/007_one_statement_refresh.sql.
 export const ROTATE_SQL = 'SELECT rotate_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS outcome';
 
-function signPair(deps: SessionDeps, userId: string, sid: string, shared: boolean) {
+function signPair(deps: SessionDeps, subject: TokenSubject) {
   const nowMs = deps.now();
-  return {
-    refresh: signToken(deps.tokenKeys, 'refresh', { sub: userId, sid, shared }, nowMs),
-    access: signToken(deps.tokenKeys, 'access', { sub: userId, sid }, nowMs),
-  };
+  const refresh = signToken(deps.tokenKeys, 'refresh', subject, nowMs);
+  const access = signToken(deps.tokenKeys, 'access', { sub: subject.sub, sid: subject.sid, authTime: refresh.claims.auth_time }, nowMs);
+  return { refresh, access };
 }
 
 /** The stored row of a new refresh token, in the column order both INSERT_TOKEN and ROTATE_SQL take. */
@@ -74,9 +88,10 @@ function tokenRow(refresh: SignedToken, client: ClientInfo, nowMs: number) {
 }
 
 /** A new session (token family) for a user who just proved who they are. */
-export async function startSession(deps: SessionDeps, userId: string, client: ClientInfo, shared: boolean): Promise<IssuedSession> {
+export async function startSession(deps: SessionDeps, userId: string, client: ClientInfo, facts: SignInFacts): Promise<IssuedSession> {
   const sid = randomUUID();
-  const { refresh, access } = signPair(deps, userId, sid, shared);
+  const { shared } = facts;
+  const { refresh, access } = signPair(deps, { sub: userId, sid, shared, authTime: facts.authTime });
   const row = tokenRow(refresh, client, deps.now());
   await deps.db.query(
     INSERT_TOKEN,
@@ -86,15 +101,25 @@ export async function startSession(deps: SessionDeps, userId: string, client: Cl
   return { userId, sid, access, refresh, shared };
 }
 
-/** Spends a refresh token for a new pair in the same family: one database round trip. */
-export async function rotateSession(deps: SessionDeps, token: string | undefined, client: ClientInfo): Promise<Rotation> {
+/**
+ * Spends a refresh token for a new pair in the same family: one database round trip. The pair keeps
+ * the session's auth_time and absolute end; `renewedAuthTime` (a fresh sign-in on /account/confirm)
+ * replaces the auth_time.
+ */
+export async function rotateSession(
+  deps: SessionDeps,
+  token: string | undefined,
+  client: ClientInfo,
+  renewedAuthTime?: number,
+): Promise<Rotation> {
   const checked = checkToken(deps.tokenKeys, 'refresh', token, deps.now());
   if (checked.kind !== 'valid') return { kind: checked.kind };
-  const { sub: userId, sid, shared = false } = checked.claims;
+  const { sub: userId, sid, shared = false, auth_time, session_exp } = checked.claims;
   const nowMs = deps.now();
-  const next = signPair(deps, userId, sid, shared);
+  const next = signPair(deps, { sub: userId, sid, shared, authTime: renewedAuthTime ?? auth_time, sessionExp: session_exp });
+  if (next.refresh.claims.exp <= next.refresh.claims.iat) return { kind: 'expired' };
   const row = tokenRow(next.refresh, client, nowMs);
-  const result = await deps.db.query<{ outcome: 'ok' | 'grace' | 'reused' | 'invalid' }>(
+  const result = await deps.db.query<{ outcome: 'ok' | 'grace' | 'reused' | 'invalid' | 'revoked' | 'revoked_theft' }>(
     ROTATE_SQL,
     [
       userId,
@@ -114,10 +139,13 @@ export async function rotateSession(deps: SessionDeps, token: string | undefined
   );
   const outcome = result.rows[0]!.outcome;
   const event = { userId, sessionId: sid, ...client, at: new Date(nowMs) };
-  if (outcome === 'invalid') return { kind: 'invalid' };
+  // No row left: a deleted account's rows are gone, but its sessions stay in the recent revocations.
+  if (outcome === 'invalid') return { kind: isSessionRevoked(deps.revokedSessions, sid) ? 'revoked' : 'invalid' };
+  if (outcome === 'revoked') return { kind: 'revoked' };
+  if (outcome === 'revoked_theft') return { kind: 'reused', detectedNow: false };
   if (outcome === 'reused') {
     logAudit(deps.logger, { ...event, type: AUDIT.refreshReuseDetected });
-    return { kind: 'reused' };
+    return { kind: 'reused', detectedNow: true };
   }
   logAudit(deps.logger, { ...event, type: AUDIT.tokenRefreshed, ...(outcome === 'grace' ? { detail: { grace: true } } : {}) });
   return { kind: outcome, session: { userId, sid, ...next, shared } };

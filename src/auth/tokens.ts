@@ -1,9 +1,12 @@
-// Signs and checks access and refresh JWTs. Knows neither Express nor the database.
+// Signs and checks access, refresh and pending (half-done two-step sign-in) JWTs. Knows neither Express nor the database.
 import { createHash, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { isUuid } from '../uuid.js';
 
-export type TokenType = 'access' | 'refresh';
+export type TokenType = 'access' | 'refresh' | 'pending';
+
+/** A pending sign-in waits this long for its second factor (DESIGN §11). */
+export const PENDING_TTL_SECONDS = 300;
 
 export const TOKEN_ISSUER = 'smriti';
 export const TOKEN_AUDIENCE = 'smriti';
@@ -22,7 +25,15 @@ export interface TokenClaims {
   jti: string;
   iat: number;
   exp: number;
-  /** Refresh tokens only: signed in with "This is a shared computer" (browser-session cookies). */
+  /** Epoch seconds of this session's last full sign-in; kept across refreshes (DESIGN §11). */
+  auth_time: number;
+  /** Refresh tokens only: the absolute end of this sign-in (DESIGN §14); no refresh token outlives it. */
+  session_exp?: number;
+  /** Pending tokens only: the way in that proved the first factor (password, oidc). */
+  method?: string;
+  /** Pending tokens only: where to go once the sign-in is complete (checked again when used). */
+  next?: string;
+  /** Refresh and pending tokens only: signed in with "This is a shared computer" (browser-session cookies). */
   shared?: boolean;
 }
 
@@ -35,6 +46,7 @@ export interface TokenSettings {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   leewaySeconds: number;
+  sessionMaxLifetimeSeconds: number;
 }
 
 /** Keys and lifetimes prepared once at start, plus the cache of tokens already verified. */
@@ -55,6 +67,12 @@ export interface TokenSubject {
   sub: string;
   sid: string;
   shared?: boolean;
+  /** Defaults to now: a new full sign-in. */
+  authTime?: number;
+  /** Refresh tokens: the session's absolute end; defaults to now + the maximum lifetime (a new session). */
+  sessionExp?: number;
+  method?: string;
+  next?: string;
 }
 
 /** A key id that names a secret without revealing anything useful about it. */
@@ -72,13 +90,32 @@ export function createTokenKeys(settings: TokenSettings): TokenKeys {
 }
 
 function lifetimeOf(keys: TokenKeys, typ: TokenType): number {
+  if (typ === 'pending') return PENDING_TTL_SECONDS;
   return typ === 'access' ? keys.settings.accessTtlSeconds : keys.settings.refreshTtlSeconds;
 }
 
+/**
+ * A refresh token's `exp` never passes the session's absolute end, so `exp` may come out at or
+ * before `iat` when that end has come: callers check `claims.exp > claims.iat` before using one.
+ */
 export function signToken(keys: TokenKeys, typ: TokenType, subject: TokenSubject, nowMs: number): SignedToken {
   const iat = Math.floor(nowMs / 1000);
-  const claims: TokenClaims = { sub: subject.sub, sid: subject.sid, typ, jti: randomUUID(), iat, exp: iat + lifetimeOf(keys, typ) };
-  if (typ === 'refresh' && subject.shared) claims.shared = true;
+  const claims: TokenClaims = {
+    sub: subject.sub,
+    sid: subject.sid,
+    typ,
+    jti: randomUUID(),
+    iat,
+    exp: iat + lifetimeOf(keys, typ),
+    auth_time: subject.authTime ?? iat,
+  };
+  if (typ === 'refresh') {
+    claims.session_exp = subject.sessionExp ?? iat + keys.settings.sessionMaxLifetimeSeconds;
+    claims.exp = Math.min(claims.exp, claims.session_exp);
+  }
+  if (typ !== 'access' && subject.shared) claims.shared = true;
+  if (typ === 'pending' && subject.method) claims.method = subject.method;
+  if (typ === 'pending' && subject.next) claims.next = subject.next;
   const token = jwt.sign({ ...claims, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE }, keys.currentKey, {
     algorithm: ALGORITHM,
     keyid: keys.currentKid,
@@ -136,7 +173,9 @@ function verifySignature(keys: TokenKeys, typ: TokenType, token: string, nowSeco
   } catch (error) {
     return { kind: error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid' };
   }
-  return isWellFormed(payload, typ) ? { kind: 'valid', claims: payload } : { kind: 'invalid' };
+  if (!isWellFormed(payload, typ)) return { kind: 'invalid' };
+  // Tokens minted before auth_time existed stay valid, but count as no recent sign-in (step-up asks).
+  return { kind: 'valid', claims: { ...payload, auth_time: payload.auth_time ?? 0 } };
 }
 
 function isWellFormed(payload: unknown, typ: TokenType): payload is TokenClaims {
@@ -149,6 +188,10 @@ function isWellFormed(payload: unknown, typ: TokenType): payload is TokenClaims 
     isUuid(p.jti) &&
     Number.isSafeInteger(p.iat) &&
     Number.isSafeInteger(p.exp) &&
+    (p.auth_time === undefined || Number.isSafeInteger(p.auth_time)) &&
+    (p.session_exp === undefined || Number.isSafeInteger(p.session_exp)) &&
+    (p.method === undefined || typeof p.method === 'string') &&
+    (p.next === undefined || (typeof p.next === 'string' && p.next.length <= 2048)) &&
     (p.shared === undefined || typeof p.shared === 'boolean')
   );
 }

@@ -19,8 +19,10 @@ export class AppError extends Error {
 }
 
 /** Routes whose callers read JSON, never HTML. */
+/** JSON for the API and /refresh, and for a script that asks for JSON rather than a page. */
 export function wantsJson(req: Request): boolean {
-  return req.path.startsWith('/api/') || req.path === '/refresh';
+  if (req.path.startsWith('/api/') || req.path === '/refresh') return true;
+  return Boolean(req.headers.accept?.includes('json')) && req.accepts(['html', 'json']) === 'json';
 }
 
 // body-parser reports its failures with a `type`; these are the caller's fault, with plain words.

@@ -6,18 +6,22 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 import { clusterMetricsFromPrimary, shareWithPrimary } from './cluster-metrics.js';
 import { AppError } from './errors.js';
 
-export const REFRESH_OUTCOMES = ['ok', 'grace', 'invalid', 'expired', 'reused', 'missing', 'unavailable'] as const;
+export const REFRESH_OUTCOMES = ['ok', 'grace', 'invalid', 'expired', 'reused', 'revoked', 'missing', 'unavailable'] as const;
 export const AUTH_REJECTED_REASONS = ['missing', 'expired', 'invalid', 'revoked'] as const;
 export const SIGN_IN_OUTCOMES = ['ok', 'wrong_credentials', 'limited'] as const;
+/** The second step of a sign-in (DESIGN §11): passed with either kind of code, refused, or ended. */
+export const SECOND_STEP_OUTCOMES = ['totp', 'recovery_code', 'wrong_code', 'locked', 'limited'] as const;
 export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];
 export type AuthRejectedReason = (typeof AUTH_REJECTED_REASONS)[number];
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
+export type SecondStepOutcome = (typeof SECOND_STEP_OUTCOMES)[number];
 
 export interface Metrics {
   readonly registry: Registry;
   readonly refresh: Counter<'outcome'>;
   readonly authRejected: Counter<'reason'>;
   readonly signIn: Counter<'outcome'>;
+  readonly secondStep: Counter<'outcome'>;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
@@ -45,6 +49,7 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
       AUTH_REJECTED_REASONS,
     ),
     signIn: labelledCounter(registry, 'smriti_sign_in_total', 'Sign-in attempts by outcome', 'outcome', SIGN_IN_OUTCOMES),
+    secondStep: labelledCounter(registry, 'smriti_two_factor_total', 'Second steps of sign-in by outcome', 'outcome', SECOND_STEP_OUTCOMES),
     requestDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by method, route pattern and status',
@@ -68,6 +73,10 @@ export function countAuthRejected(metrics: Metrics, reason: AuthRejectedReason):
 
 export function countSignIn(metrics: Metrics, outcome: SignInOutcome): void {
   metrics.signIn.inc({ outcome });
+}
+
+export function countSecondStep(metrics: Metrics, outcome: SecondStepOutcome): void {
+  metrics.secondStep.inc({ outcome });
 }
 
 /** The route pattern, never the URL: ids and tokens in paths must not become label values. */

@@ -338,7 +338,7 @@ describe('reset password: the link', () => {
     for (const device of [laptop, phone]) {
       const refresh = await device.post('/refresh');
       expect(refresh.status).toBe(401);
-      expect(refresh.body.error).toBe('refresh_invalid');
+      expect(refresh.body.error).toBe('refresh_revoked');
       expect(device.jar.get(REFRESH_COOKIE)).toBeUndefined();
     }
     const live = await db.query<{ reason: string | null }>(

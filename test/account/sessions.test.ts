@@ -36,7 +36,7 @@ describe('revoking one session from the account page', () => {
     clock.advance(301);
     const after = await phone.get('/journal');
     expect(after.status).toBe(303);
-    expect(after.headers.location).toBe('/login?flash=session_expired&next=%2Fjournal');
+    expect(after.headers.location).toBe('/login?flash=session_ended&next=%2Fjournal');
     expect(phone.jar.get(REFRESH_COOKIE)).toBeUndefined();
     expect((await laptop.get('/journal')).status).toBe(200);
     const account = await laptop.get('/account');
@@ -70,7 +70,7 @@ describe('revoking one session from the account page', () => {
     const res = await browser.post('/account/sessions/revoke-others');
     expect(res.status).toBe(303);
     expect((await browser.get('/account')).text).toContain('Signed out 3 other sessions.');
-    for (const other of others) expect((await other.post('/refresh')).body.error).toBe('refresh_invalid');
+    for (const other of others) expect((await other.post('/refresh')).body.error).toBe('refresh_revoked');
     expect((await browser.post('/refresh')).status).toBe(200);
     const user = (jwt.decode(browser.jar.get(ACCESS_COOKIE)!) as { sub: string }).sub;
     const live = await db.query<{ n: number }>(

@@ -140,7 +140,7 @@ describe('sign-out', () => {
     retry.jar.set(REFRESH_COOKIE, refresh);
     const after = await retry.post('/refresh');
     expect(after.status).toBe(401);
-    expect(after.body.error).toBe('refresh_invalid');
+    expect(after.body.error).toBe('refresh_revoked');
     const row = await db.query<{ revoked_reason: string }>('SELECT revoked_reason FROM refresh_tokens WHERE family_id = $1', [
       (jwt.decode(refresh) as { sid: string }).sid,
     ]);
@@ -174,7 +174,7 @@ describe('password change', () => {
     });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/account');
-    expect((await other.post('/refresh')).body.error).toBe('refresh_invalid');
+    expect((await other.post('/refresh')).body.error).toBe('refresh_revoked');
     expect((await browser.post('/refresh')).status).toBe(200);
     expect((await new Browser(t.app).post('/login', { email, password: TEST_PASSWORD })).status).toBe(401);
     expect((await new Browser(t.app).post('/login', { email, password: 'a brand new secret' })).status).toBe(303);

@@ -115,7 +115,7 @@ describe('POST /refresh', () => {
     expect(family.every((r) => !r.is_valid && r.revoked_reason === 'refresh_reuse_detected')).toBe(true);
     const victim = await refreshWith(app.app, current);
     expect(victim.status).toBe(401);
-    expect(victim.body.error).toBe('refresh_invalid');
+    expect(victim.body.error).toBe('refresh_reused');
     expect(await auditTypes(userId)).toContain('refresh_reuse_detected');
   });
 

@@ -115,13 +115,13 @@ describe('a session that ends stops its access tokens on every instance', () => 
     }
   });
 
-  it('sends a page with a revoked access token and a dead refresh token to sign in, as for a lapsed one', async () => {
+  it('sends a page whose session was revoked elsewhere to sign in with flash=session_ended', async () => {
     const { laptop, phone } = await twoDevices();
     await laptop.post('/account/sessions/revoke-others');
     // A polled GET that still got the page keeps its cookies; the first refused one clears them.
     const page = await answerWithin(() => phone.get('/journal'), 303, 1000);
     expect(page.status).toBe(303);
-    expect(page.headers.location).toBe('/login?flash=session_expired&next=%2Fjournal');
+    expect(page.headers.location).toBe('/login?flash=session_ended&next=%2Fjournal');
     expect(phone.jar.get(ACCESS_COOKIE)).toBeUndefined();
   });
 });

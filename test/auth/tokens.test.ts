@@ -8,6 +8,7 @@ import {
   signToken,
   type TokenCheck,
   type TokenSettings,
+  type TokenSubject,
   type TokenType,
 } from '../../src/auth/tokens.js';
 import { fakeClock } from '../helpers/app.js';
@@ -20,6 +21,7 @@ const settings: TokenSettings = {
   accessTtlSeconds: 900,
   refreshTtlSeconds: 86400,
   leewaySeconds: 60,
+  sessionMaxLifetimeSeconds: 7 * 86400,
 };
 const subject = { sub: randomUUID(), sid: randomUUID() };
 
@@ -27,7 +29,7 @@ const subject = { sub: randomUUID(), sid: randomUUID() };
 function tokenFunctions(tokenSettings: TokenSettings, now: () => number) {
   const keys = createTokenKeys(tokenSettings);
   return {
-    sign: (typ: TokenType, who: { sub: string; sid: string }) => signToken(keys, typ, who, now()),
+    sign: (typ: TokenType, who: TokenSubject) => signToken(keys, typ, who, now()),
     check: (typ: TokenType, token: string | undefined) => checkToken(keys, typ, token, now()),
   };
 }
@@ -76,6 +78,28 @@ describe('token service', () => {
     expect(claimsOf(tokens.check('refresh', refresh)).typ).toBe('refresh');
     expect(reasonOf(tokens.check('access', refresh))).toBe('invalid');
     expect(reasonOf(tokens.check('refresh', access))).toBe('invalid');
+  });
+
+  it('keeps the pending token (a half-done two-step sign-in) apart from both, and short-lived', () => {
+    const pending = tokens.sign('pending', subject);
+    expect(pending.claims.exp - pending.claims.iat).toBe(300);
+    expect(claimsOf(tokens.check('pending', pending.token)).typ).toBe('pending');
+    expect(reasonOf(tokens.check('access', pending.token))).toBe('invalid');
+    expect(reasonOf(tokens.check('refresh', pending.token))).toBe('invalid');
+    expect(reasonOf(tokens.check('pending', tokens.sign('access', subject).token))).toBe('invalid');
+    expect(reasonOf(tokens.check('pending', tokens.sign('refresh', subject).token))).toBe('invalid');
+  });
+
+  it('carries auth_time into both tokens and caps a refresh token at the session end', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const access = tokens.sign('access', { ...subject, authTime: now - 500 });
+    expect(access.claims.auth_time).toBe(now - 500);
+    const refresh = tokens.sign('refresh', { ...subject, sessionExp: now + 100 });
+    expect(refresh.claims.exp).toBe(now + 100);
+    expect(refresh.claims.session_exp).toBe(now + 100);
+    const fresh = tokens.sign('refresh', subject);
+    expect(fresh.claims.session_exp).toBe(fresh.claims.iat + 7 * 86400);
+    expect(fresh.claims.exp - fresh.claims.iat).toBe(86400);
   });
 
   it('honours the leeway after exp, then calls the token expired', () => {

@@ -48,7 +48,9 @@ describe.skipIf(!chromiumAvailable)('account page in a real browser', () => {
     setup.server.t.clock.advance(606);
     await phone.goto('/journal');
     expect(new URL(phone.url()).pathname).toBe('/login');
-    expect(await phone.textContent('.flash')).toBe('Session expired. Please log in again.');
+    expect(await phone.textContent('.flash')).toBe(
+      'You were signed out on another device or after a password change. Please sign in again.',
+    );
     await laptop.goto('/journal');
     expect(new URL(laptop.url()).pathname).toBe('/journal');
     expect(consoleErrors).toEqual([]);

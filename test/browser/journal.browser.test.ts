@@ -123,7 +123,7 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     expect(new URL(second.url()).pathname).toBe('/journal');
   });
 
-  it('sends a revoked session to sign-in with the unsaved text kept, and restores it after signing in', async () => {
+  it('sends a revoked session to sign-in (flash=session_ended) with the unsaved text kept, and restores it after signing in', async () => {
     const { page } = await newPage();
     const email = await register(page);
     const id = await startEntry(page, 'Before the cut', 'Saved part.');
@@ -131,9 +131,11 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     await server.db.query(`UPDATE refresh_tokens SET is_valid = false, revoked_at = now(), revoked_reason = 'revoked_by_user'`);
     server.t.clock.advance(EXPIRE_ACCESS);
     await page.locator('#body').pressSequentially(' Words typed after the session ended.');
-    await page.waitForURL(/\/login\?flash=session_expired&next=/);
+    await page.waitForURL(/\/login\?flash=session_ended&next=/);
     expect(new URL(page.url()).searchParams.get('next')).toBe(`/journal/${id}/edit`);
-    await expect.poll(() => page.textContent('.flash')).toBe('Session expired. Please log in again.');
+    await expect
+      .poll(() => page.textContent('.flash'))
+      .toBe('You were signed out on another device or after a password change. Please sign in again.');
 
     await page.fill('#email', email);
     await page.fill('#password', TEST_PASSWORD);
@@ -150,7 +152,7 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
     await server.db.query(`UPDATE refresh_tokens SET is_valid = false, revoked_at = now(), revoked_reason = 'revoked_by_user'`);
     server.t.clock.advance(EXPIRE_ACCESS);
     await page.locator('#body').pressSequentially('Never saved before.');
-    await page.waitForURL(/\/login\?flash=session_expired&next=%2Fjournal%2Fnew/);
+    await page.waitForURL(/\/login\?flash=session_ended&next=%2Fjournal%2Fnew/);
     await page.fill('#email', email);
     await page.fill('#password', TEST_PASSWORD);
     await Promise.all([page.waitForURL('**/journal/new'), page.click('button[type=submit]')]);

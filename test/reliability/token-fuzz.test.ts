@@ -5,14 +5,25 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
-import { createTokenKeys, keyIdFor, signToken, TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenType } from '../../src/auth/tokens.js';
+import {
+  type TokenType as AnyTokenType,
+  createTokenKeys,
+  keyIdFor,
+  signToken,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from '../../src/auth/tokens.js';
 import type { Db } from '../../src/db/db.js';
+import { PENDING_COOKIE } from '../../src/sign-in/pending.js';
 import { buildTestApp, fakeClock, signedInBrowser, TEST_JWT_SECRET, TEST_ORIGIN, type TestApp } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
 import { percentEncode, type Reply, rawRequest } from '../helpers/raw-http.js';
 
+/** The two token types a cookie carries; the pending token has its own checks (see the two-factor tests). */
+type TokenType = Exclude<AnyTokenType, 'pending'>;
+
 // Run counts: together with input-fuzz.test.ts this stays well under a minute on two cores.
-const RUNS = { apiMe: 1200, journal: 1000, refresh: 1000 };
+const RUNS = { apiMe: 1200, journal: 1000, refresh: 1000, pending: 400 };
 // Node answers 431 above 16 KB of headers; the generated Cookie header stays under this.
 const COOKIE_VALUE_BUDGET = 11_000;
 
@@ -306,7 +317,7 @@ function defects(typ: TokenType): Array<fc.Arbitrary<Defect>> {
       },
     ),
     // Claims: wrong token type, missing, mistyped or out-of-range values.
-    fc.constantFrom<unknown>(otherTyp, typ.toUpperCase(), '', null, [typ], 1, `${typ} `, undefined).map((value) =>
+    fc.constantFrom<unknown>(otherTyp, 'pending', typ.toUpperCase(), '', null, [typ], 1, `${typ} `, undefined).map((value) =>
       onClaims(`typ ${JSON.stringify(value)}`, (p) => {
         if (value === undefined) delete p.typ;
         else p.typ = value;
@@ -797,7 +808,7 @@ const anyValidOrBad = (typ: TokenType) =>
 // ---------------------------------------------------------------------------------------------
 
 const TOKEN_ERRORS = ['token_missing', 'token_invalid', 'token_expired'];
-const REFRESH_ERRORS = ['refresh_missing', 'refresh_invalid', 'refresh_expired', 'refresh_reused'];
+const REFRESH_ERRORS = ['refresh_missing', 'refresh_invalid', 'refresh_expired', 'refresh_reused', 'refresh_revoked'];
 
 function describeCase(c: CookieCase): string {
   return `${c.how} — Cookie: ${JSON.stringify(c.header)?.slice(0, 600) ?? '(none)'}`;
@@ -852,7 +863,7 @@ describe('token fuzz', () => {
         const label = `GET /journal with ${describeCase(c)}`;
         expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBeOneOf([303, 400, 401]);
         if (reply.status === 303) {
-          expect(reply.headers.location, label).toMatch(/^\/login\?(flash=session_expired&)?next=%2Fjournal$/);
+          expect(reply.headers.location, label).toMatch(/^\/login\?(flash=session_(expired|ended)&)?next=%2Fjournal$/);
         }
         expectNoTokensIssued(reply, label);
         expect(await refreshRowCount(), `${label}: a refresh token row was written`).toBe(rowsBefore);
@@ -902,6 +913,26 @@ describe('token fuzz', () => {
         expect((await refreshRowCount()) - rowsBefore, `${label}: refresh token rows written`).toBe(c.validRefresh ? 1 : 0);
       }),
       { numRuns: RUNS.refresh },
+    );
+  });
+
+  it('POST /login/two-factor refuses any access, refresh, forged or mutated token as the pending cookie', async () => {
+    const asPending = fc.oneof(
+      badTokenValue('access'),
+      badTokenValue('refresh'),
+      fc
+        .constantFrom(alice, bob)
+        .chain((who) => fc.constantFrom(raw(who.access, 'a valid access token'), raw(who.refresh, 'a valid refresh token'))),
+    );
+    await fc.assert(
+      fc.asyncProperty(asPending, async (value) => {
+        const reply = await send('POST', '/login/two-factor', `${PENDING_COOKIE}=${value.raw.slice(0, COOKIE_VALUE_BUDGET)}`);
+        const label = `POST /login/two-factor with ${value.how}`;
+        expect(reply.status, `${label} → ${reply.status} ${reply.text.slice(0, 300)}`).toBeOneOf([303, 400]);
+        if (reply.status === 303) expect(reply.headers.location, label).toBe('/login?flash=sign_in_again');
+        expectNoTokensIssued(reply, label);
+      }),
+      { numRuns: RUNS.pending },
     );
   });
 });
