@@ -296,7 +296,7 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
       reuseGraceSeconds: integer(env, 'REFRESH_REUSE_GRACE_SECONDS', 10, 0, 3600),
       sessionMaxLifetimeSeconds,
     },
-    stepUpSeconds: integer(env, 'STEP_UP_SECONDS', 600, profile === 'production' ? 60 : 1, 24 * 3600),
+    stepUpSeconds: integer(env, 'STEP_UP_SECONDS', 600, profile === 'production' ? 60 : 1, 30 * 86400),
     cookies: { domain: cookieDomain(env), path: cookiePath(env), secure, sameSite },
     flashCookieKey: createHmac('sha256', secret).update('smriti flash cookie').digest('base64url'),
     bcryptRounds,

@@ -1,30 +1,10 @@
 // The editor's conflict panels: the version saved in another tab or device beside the writer's
 // own text, and the writer's text "set aside" after they take the other version. Used by editor.js.
 (() => {
-  function storageGet(key) {
-    try {
-      return JSON.parse(localStorage.getItem(key) || 'null');
-    } catch {
-      return null;
-    }
-  }
-
-  function storageSet(key, value) {
-    try {
-      localStorage.setItem(key, JSON.stringify(value));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  function storageRemove(key) {
-    try {
-      localStorage.removeItem(key);
-    } catch {
-      // Nothing was kept in a browser without storage.
-    }
-  }
+  const drafts = window.smritiDrafts;
+  const storageGet = (key) => drafts?.get(key) ?? null;
+  const storageSet = (key, value) => drafts?.set(key, value) ?? false;
+  const storageRemove = (key) => drafts?.remove(key);
 
   async function copyText(text) {
     try {

@@ -1,10 +1,11 @@
-// The journal editor: autosaves through secureFetch and keeps an unsent copy in localStorage
-// until the server confirms it, so no typed text is lost to an expired session or a lost network.
+// The journal editor: autosaves through secureFetch and keeps an unsent copy on this device (see
+// drafts.js) until the server confirms it, so no typed text is lost to an expired session or a lost network.
 // Each save names the version it started from; if the entry changed in another tab or device the
 // server answers 409, and the writer chooses between the two texts (see conflict.js).
 (() => {
   const form = document.querySelector('form[data-editor]');
-  if (!form || !window.secureFetch || !window.conflictPanels) return;
+  const drafts = window.smritiDrafts;
+  if (!form || !window.secureFetch || !window.conflictPanels || !drafts) return;
 
   const SAVE_AFTER_TYPING_MS = 800;
   const RETRY_DELAYS_MS = [1000, 2000, 4000, 5000];
@@ -48,15 +49,10 @@
     versionField.value = String(next);
   }
 
-  /** Every write to storage is guarded: a full or disabled store must never stop a save. */
+  /** A full or disabled store must never stop a save. */
   function writeDraft(key) {
-    try {
-      // The draft remembers the version it was typed on, so restoring it can never silently overwrite.
-      localStorage.setItem(key, JSON.stringify({ ...contentNow(), version, keptAt: Date.now() }));
-      return true;
-    } catch {
-      return false;
-    }
+    // The draft remembers the version it was typed on, so restoring it can never silently overwrite.
+    return drafts.set(key, { ...contentNow(), version, keptAt: Date.now() });
   }
 
   function keepDraft() {
@@ -64,19 +60,11 @@
   }
 
   function readDraft() {
-    try {
-      return JSON.parse(localStorage.getItem(draftKey()) || 'null');
-    } catch {
-      return null;
-    }
+    return drafts.get(draftKey());
   }
 
   function dropDraft(key = draftKey()) {
-    try {
-      localStorage.removeItem(key);
-    } catch {
-      // Nothing to clean up in a browser without storage.
-    }
+    drafts.remove(key);
   }
 
   // Another tab editing this entry shares the draft key: only drop a draft holding this text.
@@ -262,6 +250,16 @@
   document.querySelector('[data-take-theirs]').addEventListener('click', (event) => {
     event.preventDefault();
     takeTheirs();
+  });
+
+  // Signing out waits for this: true once the text on the page is saved (or there is none to save).
+  drafts.beforeSignOut(async () => {
+    if (conflict) return false;
+    const content = contentNow();
+    if (!content.title.trim() && !content.body.trim()) return true;
+    await save();
+    if (saving) await saving;
+    return same(contentNow(), lastSaved);
   });
 
   panels.restoreSetAside();

@@ -84,6 +84,8 @@ export function accountRoutes(ctx: AppContext): Router {
     await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: sid }));
     if (sid === auth.sid) {
       clearAuthCookies(res, ctx.config);
+      // Signing this device out from here leaves no more behind than the header's Sign out.
+      res.set('Clear-Site-Data', '"cache"');
       return res.redirect(303, '/login?flash=logged_out');
     }
     req.flash('info', 'That session was signed out.');

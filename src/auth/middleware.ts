@@ -21,6 +21,11 @@ export interface AuthState {
   accessExpiresAt: number;
   /** Epoch seconds of this session's last full sign-in (step-up, DESIGN §11). */
   authTime: number;
+  /**
+   * Pages only: signed in with "This is a shared computer", so the page keeps drafts in
+   * sessionStorage only (DESIGN §14). Read from the refresh token; the API does not need it.
+   */
+  shared?: boolean;
 }
 
 declare module 'express-serve-static-core' {
@@ -62,7 +67,13 @@ export function checkAccess(ctx: AppContext, req: Request): AccessCheck {
 /** The signed-in state a freshly issued pair stands for. */
 export function authStateOf(session: IssuedSession): AuthState {
   const { claims } = session.access;
-  return { userId: session.userId, sid: session.sid, accessExpiresAt: claims.exp, authTime: claims.auth_time };
+  return { userId: session.userId, sid: session.sid, accessExpiresAt: claims.exp, authTime: claims.auth_time, shared: session.shared };
+}
+
+/** Whether this session's refresh token says "This is a shared computer" (only access tokens say who is signed in). */
+function onSharedComputer(ctx: AppContext, req: Request, sid: string): boolean {
+  const checked = checkToken(ctx.tokenKeys, 'refresh', readCookie(req.cookies, REFRESH_COOKIE), ctx.now());
+  return checked.kind === 'valid' && checked.claims.sid === sid && checked.claims.shared === true;
 }
 
 /**
@@ -91,7 +102,7 @@ export function requirePageAuth(ctx: AppContext): RequestHandler {
     res.locals.serverTime = Math.floor(ctx.now() / 1000);
     const access = checkAccess(ctx, req);
     if (access.kind === 'signed_in') {
-      res.locals.auth = access.auth;
+      res.locals.auth = { ...access.auth, shared: onSharedComputer(ctx, req, access.auth.sid) };
       return next();
     }
     const sentAnyToken = Boolean(readCookie(req.cookies, ACCESS_COOKIE) || readCookie(req.cookies, REFRESH_COOKIE));

@@ -11,7 +11,8 @@ let t: TestApp;
 const clock = fakeClock(Date.parse('2024-03-01T08:00:00.000Z'));
 beforeAll(async () => {
   db = await createTestDb();
-  t = buildTestApp(db, {}, clock);
+  // The writer's days pass on the clock; a fresh sign-in for each export is the step-up tests' concern.
+  t = buildTestApp(db, { STEP_UP_SECONDS: String(30 * 86400) }, clock);
   return () => db.close();
 });
 

@@ -22,7 +22,7 @@ describe.skipIf(!chromiumAvailable)('account page in a real browser', () => {
     await Promise.all([page.waitForURL('**/journal'), page.click('main button[type=submit]')]);
   }
 
-  it('lists both devices, signs out everywhere else, and the other device is sent to sign-in once its access token lapses', async () => {
+  it('lists both devices, signs out everywhere else, and the other device is told it was signed out once its access token lapses', async () => {
     const email = uniqueEmail('account');
     const laptop = await device('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36');
     const consoleErrors = watchConsole(laptop);

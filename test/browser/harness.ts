@@ -22,11 +22,20 @@ if (!chromiumAvailable) {
   console.warn(`\n*** ${message} The browser tests are SKIPPED in this run. ***\n`);
 }
 
-export function launchChromium(): Promise<Browser> {
+export interface ChromiumOptions {
+  /**
+   * Keep Chromium's back-forward cache on, as in a person's browser. Playwright turns it off by
+   * default (so that goBack always reaches the network), which would hide what it restores.
+   */
+  backForwardCache?: boolean;
+}
+
+export function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   // Flags from the machine notes: a closed network makes Chromium's background services noisy.
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    ...(options.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -127,10 +136,10 @@ export const BROWSER_TEST_ENV = { ACCESS_TOKEN_EXPIRY_SECONDS: '600', REFRESH_TO
  * For a browser test file: Chromium and the app on a loopback port, started before its tests and
  * closed after them, with every context the file registers in `contexts`.
  */
-export function useChromiumAndServer(env: Record<string, string> = BROWSER_TEST_ENV) {
+export function useChromiumAndServer(env: Record<string, string> = BROWSER_TEST_ENV, options: ChromiumOptions = {}) {
   const setup = { contexts: [] as BrowserContext[] } as { chromium: Browser; server: TestServer; contexts: BrowserContext[] };
   beforeAll(async () => {
-    setup.chromium = await launchChromium();
+    setup.chromium = await launchChromium(options);
     setup.server = await TestServer.start(env);
   });
   afterAll(async () => {

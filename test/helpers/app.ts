@@ -81,12 +81,16 @@ export function buildTestApp(
   return { app, config, clock, logs, db, revokedSessions, listen: () => listenForRevocations(db, revokedSessions, logger) };
 }
 
-/** Acts like one browser: keeps cookies and sends a same-origin Origin on unsafe requests. */
+/**
+ * Acts like one browser: keeps cookies and sends a same-origin Origin on unsafe requests, and any
+ * `headers` (a User-Agent, say) on every request. `app` may be a URL, for a server already listening.
+ */
 export class Browser {
   readonly jar = new CookieJar();
   constructor(
-    private readonly app: Express,
+    private readonly app: Express | string,
     private readonly origin = TEST_ORIGIN,
+    readonly headers: Record<string, string> = {},
   ) {}
 
   private async send(test: Test): Promise<Response> {
@@ -96,6 +100,7 @@ export class Browser {
   }
 
   private prepare(test: Test, unsafe: boolean): Test {
+    test.set(this.headers);
     const cookie = this.jar.header();
     if (cookie) test.set('Cookie', cookie);
     if (unsafe) test.set('Origin', this.origin);
