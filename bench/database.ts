@@ -58,7 +58,8 @@ async function createPostgres(adminUrl: string): Promise<BenchDatabase> {
     name,
     description: `PostgreSQL at ${url.hostname}:${url.port || 5432}, throwaway database ${name}`,
     serverEnv: { DATABASE_URL: url.toString() },
-    open: async (max = 10) => openPostgres({ url: url.toString(), max }),
+    // The bench's own loads (a million rows, the search index) are jobs, not requests: no timeout.
+    open: async (max = 10) => openPostgres({ url: url.toString(), max, statementTimeoutMs: 0 }),
     drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   });
 }

@@ -5,6 +5,7 @@ import dotenv from 'dotenv';
 import { authOverhead } from './benchmarks/auth-overhead.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
+import { passwordFlood } from './benchmarks/password-flood.js';
 import { PEER_ROWS, peers } from './benchmarks/peers.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['6 scale-out', scaleOut],
   ['7 peers', peers],
   ['8 search', search],
+  ['9 password flood', passwordFlood],
 ];
 
 function describeMachine(ctx: BenchContext, busyBefore: number): void {

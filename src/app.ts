@@ -2,9 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import connectFlash from 'connect-flash';
 import cookieParser from 'cookie-parser';
-import cookieSession from 'cookie-session';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -12,7 +10,8 @@ import { pinoHttp } from 'pino-http';
 import { createMailer } from './account/mail.js';
 import { passwordResetRoutes } from './account/reset-routes.js';
 import { accountRoutes } from './account/routes.js';
-import { createPasswordHasher } from './auth/passwords.js';
+import { DEFAULT_QUEUE_LIMITS, type PasswordQueueLimits } from './auth/password-queue.js';
+import { createPasswordHasher, defaultParallelism } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
 import { authRoutes } from './auth/routes.js';
 import { createTokenKeys } from './auth/tokens.js';
@@ -22,16 +21,22 @@ import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
 import { crossSiteCheck } from './http/cross-site.js';
 import { errorHandler, notFound, wantsJson } from './http/errors.js';
+import { flashMessages } from './http/flash.js';
 import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
+import { emailRoutes } from './identity/email-routes.js';
+import { oidcRoutes } from './identity/oidc-routes.js';
+import { plainExcerpt } from './journal/markdown.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
 import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
+import { activityRoutes } from './notify/routes.js';
 import { signInRoutes } from './sign-in/routes.js';
+import { formatDay, formatMoment, formatMonth } from './time-zone.js';
 
 const PUBLIC_DIR = join(import.meta.dirname, '..', 'public');
 const BODY_LIMIT = '1mb';
@@ -47,6 +52,8 @@ export interface AppDeps {
   userCache?: UserCache;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
+  /** Tests shrink the bcrypt queue to show its bounds; the server always runs the defaults. */
+  passwordQueue?: Partial<PasswordQueueLimits>;
   /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
   readiness?: Readiness;
   /** The benchmark's own routes (bench/server.ts), behind every middleware as the API is; the server never sets it. */
@@ -63,7 +70,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     tokenKeys: createTokenKeys(config.jwt),
     revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt, now),
     userCache: deps.userCache,
-    passwords: createPasswordHasher(config.bcryptRounds),
+    passwords: createPasswordHasher(config.bcryptRounds, { ...DEFAULT_QUEUE_LIMITS(defaultParallelism()), ...deps.passwordQueue }),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
@@ -78,7 +85,9 @@ function securityHeaders(config: Config) {
       directives: {
         'script-src': ["'self'"],
         'style-src': ["'self'"],
-        'form-action': ["'self'"],
+        // A form post that redirects is checked against form-action all the way: "Continue with …"
+        // and "Link …" end at the provider's authorization endpoint, on the issuer's origin.
+        'form-action': ["'self'", ...(config.oidc ? [new URL(config.oidc.issuerUrl).origin] : [])],
         'upgrade-insecure-requests': config.cookies.secure ? [] : null,
       },
     },
@@ -87,18 +96,9 @@ function securityHeaders(config: Config) {
   });
 }
 
-/** Flash messages live in a signed cookie (cookie-session): no session state on the server. */
-function flashMessages(config: Config): RequestHandler {
-  const flash = express.Router();
-  flash.use(cookieSession({ name: 'smriti_flash', keys: [config.flashCookieKey], httpOnly: true, sameSite: 'lax', path: '/' }));
-  flash.use((req, _res, next) => {
-    // The flash cookie holds no credential; over plain HTTP (a proxy without TRUST_PROXY) it is
-    // sent without Secure rather than failing the request.
-    if (req.sessionOptions) req.sessionOptions.secure = config.cookies.secure && req.secure;
-    next();
-  });
-  flash.use(connectFlash());
-  // JSON routes never show a flash message, so they skip the cookie work.
+/** JSON routes never show a flash message, so they skip the cookie work. */
+function pageFlash(config: Config): RequestHandler {
+  const flash = flashMessages(config);
   return (req, res, next) => (wantsJson(req) ? next() : flash(req, res, next));
 }
 
@@ -133,6 +133,10 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.set('view cache', config.profile === 'production');
   // The layout tells secureFetch the access lifetime, so it can renew once per token (DESIGN §7).
   app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
+  // Dates and excerpts as every view writes them (the writer's zone comes in res.locals.timeZone).
+  Object.assign(app.locals, { formatMoment, formatDay, formatMonth, excerptOf: plainExcerpt });
+  // The sign-in pages show "Continue with …" only when a provider is configured (§13).
+  app.locals.oidcProviderName = config.oidc?.providerName;
 
   app.use(timeRequests(ctx.metrics));
   app.use(
@@ -163,8 +167,9 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(securityHeaders(config));
   // Mounted on its own paths: at the root, every page request would first stat() the disk on
   // libuv's small thread pool, where it waits behind bcrypt during a burst of sign-ins.
-  for (const dir of ['css', 'js']) {
-    app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge: config.profile === 'production' ? '1h' : 0 }));
+  const maxAge = config.profile === 'production' ? '1h' : 0;
+  for (const dir of ['css', 'js', 'icons']) {
+    app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge }));
   }
   // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
   // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
@@ -172,6 +177,11 @@ export function createApp(config: Config, deps: AppDeps): Express {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // What makes the app installable (DESIGN §15), and the icon browsers ask for on every site.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'favicon.ico'), { maxAge }));
+  app.get('/manifest.webmanifest', (_req, res) =>
+    res.type('application/manifest+json').sendFile(join(PUBLIC_DIR, 'manifest.webmanifest'), { maxAge }),
+  );
   app.use(healthRoutes(ctx.db, deps.readiness));
   app.use(metricsRoutes(config.metricsToken, ctx.metrics));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
@@ -180,14 +190,18 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(onlyWithBody(express.json({ limit: BODY_LIMIT })));
   app.use(onlyWithBody(express.urlencoded({ extended: false, limit: BODY_LIMIT })));
   app.use(cookieParser());
-  app.use(flashMessages(config));
+  app.use(pageFlash(config));
 
   app.use(signInRoutes(ctx));
   app.use(authRoutes(ctx));
   app.use(twoFactorRoutes(ctx));
   if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
   app.use(journalRoutes(ctx));
+  // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
+  app.use(activityRoutes(ctx));
   app.use(accountRoutes(ctx));
+  app.use(emailRoutes(ctx));
+  app.use(oidcRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 
   app.use(notFound());

@@ -20,6 +20,15 @@ export const AUDIT = {
   recoveryCodeUsed: 'recovery_code_used',
   recoveryCodesRegenerated: 'recovery_codes_regenerated',
   stepUp: 'step_up',
+  /** A wrong current password (account page, step-up): counted as a failed sign-in of the account. */
+  passwordCheckFailed: 'password_check_failed',
+  /** A current-password check refused by the sign-in limits, before any check. */
+  passwordCheckLimited: 'password_check_limited',
+  emailVerified: 'email_verified',
+  emailChangeRequested: 'email_change_requested',
+  emailChanged: 'email_changed',
+  identityLinked: 'identity_linked',
+  identityUnlinked: 'identity_unlinked',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

@@ -35,7 +35,7 @@ export interface Config {
     readonly secure: boolean;
     readonly sameSite: SameSite;
   };
-  /** Key for the flash cookie (cookie-session), derived from JWT_SECRET so no extra secret is needed. */
+  /** Key for the flash cookie's signature (src/http/flash.ts), derived from JWT_SECRET so no extra secret is needed. */
   readonly flashCookieKey: string;
   readonly bcryptRounds: number;
   readonly appOrigin: string;
@@ -54,6 +54,15 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** After SIGTERM, /readyz answers 503 this long while requests are still served. */
   readonly shutdownDrainSeconds: number;
+  /** One OpenID Connect provider for "Continue with …" (§13); undefined when OIDC_* are unset. */
+  readonly oidc: OidcConfig | undefined;
+}
+
+export interface OidcConfig {
+  readonly issuerUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly providerName: string;
 }
 
 /** A bad variable: the message is one line naming the variable and the rule. */
@@ -240,6 +249,33 @@ function metricsToken(env: Env, profile: Profile): string | undefined {
   return token;
 }
 
+const OIDC_VARIABLES = ['OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_PROVIDER_NAME'] as const;
+
+/** All four OIDC_* variables or none: a half-configured provider would show a button that cannot work. */
+function oidc(env: Env, profile: Profile): OidcConfig | undefined {
+  const set = OIDC_VARIABLES.filter((name) => read(env, name) !== undefined);
+  if (set.length === 0) return undefined;
+  const missing = OIDC_VARIABLES.find((name) => read(env, name) === undefined);
+  if (missing) fail(missing, `must be set too when ${set[0]} is (set all four OIDC_* variables, or none)`);
+  const issuerUrl = read(env, 'OIDC_ISSUER_URL')!;
+  let url: URL;
+  try {
+    url = new URL(issuerUrl);
+  } catch {
+    return fail('OIDC_ISSUER_URL', 'must be a URL such as https://accounts.google.com');
+  }
+  // Plain http only for a provider on this machine outside production (a test or development provider).
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && profile !== 'production')) {
+    fail('OIDC_ISSUER_URL', 'must be an https:// URL (http:// is allowed only for 127.0.0.1 or localhost outside production)');
+  }
+  if (url.search || url.hash) fail('OIDC_ISSUER_URL', 'must have no query or fragment');
+  const providerName = read(env, 'OIDC_PROVIDER_NAME')!;
+  if (providerName.length > 40 || /\p{Cc}/u.test(providerName))
+    fail('OIDC_PROVIDER_NAME', 'must be a short name such as Google (at most 40 characters)');
+  return { issuerUrl, clientId: read(env, 'OIDC_CLIENT_ID')!, clientSecret: read(env, 'OIDC_CLIENT_SECRET')!, providerName };
+}
+
 /** Pretty lines by default only for a person at a terminal in development; machines read JSON. */
 function logFormat(env: Env, profile: Profile, stdoutIsTerminal: boolean): LogFormat {
   const fallback = profile === 'development' && stdoutIsTerminal ? 'pretty' : 'json';
@@ -312,6 +348,7 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
     },
     metricsToken: metricsToken(env, profile),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', defaults.drainSeconds, 0, 300),
+    oidc: oidc(env, profile),
   };
   return deepFreeze(config);
 }

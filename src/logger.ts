@@ -59,5 +59,6 @@ function isInstalled(name: string): boolean {
 
 /** A request URL fit for the log: secrets in the query (a password-reset link's token) are redacted. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  // token: reset and email links; code and state: the OpenID Connect callback (an authorization code).
+  return url.replace(/([?&](?:token|code|state)=)[^&#]*/gi, '$1[redacted]');
 }

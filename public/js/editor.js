@@ -12,6 +12,9 @@
   const CONFLICT_STATUS = 'Not saved: changed elsewhere. Your text is kept until you choose.';
   const titleField = form.elements.namedItem('title');
   const bodyField = form.elements.namedItem('body');
+  const dateField = form.elements.namedItem('entry_date');
+  const tagsField = form.elements.namedItem('tags');
+  const wordCount = form.querySelector('[data-word-count]');
   const statusLine = form.querySelector('[data-save-status]');
   const versionField = form.elements.namedItem('version');
   const userId = form.dataset.userId;
@@ -20,7 +23,7 @@
   let version = Number(versionField.value) || null;
   /** The stored entry this tab's text conflicts with; autosave waits for the writer's choice. */
   let conflict = panels.fromServer();
-  let lastSaved = conflict ? { title: conflict.title, body: conflict.body } : contentNow();
+  let lastSaved = conflict ? { ...contentNow(), title: conflict.title, body: conflict.body } : contentNow();
   let typingTimer;
   let retryTimer;
   let retries = 0;
@@ -28,11 +31,11 @@
   let saveAgain = false;
 
   function contentNow() {
-    return { title: titleField.value, body: bodyField.value };
+    return { title: titleField.value, body: bodyField.value, entryDate: dateField?.value ?? '', tags: tagsField?.value ?? '' };
   }
 
   function same(a, b) {
-    return a.title === b.title && a.body === b.body;
+    return a.title === b.title && a.body === b.body && (a.entryDate ?? '') === (b.entryDate ?? '') && (a.tags ?? '') === (b.tags ?? '');
   }
 
   function draftKey(id = entryId) {
@@ -50,13 +53,19 @@
   }
 
   /** A full or disabled store must never stop a save. */
-  function writeDraft(key) {
-    // The draft remembers the version it was typed on, so restoring it can never silently overwrite.
-    return drafts.set(key, { ...contentNow(), version, keptAt: Date.now() });
+  function writeDraft(key, unsent = false) {
+    // The draft remembers the version it was typed on, so restoring it can never silently overwrite;
+    // `unsent` marks text whose save failed (offline, session expired), to be sent once back.
+    return drafts.set(key, { ...contentNow(), version, unsent, keptAt: Date.now() });
   }
 
-  function keepDraft() {
-    if (!writeDraft(draftKey())) setStatus('error', 'This browser would not keep a local copy; stay on this page until it says Saved.');
+  /** True from a failed save until the next one succeeds: text typed meanwhile is unsent too. */
+  let saveFailed = false;
+
+  function keepDraft(unsent = false) {
+    if (unsent === true) saveFailed = true;
+    if (!writeDraft(draftKey(), saveFailed))
+      setStatus('error', 'This browser would not keep a local copy; stay on this page until it says Saved.');
   }
 
   function readDraft() {
@@ -149,7 +158,7 @@
         body: JSON.stringify(content),
       });
     } catch (error) {
-      keepDraft();
+      keepDraft(true);
       if (error.name === 'SessionExpiredError')
         return setStatus('offline', 'Session expired. Your text is kept on this device; sign in to continue.');
       setStatus('offline', 'Offline. Your text is kept on this device and will be saved when the server is back.');
@@ -157,6 +166,7 @@
     }
     if (response.ok) {
       const saved = await response.json();
+      saveFailed = false;
       lastSaved = content;
       retries = 0;
       setVersion(saved.version);
@@ -171,7 +181,7 @@
       }
       return;
     }
-    keepDraft();
+    keepDraft(true);
     if (response.status === 409) {
       const answer = await response.json().catch(() => null);
       if (answer?.current) return enterConflict(answer.current);
@@ -208,11 +218,53 @@
     if (Number.isInteger(draft.version)) setVersion(draft.version);
     titleField.value = draft.title;
     bodyField.value = draft.body;
+    if (dateField && typeof draft.entryDate === 'string' && draft.entryDate) dateField.value = draft.entryDate;
+    if (tagsField && typeof draft.tags === 'string') tagsField.value = draft.tags;
+    countWords();
+    // A new entry left before its first save was abandoned: show it, but saving is the writer's call.
+    if (!entryId && !draft.unsent) return offerDraft();
     setStatus('restored', 'Restored text that had not been saved yet.');
     save();
   }
 
+  function offerDraft() {
+    setStatus('restored-unsaved', 'This is text you left here unsaved. Keep writing or press Save to keep it, or ');
+    const discard = document.createElement('button');
+    discard.type = 'button';
+    discard.className = 'link';
+    discard.textContent = 'discard it';
+    discard.dataset.discardDraft = '';
+    discard.addEventListener('click', () => {
+      dropDraft();
+      form.reset();
+      titleField.value = '';
+      bodyField.value = '';
+      lastSaved = contentNow();
+      countWords();
+      setStatus('idle', '');
+      titleField.focus();
+    });
+    statusLine.append(discard, '.');
+  }
+
+  const words = 'Segmenter' in Intl ? new Intl.Segmenter(undefined, { granularity: 'word' }) : null;
+  function countWords() {
+    if (!wordCount) return;
+    const text = bodyField.value;
+    const n = words ? [...words.segment(text)].filter((s) => s.isWordLike).length : (text.match(/\S+/g) || []).length;
+    wordCount.textContent = n === 1 ? '1 word' : `${n.toLocaleString()} words`;
+  }
+
+  /** Done and Ctrl/Cmd+S: save what was typed in the last moment first (defect 4 of issue 23). */
+  async function saveNow() {
+    clearTimeout(typingTimer);
+    await save();
+    if (saving) await saving;
+    return same(contentNow(), lastSaved);
+  }
+
   form.addEventListener('input', () => {
+    countWords();
     keepDraft();
     if (conflict) return;
     setStatus('pending', 'Unsaved changes');
@@ -239,12 +291,25 @@
     if (entryId && same(contentNow(), lastSaved)) location.assign(`/journal/${entryId}`);
   });
 
-  window.addEventListener('smriti:session-expired', keepDraft);
+  window.addEventListener('smriti:session-expired', () => keepDraft(true));
   window.addEventListener('online', () => {
     if (!same(contentNow(), lastSaved)) save();
   });
   window.addEventListener('pagehide', () => {
     if (!same(contentNow(), lastSaved)) keepDraft();
+  });
+
+  form.querySelector('[data-done]')?.addEventListener('click', async (event) => {
+    const content = contentNow();
+    if (conflict || (same(content, lastSaved) && !saving) || (!content.title.trim() && !content.body.trim())) return;
+    event.preventDefault();
+    if (await saveNow()) location.assign(entryId ? `/journal/${entryId}` : '/journal');
+  });
+
+  document.addEventListener('keydown', (event) => {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.key.toLowerCase() !== 's') return;
+    event.preventDefault();
+    if (!conflict) saveNow();
   });
 
   document.querySelector('[data-take-theirs]').addEventListener('click', (event) => {
@@ -262,6 +327,7 @@
     return same(contentNow(), lastSaved);
   });
 
+  countWords();
   panels.restoreSetAside();
   if (conflict) setStatus('conflict', CONFLICT_STATUS);
   else restoreDraft();

@@ -6,14 +6,16 @@ import multer from 'multer';
 import { AUDIT, logAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { clientInfo, findSignedInUser, signInState } from '../auth/middleware.js';
-import { verifyPassword } from '../auth/passwords.js';
+import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import type { AppContext } from '../context.js';
+import { STATEMENT_TIMEOUTS, withStatementTimeout } from '../db/db.js';
 import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { insertImportedEntries } from '../journal/entries-bulk.js';
 import { deleteAccount } from './delete-account.js';
 import { EXPORT_TYPES, type ExportKind, exportFileName, jsonExport, markdownExport, openEntryPages } from './export.js';
 import { describeProblems, IMPORT_MAX_BYTES, parseExportFile } from './import.js';
+import { admitImport, createImportGate } from './import-claims.js';
 import { renderAccount } from './page.js';
 
 const receiveFile = multer({
@@ -37,6 +39,15 @@ function uploadedFile(req: Request, res: Response): Promise<Express.Multer.File 
   });
 }
 
+const IMPORT_REFUSALS = {
+  too_large: { status: 413, message: 'Nothing was imported: the file is larger than the 20 MB limit.' },
+  busy: { status: 503, message: 'Nothing was imported: Smriti is busy with other imports. Please try again in a minute.' },
+  already_importing: {
+    status: 409,
+    message: 'Nothing was imported: another import into your journal is still running. Wait for it to finish, then try again.',
+  },
+} as const;
+
 function exportKind(format: unknown): ExportKind {
   if (format === undefined || format === 'json') return 'json';
   if (format === 'markdown') return 'markdown';
@@ -55,10 +66,10 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const pages = await openEntryPages(db, userId);
     res.set({
       'Content-Type': EXPORT_TYPES[kind].contentType,
-      'Content-Disposition': `attachment; filename="${exportFileName(kind, at)}"`,
+      'Content-Disposition': `attachment; filename="${exportFileName(kind, at, res.locals.timeZone ?? 'UTC')}"`,
     });
     if (req.method === 'HEAD') return res.end();
-    const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at);
+    const text = kind === 'json' ? jsonExport(pages, at) : markdownExport(pages, at, res.locals.timeZone ?? 'UTC');
     try {
       await pipeline(Readable.from(text), res);
     } catch (error) {
@@ -67,31 +78,65 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     }
   });
 
+  const importGate = createImportGate();
+
+  // A reload of the address a failed import or delete left in the bar leads back to its form.
+  router.get('/account/import', (_req, res) => res.redirect(303, '/account#import'));
+  router.get('/account/delete', (_req, res) => res.redirect(303, '/account#delete'));
+
   router.post('/account/import', recent, async (req, res) => {
     const { userId } = signInState(res);
+    // Decided before the upload is read: a refused import costs neither memory nor a connection.
+    const admission = await admitImport(db, importGate, req, userId, ctx.now());
+    if (admission.kind !== 'ok') {
+      if (admission.kind !== 'too_large') res.set('Retry-After', '30');
+      const { status, message } = IMPORT_REFUSALS[admission.kind];
+      return renderAccount(ctx, res, status, { import: message });
+    }
+    // Released before the answer, so a next import sent right after this one's answer is admitted.
+    let answer: () => Promise<void> | void;
+    try {
+      answer = await importUpload(req, res, userId);
+    } finally {
+      await admission.release();
+    }
+    await answer();
+  });
+
+  /** Reads, checks and stores the upload; returns the answer to send once the claim is released. */
+  async function importUpload(req: Request, res: Response, userId: string): Promise<() => Promise<void> | void> {
     let file: Express.Multer.File | undefined;
     try {
       file = await uploadedFile(req, res);
     } catch (error) {
-      if (error instanceof AppError) return renderAccount(ctx, res, error.status, { import: error.message });
+      if (error instanceof AppError) return () => renderAccount(ctx, res, error.status, { import: error.message });
       throw error;
     }
-    if (!file) return renderAccount(ctx, res, 400, { import: 'Choose a Smriti export file (.json) to import.' });
-    const parsed = parseExportFile(file.buffer);
-    if (parsed.kind === 'invalid') return renderAccount(ctx, res, 400, { import: describeProblems(parsed.problems) });
+    if (!file)
+      return () =>
+        renderAccount(ctx, res, 400, { import: 'Choose a Smriti export file (.json or .md) or a Day One JSON export to import.' });
+    const parsed = parseExportFile(file.buffer, res.locals.timeZone);
+    if (parsed.kind === 'invalid') return () => renderAccount(ctx, res, 400, { import: describeProblems(parsed.problems) });
 
-    const { added, skipped } = await db.transaction((tx) => insertImportedEntries(tx, userId, parsed.entries));
+    const { added, skipped } = await withStatementTimeout(db, STATEMENT_TIMEOUTS.import, (tx) =>
+      insertImportedEntries(tx, userId, parsed.entries),
+    );
     logger.info({ userId, added, skipped }, 'journal imported');
     const already = skipped ? ` ${skipped} ${skipped === 1 ? 'was' : 'were'} already in your journal and skipped.` : '';
-    req.flash('info', `Imported ${added} ${added === 1 ? 'entry' : 'entries'}.${already}`);
-    res.redirect(303, '/account');
-  });
+    return () => {
+      req.flash('info', `Imported ${added} ${added === 1 ? 'entry' : 'entries'}.${already}`);
+      res.redirect(303, '/account');
+    };
+  }
 
   router.post('/account/delete', recent, async (req, res) => {
     const auth = signInState(res);
     const { current_password } = textFields(req.body, ['current_password'] as const);
     const user = await findSignedInUser(ctx, res);
-    if (current_password === '' || !(await verifyPassword(ctx.passwords, current_password, user.passwordHash))) {
+    // An account made through a provider has no password: the recent sign-in (step-up) is the proof.
+    const check = user.passwordHash === null ? { kind: 'ok' as const } : await checkCurrentPassword(ctx, req, user, current_password);
+    if (check.kind === 'limited') throw limitedAnswer(res, check, ' Nothing was deleted.');
+    if (check.kind === 'wrong') {
       return renderAccount(ctx, res, 400, { delete_password: 'That is not your current password. Nothing was deleted.' });
     }
     const at = new Date(ctx.now());

@@ -11,8 +11,11 @@ export interface DeletedAccount {
 // Each table by name rather than by ON DELETE CASCADE: every statement names the user, so the
 // deletion stays on the user's shard when these tables are distributed by user_id.
 const USER_TABLES = [
+  'user_devices',
   'entries',
   'password_resets',
+  'email_links',
+  'user_identities',
   'audit_events',
   'refresh_tokens',
   'totp_credentials',

@@ -2,6 +2,8 @@
 import type { Db } from '../db/db.js';
 import type { Entry } from '../journal/entries.js';
 import { entriesPage, type PageCursor } from '../journal/entries-bulk.js';
+import { localDay } from '../time-zone.js';
+import { markdownEntry, markdownHead } from './markdown-export.js';
 
 export const EXPORT_FORMAT = 'smriti-export';
 export const EXPORT_VERSION = 1;
@@ -14,8 +16,8 @@ export const EXPORT_TYPES: Record<ExportKind, { contentType: string; extension: 
   markdown: { contentType: 'text/markdown; charset=utf-8', extension: 'md' },
 };
 
-export function exportFileName(kind: ExportKind, at: Date): string {
-  return `smriti-export-${at.toISOString().slice(0, 10)}.${EXPORT_TYPES[kind].extension}`;
+export function exportFileName(kind: ExportKind, at: Date, timeZone: string): string {
+  return `smriti-export-${localDay(at, timeZone)}.${EXPORT_TYPES[kind].extension}`;
 }
 
 /**
@@ -41,7 +43,17 @@ export async function* jsonExport(pages: AsyncIterable<Entry[]>, exportedAt: Dat
   for await (const entries of pages) {
     let chunk = '';
     for (const e of entries) {
-      const record = { id: e.id, title: e.title, body: e.body, createdAt: e.createdAt.toISOString(), updatedAt: e.updatedAt.toISOString() };
+      const record = {
+        id: e.id,
+        title: e.title,
+        body: e.body,
+        entryDate: e.entryDate,
+        tags: e.tags,
+        createdAt: e.createdAt.toISOString(),
+        updatedAt: e.updatedAt.toISOString(),
+        // An entry in the trash is exported too, marked, and goes back into the trash on import.
+        ...(e.deletedAt ? { trashedAt: e.deletedAt.toISOString() } : {}),
+      };
       chunk += separator + JSON.stringify(record);
       separator = ',\n';
     }
@@ -50,18 +62,10 @@ export async function* jsonExport(pages: AsyncIterable<Entry[]>, exportedAt: Dat
   yield '\n]}\n';
 }
 
-const utcMinute = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-
-export async function* markdownExport(pages: AsyncIterable<Entry[]>, exportedAt: Date): AsyncGenerator<string> {
-  yield `# Smriti journal\n\nExported ${utcMinute(exportedAt)}, newest entry first.\n`;
+/** Dates in the writer's own zone (DESIGN §15); trashed entries are marked in their line of dates. */
+export async function* markdownExport(pages: AsyncIterable<Entry[]>, exportedAt: Date, timeZone: string): AsyncGenerator<string> {
+  yield markdownHead(exportedAt, timeZone);
   for await (const entries of pages) {
-    let chunk = '';
-    for (const e of entries) {
-      // A heading is one line: line breaks in a title would end it early.
-      const title = e.title.replace(/\s+/g, ' ').trim() || 'Untitled';
-      const edited = e.updatedAt.getTime() !== e.createdAt.getTime() ? ` · edited ${utcMinute(e.updatedAt)}` : '';
-      chunk += `\n## ${title}\n\n_${utcMinute(e.createdAt)}${edited}_\n\n${e.body.trimEnd()}\n`;
-    }
-    yield chunk;
+    yield entries.map((e) => markdownEntry(e, timeZone)).join('');
   }
 }

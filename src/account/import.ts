@@ -1,29 +1,26 @@
-// Reading an uploaded Smriti JSON export: the whole file is checked before anything is written.
+// Reading an uploaded journal: a Smriti JSON or Markdown export, or a Day One JSON export. The
+// whole file is checked before anything is written.
 import { z } from 'zod';
-import { checkEntry } from '../journal/entries.js';
-import type { ImportedEntry } from '../journal/entries-bulk.js';
+import { isDay } from '../journal/entries.js';
+import { dayOneEntries, isDayOneExport } from './day-one.js';
 import { EXPORT_FORMAT, EXPORT_VERSION } from './export.js';
+import { checkRawEntries, dateTime, describeIssue, type ParsedImport, type RawEntry } from './import-checks.js';
+import { readMarkdownExport } from './markdown-export.js';
 
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
 const MAX_PROBLEMS_SHOWN = 5;
 
-// PostgreSQL's timestamptz and JavaScript's Date both hold years 1 to 9999 without surprises.
-const MIN_DATE = Date.parse('0001-01-01T00:00:00Z');
-const MAX_DATE = Date.parse('9999-12-31T23:59:59.999Z');
-
-const date = z.iso
-  .datetime({ offset: true, abort: true, error: 'must be a date and time such as 2024-05-01T09:30:00.000Z' })
-  .refine((text) => {
-    const time = Date.parse(text);
-    return time >= MIN_DATE && time <= MAX_DATE;
-  }, 'must be a date between the years 1 and 9999');
+const day = z.string({ error: 'must be a day such as 2024-05-01' }).refine(isDay, 'must be a day such as 2024-05-01');
 
 const entrySchema = z.object({
   id: z.guid({ error: 'must be an entry id such as 0b8c7c1e-6f6a-4a51-9d55-2f1f6c1f0a3e' }).optional(),
   title: z.string({ error: 'must be text' }),
   body: z.string({ error: 'must be text' }),
-  createdAt: date,
-  updatedAt: date.optional(),
+  entryDate: day.optional(),
+  tags: z.array(z.string({ error: 'must be text' }), { error: 'must be a list of words' }).optional(),
+  createdAt: dateTime,
+  updatedAt: dateTime.optional(),
+  trashedAt: dateTime.optional(),
 });
 
 const exportSchema = z.object(
@@ -36,14 +33,6 @@ const exportSchema = z.object(
   { error: 'must be a JSON object with "format", "version" and "entries"' },
 );
 
-export type ParsedImport = { kind: 'ok'; entries: ImportedEntry[] } | { kind: 'invalid'; problems: string[] };
-
-function describeIssue(path: ReadonlyArray<PropertyKey>, message: string): string {
-  if (path.length === 0) return `The file ${message}`;
-  const where = path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join('');
-  return `${where}: ${message}`;
-}
-
 function decode(bytes: Buffer): string | undefined {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -52,37 +41,47 @@ function decode(bytes: Buffer): string | undefined {
   }
 }
 
-/** The entries of a Smriti JSON export, or every problem found (nothing is partly accepted). */
-export function parseExportFile(bytes: Buffer): ParsedImport {
+function smritiEntries(json: unknown, timeZone: string): ParsedImport {
+  const shape = exportSchema.safeParse(json);
+  if (!shape.success) return { kind: 'invalid', problems: shape.error.issues.map((i) => describeIssue(i.path, i.message)) };
+  const raws = shape.data.entries.map((raw): RawEntry => {
+    const createdAt = new Date(raw.createdAt);
+    return {
+      id: raw.id?.toLowerCase(),
+      title: raw.title,
+      body: raw.body,
+      entryDate: raw.entryDate,
+      tags: raw.tags,
+      createdAt,
+      updatedAt: raw.updatedAt ? new Date(raw.updatedAt) : createdAt,
+      deletedAt: raw.trashedAt ? new Date(raw.trashedAt) : null,
+    };
+  });
+  return checkRawEntries(raws, timeZone);
+}
+
+const NOT_A_JOURNAL =
+  'The file is not valid JSON, nor a Smriti Markdown export; choose a Smriti export (.json or .md) or a Day One JSON export.';
+
+/**
+ * The entries of the uploaded file, or every problem found (nothing is partly accepted).
+ * `timeZone` is the writer's: it gives a day to entries whose file names none.
+ */
+export function parseExportFile(bytes: Buffer, timeZone = 'UTC'): ParsedImport {
   const text = decode(bytes);
-  if (text === undefined) return { kind: 'invalid', problems: ['The file is not UTF-8 text; choose the .json file Smriti exported.'] };
+  if (text === undefined) return { kind: 'invalid', problems: ['The file is not UTF-8 text; choose the file Smriti or Day One exported.'] };
+  const markdown = readMarkdownExport(text.replace(/^\uFEFF/, ''));
+  if (markdown) {
+    return smritiEntries({ format: EXPORT_FORMAT, version: EXPORT_VERSION, entries: markdown }, timeZone);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { kind: 'invalid', problems: ['The file is not valid JSON; choose the .json file Smriti exported.'] };
+    return { kind: 'invalid', problems: [NOT_A_JOURNAL] };
   }
-  const shape = exportSchema.safeParse(json);
-  if (!shape.success) return { kind: 'invalid', problems: shape.error.issues.map((i) => describeIssue(i.path, i.message)) };
-
-  const problems: string[] = [];
-  const seen = new Map<string, number>();
-  const entries = shape.data.entries.map((raw, index): ImportedEntry => {
-    const id = raw.id?.toLowerCase();
-    if (id !== undefined) {
-      const earlier = seen.get(id);
-      if (earlier !== undefined) problems.push(`entries[${index}].id: repeats the id of entries[${earlier}]`);
-      seen.set(id, index);
-    }
-    const createdAt = new Date(raw.createdAt);
-    const checked = checkEntry(raw);
-    if (checked.kind === 'invalid') {
-      for (const [field, message] of Object.entries(checked.errors)) problems.push(`entries[${index}].${field}: ${message}`);
-    }
-    const content = checked.kind === 'valid' ? checked.entry : { title: raw.title, body: raw.body };
-    return { id, ...content, createdAt, updatedAt: raw.updatedAt ? new Date(raw.updatedAt) : createdAt };
-  });
-  return problems.length > 0 ? { kind: 'invalid', problems } : { kind: 'ok', entries };
+  if (isDayOneExport(json)) return dayOneEntries(json, timeZone);
+  return smritiEntries(json, timeZone);
 }
 
 /** One sentence for the page: the first few problems and how many more there are. */

@@ -7,6 +7,8 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** A simple HTML version of `text`, with every value in it escaped. */
+  html?: string;
   /** What the email is for, named in the log lines (never its text: it may hold a secret link). */
   kind: string;
   /** The link the email carries, logged on its own line in development so it is easy to open. */
@@ -28,19 +30,24 @@ export function createMailer(mail: Config['mail'], logger: Logger): Mailer {
   return { transport, from: mail.from, logger };
 }
 
+/** What became of an email: handed to the SMTP server, refused or undeliverable, or written to the log. */
+export type MailOutcome = 'sent' | 'failed' | 'logged';
+
 /** Never rejects: a failure is logged, because the person already has their answer. */
-export async function sendMail(mailer: Mailer, message: MailMessage): Promise<void> {
+export async function sendMail(mailer: Mailer, message: MailMessage): Promise<MailOutcome> {
   const { transport, logger } = mailer;
   if (!transport) {
     // Development without SMTP_URL: the whole email, link included, as one structured log line.
     const email = { from: mailer.from, to: message.to, subject: message.subject, text: message.text };
     logger.info({ mail: message.kind, link: message.link, email }, 'email not sent (SMTP_URL is unset): written to the log instead');
-    return;
+    return 'logged';
   }
   try {
-    const info = await transport.sendMail({ to: message.to, subject: message.subject, text: message.text });
+    const info = await transport.sendMail({ to: message.to, subject: message.subject, text: message.text, html: message.html });
     logger.info({ mail: message.kind, to: message.to, messageId: info.messageId }, 'email sent');
+    return 'sent';
   } catch (error) {
     logger.error({ mail: message.kind, to: message.to, err: error }, 'email could not be sent');
+    return 'failed';
   }
 }

@@ -5,9 +5,10 @@ import { findSignedInUser, signInState } from '../auth/middleware.js';
 import { listSessions } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
-import { ipForPeople } from '../http/ip.js';
+import { identitySection } from '../identity/account-section.js';
 import { countRecoveryCodes } from '../mfa/recovery-codes.js';
 import { isTotpEnabled } from '../mfa/totp.js';
+import { displayIp } from '../notify/ip.js';
 import { describeDevice } from '../notify/user-agent.js';
 
 /** The account page; other account routes re-render it with field errors (`errors`) and a status. */
@@ -15,18 +16,19 @@ export async function renderAccount(ctx: AppContext, res: Response, status = 200
   const auth = signInState(res);
   const user = await findSignedInUser(ctx, res);
   const sessions = (await listSessions(ctx.db, auth.userId, new Date(ctx.now())))
-    .map((s) => ({ ...s, ip: ipForPeople(s.ip), device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
+    .map((s) => ({ ...s, ip: displayIp(s.ip), device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
     .sort((a, b) => Number(b.current) - Number(a.current));
   const events = (await listRecentEvents(ctx.db, auth.userId)).map((e) => ({
     ...e,
-    ip: ipForPeople(e.ip),
+    ip: displayIp(e.ip),
     device: describeDevice(e.userAgent),
   }));
   const renewsEvery = inWords(ctx.config.jwt.accessTtlSeconds);
+  const identity = await identitySection(ctx, user);
   const twoFactor = (await isTotpEnabled(ctx.db, auth.userId)) ? { codesLeft: await countRecoveryCodes(ctx.db, auth.userId) } : undefined;
   res
     .status(status)
-    .render('account/index', { title: 'Account', email: user.email, sessions, events, renewsEvery, twoFactor, errors, messages });
+    .render('account/index', { title: 'Account', email: user.email, sessions, events, renewsEvery, twoFactor, identity, errors, messages });
 }
 
 /** "30 minutes", "8 hours", "2 days": how often a device in use renews its sign-in. */

@@ -6,12 +6,13 @@ import { clientInfo } from '../auth/middleware.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
-import { emailProblem, findUserByEmail, findUserById, updatePasswordHash } from '../auth/users.js';
+import { emailProblem, findUserByEmail, findUserById, mayReceiveResetLink, updatePasswordHash } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import { sendMail } from './mail.js';
 import {
   consumeReset,
@@ -79,7 +80,9 @@ export function passwordResetRoutes(ctx: AppContext): Router {
 
     const client = clientInfo(req);
     const at = new Date(ctx.now());
-    const user = await findUserByEmail(db, email);
+    const found = await findUserByEmail(db, email);
+    // An unproved address gets no link (the page below answers the same): see mayReceiveResetLink.
+    const user = found && mayReceiveResetLink(found, at.getTime()) ? found : undefined;
     const outcome = await db.transaction(async (tx) => {
       const result = await requestPasswordReset(tx, user?.id, {
         at,
@@ -89,10 +92,10 @@ export function passwordResetRoutes(ctx: AppContext): Router {
       });
       await recordAudit(tx, logger, {
         type: AUDIT.passwordResetRequested,
-        userId: user?.id ?? null,
         ...client,
         at,
-        detail: { known_user: Boolean(user), mailed: result.kind === 'created' },
+        userId: found?.id ?? null,
+        detail: { known_user: Boolean(found), mailed: result.kind === 'created', ...(found && !user ? { unverified: true } : {}) },
       });
       return result;
     });
@@ -121,15 +124,16 @@ export function passwordResetRoutes(ctx: AppContext): Router {
     const form = textFields(req.body, ['token', 'new_password', 'new_password_confirm'] as const);
     const parts = parseResetToken(form.token);
     if (!parts || !(await isResetUsable(db, parts, new Date(ctx.now())))) return renderInvalidLink(res);
-    const badPassword = passwordProblem(form.new_password);
+    const badPassword = passwordProblem(form.new_password, (await findUserById(db, parts.userId))?.email);
     if (badPassword) return renderResetForm(res, form.token, 400, { new_password: badPassword });
     if (form.new_password !== form.new_password_confirm) {
       return renderResetForm(res, form.token, 400, { new_password_confirm: 'The two new passwords do not match.' });
     }
-    const hash = await hashPassword(ctx.passwords, form.new_password);
+    const hash = await hashPassword(ctx.passwords, form.new_password, parts.userId);
     if (!(await resetPassword(ctx, req, parts, hash))) return renderInvalidLink(res);
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=password_reset');
+    sendSecurityEmail(ctx, parts.userId, 'password_reset', clientInfo(req));
   });
 
   return router;

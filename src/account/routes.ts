@@ -4,7 +4,8 @@ import { Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { auditEvent, clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
-import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.js';
+import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
+import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { updatePasswordHash } from '../auth/users.js';
@@ -12,18 +13,22 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
+import { loadTimeZone } from '../time-zone.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
 import { renderAccount } from './page.js';
 import { revokeResets } from './password-reset.js';
+import { timeZoneRoutes } from './time-zone-routes.js';
 
 export function accountRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, logger } = ctx;
-  router.use('/account', requirePageAuth(ctx));
+  router.use('/account', requirePageAuth(ctx), loadTimeZone(db));
   // Sensitive actions need a full sign-in within STEP_UP_SECONDS (DESIGN §11).
   const recent = requireRecentSignIn(ctx);
   router.use(accountDataRoutes(ctx, recent));
+  router.use(timeZoneRoutes(ctx));
 
   router.get('/account', async (req, res) => {
     await renderAccount(ctx, res, 200, {}, takeFlash(req));
@@ -32,18 +37,20 @@ export function accountRoutes(ctx: AppContext): Router {
   router.post('/account/password', recent, async (req, res) => {
     const auth = signInState(res);
     const form = textFields(req.body, ['current_password', 'new_password', 'new_password_confirm'] as const);
+    const user = await findSignedInUser(ctx, res);
     const errors: FieldErrors = {};
-    if (form.current_password === '') errors.current_password = 'Enter your current password.';
-    const badNew = passwordProblem(form.new_password);
+    // An account made through a provider has no password yet: the recent sign-in (step-up) is the proof.
+    const hasPassword = user.passwordHash !== null;
+    if (hasPassword && form.current_password === '') errors.current_password = 'Enter your current password.';
+    const badNew = passwordProblem(form.new_password, user.email);
     if (badNew) errors.new_password = badNew;
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);
 
-    const user = await findSignedInUser(ctx, res);
-    if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
-      return renderAccount(ctx, res, 400, { current_password: 'That is not your current password.' });
-    }
-    const hash = await hashPassword(ctx.passwords, form.new_password);
+    const check = hasPassword ? await checkCurrentPassword(ctx, req, user, form.current_password) : { kind: 'ok' as const };
+    if (check.kind === 'limited') throw limitedAnswer(res, check);
+    if (check.kind === 'wrong') return renderAccount(ctx, res, 400, { current_password: check.message });
+    const hash = await hashPassword(ctx.passwords, form.new_password, user.id);
     const at = new Date(ctx.now());
     const revoked = await db.transaction(async (tx) => {
       await updatePasswordHash(tx, user.id, hash, at);
@@ -65,6 +72,7 @@ export function accountRoutes(ctx: AppContext): Router {
         : 'Your password was changed.',
     );
     res.redirect(303, '/account');
+    sendSecurityEmail(ctx, user.id, 'password_changed', { ...clientInfo(req), at });
   });
 
   router.post('/account/sessions/revoke-others', recent, async (req, res) => {

@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
 import { countAuthRejected, countRefresh } from '../http/metrics.js';
 import { loginUrl } from '../http/safe-next.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { isSessionRevoked } from './revocations.js';
 import { type ClientInfo, type IssuedSession, type Rotation, rotateSession } from './sessions.js';
@@ -93,6 +94,8 @@ export async function refreshSession(ctx: AppContext, req: Request, res: Respons
   } else {
     clearAuthCookies(res, ctx.config);
   }
+  if (rotation.kind === 'reused' && rotation.detectedNow)
+    sendSecurityEmail(ctx, rotation.userId, 'theft', { sessionId: rotation.sid, ...clientInfo(req) });
   return rotation;
 }
 

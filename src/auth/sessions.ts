@@ -13,7 +13,8 @@ export type RevokeReason =
   | 'revoked_by_user'
   | 'password_changed'
   | 'password_reset'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'email_changed';
 
 export type SessionDeps = Pick<AppContext, 'config' | 'db' | 'tokenKeys' | 'logger' | 'now' | 'revokedSessions'>;
 
@@ -32,12 +33,13 @@ export interface IssuedSession {
 
 /**
  * What became of a presented refresh token; `ok` and `grace` carry the new pair. `revoked`: the
- * session was ended on purpose (signed out, password changed); `reused`: it was ended as stolen.
+ * session was ended on purpose (signed out, password changed); `reused`: it was ended as stolen,
+ * by this very request when `detectedNow` (the owner is told once).
  */
 export type Rotation =
   | { kind: 'ok' | 'grace'; session: IssuedSession }
   | { kind: 'missing' | 'expired' | 'invalid' | 'revoked' }
-  | { kind: 'reused'; detectedNow: boolean };
+  | { kind: 'reused'; detectedNow: boolean; userId: string; sid: string };
 
 /** What a way in tells startSession about the sign-in it completed. */
 export interface SignInFacts {
@@ -142,10 +144,10 @@ export async function rotateSession(
   // No row left: a deleted account's rows are gone, but its sessions stay in the recent revocations.
   if (outcome === 'invalid') return { kind: isSessionRevoked(deps.revokedSessions, sid) ? 'revoked' : 'invalid' };
   if (outcome === 'revoked') return { kind: 'revoked' };
-  if (outcome === 'revoked_theft') return { kind: 'reused', detectedNow: false };
+  if (outcome === 'revoked_theft') return { kind: 'reused', detectedNow: false, userId, sid };
   if (outcome === 'reused') {
     logAudit(deps.logger, { ...event, type: AUDIT.refreshReuseDetected });
-    return { kind: 'reused', detectedNow: true };
+    return { kind: 'reused', detectedNow: true, userId, sid };
   }
   logAudit(deps.logger, { ...event, type: AUDIT.tokenRefreshed, ...(outcome === 'grace' ? { detail: { grace: true } } : {}) });
   return { kind: outcome, session: { userId, sid, ...next, shared } };

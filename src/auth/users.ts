@@ -5,12 +5,27 @@ import type { Queryable } from '../db/db.js';
 export interface User {
   id: string;
   email: string;
-  passwordHash: string;
+  /** Null for an account made through an OpenID Connect provider, until its owner sets a password. */
+  passwordHash: string | null;
   createdAt: Date;
   passwordChangedAt: Date;
+  /** When the owner last proved the address is theirs (a link opened); null while unverified. */
+  emailVerifiedAt: Date | null;
 }
 
-const COLUMNS = `id, email, password_hash AS "passwordHash", created_at AS "createdAt", password_changed_at AS "passwordChangedAt"`;
+const COLUMNS = `id, email, password_hash AS "passwordHash", created_at AS "createdAt", password_changed_at AS "passwordChangedAt",
+  email_verified_at AS "emailVerifiedAt"`;
+
+/** How long a new, unverified account may still receive password-reset links (DESIGN §13). */
+export const UNVERIFIED_RESET_WINDOW_SECONDS = 24 * 3600;
+
+/**
+ * A reset link gives the journal to whoever reads the mailbox: it goes only to an address proved by
+ * a link, or to one that signed up moments ago (its owner may not have opened the mail yet).
+ */
+export function mayReceiveResetLink(user: User, nowMs: number): boolean {
+  return user.emailVerifiedAt !== null || nowMs - user.createdAt.getTime() < UNVERIFIED_RESET_WINDOW_SECONDS * 1000;
+}
 
 export class DuplicateEmailError extends Error {
   override name = 'DuplicateEmailError';
@@ -38,11 +53,13 @@ export async function findUserById(db: Queryable, id: string): Promise<User | un
   return result.rows[0];
 }
 
-export async function createUser(db: Queryable, email: string, passwordHash: string, at: Date): Promise<User> {
+/** `verified`: the address was proved elsewhere (an OpenID Connect provider said so). */
+export async function createUser(db: Queryable, email: string, passwordHash: string | null, at: Date, verified = false): Promise<User> {
   try {
     const result = await db.query<User>(
-      `INSERT INTO users (email, password_hash, created_at, password_changed_at) VALUES ($1, $2, $3, $3) RETURNING ${COLUMNS}`,
-      [normaliseEmail(email), passwordHash, at],
+      `INSERT INTO users (email, password_hash, created_at, password_changed_at, email_verified_at)
+       VALUES ($1, $2, $3, $3, $4) RETURNING ${COLUMNS}`,
+      [normaliseEmail(email), passwordHash, at, verified ? at : null],
     );
     return result.rows[0]!;
   } catch (error) {
@@ -53,4 +70,10 @@ export async function createUser(db: Queryable, email: string, passwordHash: str
 
 export async function updatePasswordHash(db: Queryable, userId: string, passwordHash: string, at: Date): Promise<void> {
   await db.query(`UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1`, [userId, passwordHash, at]);
+}
+
+/** Swaps the hash for one of the same password at another cost, unless the password changed meanwhile. */
+export async function replacePasswordHash(db: Queryable, userId: string, oldHash: string, newHash: string): Promise<boolean> {
+  const result = await db.query(`UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [userId, oldHash, newHash]);
+  return result.rowCount === 1;
 }

@@ -36,12 +36,42 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * How long one statement may run before PostgreSQL cancels it (SQLSTATE 57014, answered 503), so
+ * one account's slow work cannot hold pooled connections that every other request needs. Request
+ * work gets the short one; the jobs that need longer ask for theirs by name (withStatementTimeout).
+ * PGlite runs one statement at a time in this process and cannot enforce it.
+ */
+export const STATEMENT_TIMEOUTS = {
+  request: 5_000,
+  import: 60_000,
+  prune: 5 * 60_000,
+  migration: 30 * 60_000,
+} as const;
+
+/** Runs `work` in one transaction whose statements may each take up to `ms`. */
+export function withStatementTimeout<T>(db: Db, ms: number, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    // SET takes no parameters; the number is ours, checked here.
+    if (!Number.isInteger(ms) || ms < 0) throw new Error(`not a statement timeout: ${ms}`);
+    await tx.query(`SET LOCAL statement_timeout = ${ms}`);
+    return work(tx);
+  });
+}
+
+/** True when PostgreSQL cancelled a statement for running past statement_timeout. */
+export function isStatementTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '57014';
+}
+
 export interface PostgresOptions {
   url: string;
   /** Puts every connection on this schema (tests get one schema per file). */
   schema?: string;
   max?: number;
   connectionTimeoutMillis?: number;
+  /** statement_timeout of every pooled connection; STATEMENT_TIMEOUTS.request unless told. */
+  statementTimeoutMs?: number;
 }
 
 function describeUrl(url: string): string {
@@ -53,16 +83,32 @@ function describeUrl(url: string): string {
   }
 }
 
+/**
+ * Adds server settings (`-c name=value`) to the URL's own `options` parameter: pg lets a URL's
+ * `options` replace a separately given one, so both must travel in the URL.
+ */
+function withServerSettings(url: string, settings: string[]): string {
+  try {
+    const parsed = new URL(url);
+    const own = parsed.searchParams.get('options');
+    parsed.searchParams.set('options', [own, ...settings].filter(Boolean).join(' '));
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 // pg's own default. Measured with the refresh benchmark on 2 cores: 2, 4 and 10 connections gave the
 // same throughput within noise, because a refresh is one statement and Node, not the pool, is the
 // limit (see README, Performance).
 const DEFAULT_POOL_SIZE = 10;
 
 export function openPostgres(options: PostgresOptions): Db {
+  const settings = [`-c statement_timeout=${Math.floor(options.statementTimeoutMs ?? STATEMENT_TIMEOUTS.request)}`];
+  if (options.schema) settings.push(`-c search_path=${options.schema}`);
   const connection = {
-    connectionString: options.url,
+    connectionString: withServerSettings(options.url, settings),
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
-    options: options.schema ? `-c search_path=${options.schema}` : undefined,
   };
   const pool = new pg.Pool({ ...connection, max: options.max ?? DEFAULT_POOL_SIZE });
   // An idle client losing its server must not crash the process; the next query reports it.
@@ -167,10 +213,12 @@ async function listenWithReconnect(newClient: () => pg.Client, channel: string, 
 /** Embedded PostgreSQL: on disk under `dataDir`, or in memory when it is undefined. */
 export async function openPglite(dataDir?: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  // Journal search (migration 010) needs unaccent; PGlite ships it but loads only what it is given.
+  // Journal search (migration 010) needs unaccent and the tag index (020) btree_gin; PGlite ships
+  // both but loads only what it is given.
   const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
+  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = await PGlite.create(dataDir, { extensions: { unaccent } });
+  const lite = await PGlite.create(dataDir, { extensions: { unaccent, btree_gin } });
 
   type LiteTx = { query: typeof lite.query; exec: typeof lite.exec };
   const asQueryable = (target: LiteTx): Queryable => ({

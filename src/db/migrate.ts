@@ -1,7 +1,7 @@
 // Applies migrations/*.sql in name order, each once, each in its own transaction.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from './db.js';
+import { type Db, STATEMENT_TIMEOUTS, withStatementTimeout } from './db.js';
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, '..', '..', 'migrations');
 
@@ -22,7 +22,8 @@ export function listMigrations(dir = MIGRATIONS_DIR): string[] {
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
   // Under the lock too: CREATE TABLE IF NOT EXISTS is not safe against itself, and two processes
   // starting together on a new database both try it (one failed on a duplicate pg_type row).
-  await db.transaction(async (tx) => {
+  // Migrations may rewrite big tables, and wait for another process's: their own, longer timeout.
+  await withStatementTimeout(db, STATEMENT_TIMEOUTS.migration, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY,
@@ -32,20 +33,18 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
   const applied: string[] = [];
   for (const name of listMigrations(dir)) {
     const sql = readFileSync(join(dir, name), 'utf8');
-    const didApply = await db
-      .transaction(async (tx) => {
-        // Two processes starting together must not both apply the same file.
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-        const done = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [name]);
-        if (done.rows.length > 0) return false;
-        await tx.exec(sql);
-        await tx.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
-        return true;
-      })
-      .catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new MigrationError(`migration ${name} failed and was rolled back: ${reason}`);
-      });
+    const didApply = await withStatementTimeout(db, STATEMENT_TIMEOUTS.migration, async (tx) => {
+      // Two processes starting together must not both apply the same file.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [name]);
+      if (done.rows.length > 0) return false;
+      await tx.exec(sql);
+      await tx.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
+      return true;
+    }).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new MigrationError(`migration ${name} failed and was rolled back: ${reason}`);
+    });
     if (didApply) applied.push(name);
   }
   return applied;

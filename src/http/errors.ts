@@ -1,7 +1,7 @@
 // One error type for expected failures, and the one middleware that answers every error.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from '../db/db.js';
+import { isDatabaseUnavailable, isStatementTimeout, STATEMENT_TIMEOUTS } from '../db/db.js';
 
 export type FieldErrors = Record<string, string>;
 
@@ -41,6 +41,13 @@ function toAppError(error: unknown): AppError | undefined {
       503,
       'unavailable',
       'Smriti cannot reach its database right now. Nothing was changed; please try again in a moment.',
+    );
+  }
+  if (isStatementTimeout(error)) {
+    return new AppError(
+      503,
+      'timeout',
+      `This took longer than ${STATEMENT_TIMEOUTS.request / 1000} seconds, so Smriti stopped it and nothing was changed. Please try again in a moment; a search with more words finishes sooner.`,
     );
   }
   const type = (error as { type?: unknown } | null)?.type;

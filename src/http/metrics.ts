@@ -11,6 +11,18 @@ export const AUTH_REJECTED_REASONS = ['missing', 'expired', 'invalid', 'revoked'
 export const SIGN_IN_OUTCOMES = ['ok', 'wrong_credentials', 'limited'] as const;
 /** The second step of a sign-in (DESIGN §11): passed with either kind of code, refused, or ended. */
 export const SECOND_STEP_OUTCOMES = ['totp', 'recovery_code', 'wrong_code', 'locked', 'limited'] as const;
+export const SECURITY_EMAIL_KINDS = [
+  'new_device',
+  'theft',
+  'password_changed',
+  'password_reset',
+  'email_changed',
+  'two_factor_disabled',
+  'passkey_added',
+] as const;
+export const SECURITY_EMAIL_OUTCOMES = ['sent', 'failed', 'logged'] as const;
+export type SecurityEmailKind = (typeof SECURITY_EMAIL_KINDS)[number];
+export type SecurityEmailOutcome = (typeof SECURITY_EMAIL_OUTCOMES)[number];
 export type RefreshOutcome = (typeof REFRESH_OUTCOMES)[number];
 export type AuthRejectedReason = (typeof AUTH_REJECTED_REASONS)[number];
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
@@ -22,6 +34,7 @@ export interface Metrics {
   readonly authRejected: Counter<'reason'>;
   readonly signIn: Counter<'outcome'>;
   readonly secondStep: Counter<'outcome'>;
+  readonly securityEmail: Counter<'kind' | 'outcome'>;
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
 }
 
@@ -32,6 +45,17 @@ function labelledCounter<L extends string>(registry: Registry, name: string, hel
   const counter = new Counter<L>({ name, help, labelNames: [label], registers: [registry] });
   // Every series exists from the start at 0, so rate() and alerts see the first increment.
   for (const value of values) counter.inc({ [label]: value } as Record<L, string>, 0);
+  return counter;
+}
+
+function securityEmailCounter(registry: Registry): Counter<'kind' | 'outcome'> {
+  const counter = new Counter({
+    name: 'smriti_security_email_total',
+    help: 'Security emails to account owners, by kind and outcome (sent, failed, or logged without SMTP)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  for (const kind of SECURITY_EMAIL_KINDS) for (const outcome of SECURITY_EMAIL_OUTCOMES) counter.inc({ kind, outcome }, 0);
   return counter;
 }
 
@@ -50,6 +74,7 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
     ),
     signIn: labelledCounter(registry, 'smriti_sign_in_total', 'Sign-in attempts by outcome', 'outcome', SIGN_IN_OUTCOMES),
     secondStep: labelledCounter(registry, 'smriti_two_factor_total', 'Second steps of sign-in by outcome', 'outcome', SECOND_STEP_OUTCOMES),
+    securityEmail: securityEmailCounter(registry),
     requestDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by method, route pattern and status',
@@ -77,6 +102,10 @@ export function countSignIn(metrics: Metrics, outcome: SignInOutcome): void {
 
 export function countSecondStep(metrics: Metrics, outcome: SecondStepOutcome): void {
   metrics.secondStep.inc({ outcome });
+}
+
+export function countSecurityEmail(metrics: Metrics, kind: SecurityEmailKind, outcome: SecurityEmailOutcome): void {
+  metrics.securityEmail.inc({ kind, outcome });
 }
 
 /** The route pattern, never the URL: ids and tokens in paths must not become label values. */

@@ -16,6 +16,20 @@ const INCREMENT_SQL = `INSERT INTO rate_limits AS r (key, hits, reset_at) VALUES
     reset_at = CASE WHEN r.reset_at <= $2 THEN $3 ELSE r.reset_at END
   RETURNING hits, reset_at`;
 
+function rowKey(prefix: string, key: string): string {
+  return prefix + createHash('sha256').update(key).digest('base64url');
+}
+
+/**
+ * Counts one hit for `key` in the limit `name` (the same counter as `new PostgresStore(db, now, name)`),
+ * for checks made outside express-rate-limit, such as a current password on the account page.
+ */
+export async function countHit(db: Queryable, name: string, key: string, now: number, windowMs: number): Promise<IncrementResponse> {
+  const prefix = name.endsWith(':') ? name : `${name}:`;
+  const { rows } = await db.query<CounterRow>(INCREMENT_SQL, [rowKey(prefix, key), new Date(now), new Date(now + windowMs)]);
+  return { totalHits: rows[0]!.hits, resetTime: rows[0]!.reset_at };
+}
+
 /**
  * A fixed window per key, on the app's injected clock (tests move it to reset a window). Keys are
  * stored as a digest: an email key is whatever the request body said, of any length, and an IP or
@@ -40,7 +54,7 @@ export class PostgresStore implements Store {
   }
 
   private rowKey(key: string): string {
-    return this.prefix + createHash('sha256').update(key).digest('base64url');
+    return rowKey(this.prefix, key);
   }
 
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
@@ -51,10 +65,8 @@ export class PostgresStore implements Store {
     return rows[0] && { totalHits: rows[0].hits, resetTime: rows[0].reset_at };
   }
 
-  async increment(key: string): Promise<IncrementResponse> {
-    const now = this.now();
-    const { rows } = await this.db.query<CounterRow>(INCREMENT_SQL, [this.rowKey(key), new Date(now), new Date(now + this.windowMs)]);
-    return { totalHits: rows[0]!.hits, resetTime: rows[0]!.reset_at };
+  increment(key: string): Promise<IncrementResponse> {
+    return countHit(this.db, this.prefix, key, this.now(), this.windowMs);
   }
 
   async decrement(key: string): Promise<void> {

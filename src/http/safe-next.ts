@@ -1,11 +1,17 @@
 // Where to send a user after sign-in: only a path on this site, never another origin.
 const PLACEHOLDER_ORIGIN = 'http://smriti.invalid';
 
-export function safeNextPath(value: unknown, fallback = '/journal'): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return fallback;
-  // "//host" and "/\host" are protocol-relative to browsers; control characters can hide either.
+/**
+ * "//host" and "/\host" are protocol-relative to browsers, and control characters can hide either
+ * (browsers drop tabs and newlines from a URL before reading it).
+ */
+function isSitePath(path: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  if (!value.startsWith('/') || value.startsWith('//') || /[\\\x00-\x1f\x7f]/.test(value)) return fallback;
+  return path.startsWith('/') && !path.startsWith('//') && !/[\\\x00-\x1f\x7f]/.test(path);
+}
+
+export function safeNextPath(value: unknown, fallback = '/journal'): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048 || !isSitePath(value)) return fallback;
   let url: URL;
   try {
     url = new URL(value, PLACEHOLDER_ORIGIN);
@@ -13,7 +19,11 @@ export function safeNextPath(value: unknown, fallback = '/journal'): string {
     return fallback;
   }
   if (url.origin !== PLACEHOLDER_ORIGIN) return fallback;
-  return url.pathname + url.search + url.hash;
+  // Checked again after normalisation: "/.//evil", "/..//x" and "/%2e//x" all become "//…".
+  const path = url.pathname + url.search + url.hash;
+  if (!isSitePath(path)) return fallback;
+  // What a browser makes of the answer must be this very URL, on this origin.
+  return new URL(path, PLACEHOLDER_ORIGIN).href === url.href ? path : fallback;
 }
 
 /** The path of the current request, to come back to after signing in. */

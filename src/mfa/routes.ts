@@ -2,14 +2,15 @@
 // Every route here needs a recent full sign-in (step-up).
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { checkCurrentPassword } from '../auth/current-password.js';
-import { auditEvent, findSignedInUser, requirePageAuth } from '../auth/middleware.js';
+import { auditEvent, clientInfo, findSignedInUser, requirePageAuth } from '../auth/middleware.js';
+import { checkCurrentPassword } from '../auth/password-checks.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import type { User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import { countRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
 import { useSecondFactor } from './second-factor.js';
 import { beginTotpSetup, enableTotp, findTotp, removeTotp, useTotpCode } from './totp.js';
@@ -64,6 +65,7 @@ export function twoFactorRoutes(ctx: AppContext): Router {
       await removeRecoveryCodes(tx, user.id);
     });
     await recordAudit(db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.twoFactorDisabled, userId: user.id }));
+    sendSecurityEmail(ctx, user.id, 'two_factor_disabled', { ...clientInfo(req), at: new Date(ctx.now()) });
     req.flash('info', 'Two-step sign-in is off. Your password alone now signs you in.');
     res.redirect(303, '/account');
   });

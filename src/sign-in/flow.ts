@@ -9,6 +9,7 @@ import { clearSignInFailures } from '../auth/sign-in-failures.js';
 import type { AppContext } from '../context.js';
 import { countSignIn } from '../http/metrics.js';
 import { isTotpEnabled } from '../mfa/totp.js';
+import { rememberDevice } from '../notify/devices.js';
 import { type FirstFactorMethod, startPendingSignIn } from './pending.js';
 
 export interface SignIn {
@@ -44,5 +45,6 @@ export async function completeSignIn(ctx: AppContext, req: Request, res: Respons
   });
   countSignIn(ctx.metrics, 'ok');
   setAuthCookies(res, ctx.config, issued, issued.shared);
+  rememberDevice(ctx, req, res, { id: signIn.userId });
   res.redirect(303, signIn.next);
 }

@@ -4,11 +4,12 @@ import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
 import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requirePageAuth, signInState } from '../auth/middleware.js';
-import { hashPassword, passwordProblem, verifyAgainstNothing, verifyPassword } from '../auth/passwords.js';
+import { checkCurrentPassword, LOGIN_IP_LIMIT, limitedAnswer, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
+import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { startSession } from '../auth/sessions.js';
 import { recordSignInFailure, signInBlockedFor } from '../auth/sign-in-failures.js';
 import { CONFIRM_PATH } from '../auth/step-up.js';
-import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, type User } from '../auth/users.js';
+import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail, type User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
@@ -17,8 +18,11 @@ import { countSecondStep, countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
+import { sendVerificationLink } from '../identity/verification.js';
 import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
+import { rememberDevice } from '../notify/devices.js';
+import { saveTimeZone } from '../time-zone.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
 import {
   clearPendingCookie,
@@ -53,7 +57,7 @@ export function signInRoutes(ctx: AppContext): Router {
   const shared = (name: string) => new PostgresStore(db, ctx.now, name);
   const onLimited = () => countSignIn(ctx.metrics, 'limited');
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip'), onLimited }),
+    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared(LOGIN_IP_LIMIT), onLimited }),
     limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
   ];
   const codeLimits = limiter(limits.loginPerIp, ctx.now, 'sign-in codes', {
@@ -92,9 +96,7 @@ export function signInRoutes(ctx: AppContext): Router {
       return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(waitSeconds)} and try again.` });
     }
     const user = await findUserByEmail(db, form.email);
-    const ok = user
-      ? await verifyPassword(ctx.passwords, form.password, user.passwordHash)
-      : await verifyAgainstNothing(ctx.passwords, form.password);
+    const ok = await verifySignInPassword(ctx, form.email, user, form.password);
     if (!user || !ok) {
       countSignIn(ctx.metrics, 'wrong_credentials');
       await recordSignInFailure(db, form.email, ctx.now());
@@ -102,6 +104,8 @@ export function signInRoutes(ctx: AppContext): Router {
       await recordAudit(db, logger, auditEvent(ctx, req, event));
       return render(401, { form: WRONG_CREDENTIALS });
     }
+    await upgradePasswordHash(ctx, user, form.password);
+    await saveTimeZone(db, user.id, req.body?.time_zone);
     const signIn = { userId: user.id, email: user.email, method: 'password' as const, shared: form.shared_computer !== '', next: nextPath };
     await afterFirstFactor(ctx, req, res, signIn);
   });
@@ -147,7 +151,7 @@ export function signInRoutes(ctx: AppContext): Router {
     const errors: FieldErrors = {};
     const badEmail = emailProblem(form.email);
     if (badEmail) errors.email = badEmail;
-    const badPassword = passwordProblem(form.password);
+    const badPassword = passwordProblem(form.password, form.email);
     if (badPassword) errors.password = badPassword;
     else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
     const render = (status: number, fieldErrors: FieldErrors) =>
@@ -156,7 +160,7 @@ export function signInRoutes(ctx: AppContext): Router {
 
     const client = clientInfo(req);
     const at = new Date(ctx.now());
-    const hash = await hashPassword(ctx.passwords, form.password);
+    const hash = await hashPassword(ctx.passwords, form.password, `email:${normaliseEmail(form.email)}`);
     let userId: string;
     try {
       userId = (await createUser(db, form.email, hash, at)).id;
@@ -165,10 +169,14 @@ export function signInRoutes(ctx: AppContext): Router {
         return render(409, { email: 'An account with this email already exists. Sign in instead?' });
       throw error;
     }
+    await saveTimeZone(db, userId, req.body?.time_zone);
     const issued = await startSession(ctx, userId, client, { shared: false });
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     setAuthCookies(res, ctx.config, issued, issued.shared);
+    rememberDevice(ctx, req, res, { id: userId }, { newAccount: true });
     res.redirect(303, '/journal');
+    // After the response: the journal works at once, and a mail failure never fails the registration.
+    void sendVerificationLink(ctx, userId, form.email);
   });
 
   router.use(CONFIRM_PATH, requirePageAuth(ctx));
@@ -187,16 +195,9 @@ export function signInRoutes(ctx: AppContext): Router {
     if (form.current_password === '') return render(400, { current_password: 'Enter your password.' });
     if (withCode && form.code.trim() === '') return render(400, { code: ENTER_CODE });
 
-    const waitSeconds = await blockedFor(user.email);
-    if (waitSeconds > 0) {
-      res.set('Retry-After', String(waitSeconds));
-      return render(429, { form: `Too many failed tries for this account. Please wait ${waitPhrase(waitSeconds)} and try again.` });
-    }
-    if (!(await verifyPassword(ctx.passwords, form.current_password, user.passwordHash))) {
-      await recordSignInFailure(db, user.email, ctx.now());
-      await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.loginFailed, userId: user.id, detail: { step_up: true } }));
-      return render(401, { current_password: 'That is not your password.' });
-    }
+    const check = await checkCurrentPassword(ctx, req, user, form.current_password);
+    if (check.kind === 'limited') throw limitedAnswer(res, check);
+    if (check.kind === 'wrong') return render(401, { current_password: 'That is not your password.' });
     if (withCode) {
       const factor = await useSecondFactor(ctx, user.id, form.code);
       if (factor.kind === 'wrong') {

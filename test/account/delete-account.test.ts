@@ -41,7 +41,12 @@ describe('deleting the account', () => {
       expect(res.status).toBe(400);
       expect(res.text).toContain('That is not your current password. Nothing was deleted.');
     }
-    expect(await rowsOf(userId, email)).toEqual(before);
+    // The wrong password counts as a failed sign-in of the account and is audited; nothing else changes.
+    expect(await rowsOf(userId, email)).toEqual({
+      ...before,
+      sign_in_failures: before.sign_in_failures + 1,
+      audit_events: before.audit_events + 1,
+    });
     expect((await browser.get('/journal')).status).toBe(200);
     expect((await phone.post('/refresh')).status).toBe(200);
   });

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE } from '../../src/auth/cookies.js';
 import type { Db } from '../../src/db/db.js';
+import { importedIdFor } from '../../src/journal/entries-bulk.js';
 import { type Browser, buildTestApp, fakeClock, signedInBrowser, type TestApp } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
 
@@ -67,7 +68,7 @@ describe('export', () => {
     expect(file.version).toBe(1);
     expect(file.exportedAt).toBe(new Date(clock.now()).toISOString());
     expect(file.entries.map((e) => e.title)).toEqual(['', 'Tuesday — ünïcødé ✓', 'Monday']);
-    expect(Object.keys(file.entries[0]!).sort()).toEqual(['body', 'createdAt', 'id', 'title', 'updatedAt']);
+    expect(Object.keys(file.entries[0]!).sort()).toEqual(['body', 'createdAt', 'entryDate', 'id', 'tags', 'title', 'updatedAt']);
     const tuesday = file.entries[1]!;
     expect(tuesday.body).toBe('Emoji 🌧️ and a backslash \\ and a tab\t. Edited.');
     expect(tuesday.updatedAt > tuesday.createdAt).toBe(true);
@@ -80,9 +81,13 @@ describe('export', () => {
     expect(res.headers['content-type']).toBe('text/markdown; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="smriti-export-\d{4}-\d{2}-\d{2}\.md"$/);
     const headings = res.text.split('\n').filter((line) => line.startsWith('## '));
-    expect(headings.slice(0, 3)).toEqual(['## Untitled', '## Not a heading of ours', '## Tuesday — ünïcødé ✓']);
-    expect(res.text).toMatch(/## Monday\n\n_\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC_\n\nRain\.\n/);
-    expect(res.text).toMatch(/## Tuesday — ünïcødé ✓\n\n_[^_]+ · edited [^_]+_/);
+    // The entry's own "## …" line reads below its title (defect 2 of issue 23).
+    expect(headings).toEqual(['## Untitled', '## Tuesday — ünïcødé ✓', '## Monday']);
+    expect(res.text).toContain('\n#### Not a heading of ours\nJust text.\n');
+    expect(res.text).toMatch(
+      /## Monday\n\n<!-- smriti-entry \{[^\n]+\} -->\n_\w+day, \d+ \w+ \d{4} · written \w{3}, \d+ \w{3} \d{4}, \d{2}:\d{2}_\n\nRain\.\n/,
+    );
+    expect(res.text).toMatch(/## Tuesday — ünïcødé ✓\n\n<!-- smriti-entry [^\n]+\n_[^_]+ · edited [^_]+_/);
     expect(res.text.indexOf('## Tuesday')).toBeLessThan(res.text.indexOf('## Monday'));
   });
 
@@ -150,26 +155,62 @@ describe('import', () => {
     expect((await exportJson(ann)).entries).toEqual(file.entries);
   });
 
-  it('keeps the ids of a file exported from a deleted account, and skips them on a second import', async () => {
+  it('gives every id from the file an id derived from the account, and skips them on a second import', async () => {
     const { browser: bob } = await signedInBrowser(t.app);
+    const fileId = '6f1c8a2e-0d4b-4c1e-9a57-3b2d1e0f9c8a';
     const file = {
       format: 'smriti-export',
       version: 1,
       entries: [
-        { id: '6f1c8a2e-0d4b-4c1e-9a57-3b2d1e0f9c8a', title: 'Kept id', body: 'x', createdAt: '2020-05-01T10:00:00.000Z' },
+        { id: fileId, title: 'Derived id', body: 'x', createdAt: '2020-05-01T10:00:00.000Z' },
         { title: 'No id', body: 'y', createdAt: '2020-05-02T10:00:00+02:00' },
       ],
     };
     expect((await bob.upload('/account/import', 'file', JSON.stringify(file))).status).toBe(303);
     const entries = (await exportJson(bob)).entries;
-    expect(entries.find((e) => e.title === 'Kept id')).toMatchObject({
-      id: '6f1c8a2e-0d4b-4c1e-9a57-3b2d1e0f9c8a',
+    expect(entries.find((e) => e.title === 'Derived id')).toMatchObject({
+      id: importedIdFor(userIdOf(bob), fileId),
       createdAt: '2020-05-01T10:00:00.000Z',
       updatedAt: '2020-05-01T10:00:00.000Z',
     });
     expect(entries.find((e) => e.title === 'No id')?.createdAt).toBe('2020-05-02T08:00:00.000Z');
     await bob.upload('/account/import', 'file', JSON.stringify({ ...file, entries: [file.entries[0]] }));
     expect(await entryCount(bob)).toBe(2);
+    // Its own export, imported back, adds nothing either.
+    const own = await bob.upload('/account/import', 'file', JSON.stringify(await exportJson(bob)));
+    expect(own.status).toBe(303);
+    expect(await entryCount(bob)).toBe(2);
+  });
+
+  it('answers the same for an id another account has as for a free one, and never touches the other account', async () => {
+    const { browser: ann } = await signedInBrowser(t.app);
+    await ann.post('/journal', { title: 'Ann’s own', body: 'not for Bob' });
+    const annFile = await exportJson(ann);
+    const taken = annFile.entries[0]!.id;
+    const free = '1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a';
+    const fileWith = (id: string) =>
+      JSON.stringify({
+        format: 'smriti-export',
+        version: 1,
+        entries: [{ id, title: 'Probe', body: 'p', createdAt: '2021-01-01T00:00:00Z' }],
+      });
+
+    const answers: string[] = [];
+    for (const id of [taken, free]) {
+      const { browser: prober } = await signedInBrowser(t.app);
+      const first = await prober.upload('/account/import', 'file', fileWith(id));
+      expect(first.status).toBe(303);
+      const page = (await prober.get('/account')).text;
+      const message = page.match(/Imported [^<]*/)![0];
+      const stored = (await exportJson(prober)).entries.map((e) => e.id);
+      expect(stored).toEqual([importedIdFor(userIdOf(prober), id)]);
+      const again = await prober.upload('/account/import', 'file', fileWith(id));
+      expect(again.status).toBe(303);
+      answers.push(`${message} | ${(await prober.get('/account')).text.match(/Imported [^<]*/)![0]}`);
+    }
+    expect(answers[0]).toBe(answers[1]);
+    expect(answers[0]).toBe('Imported 1 entry. | Imported 0 entries. 1 was already in your journal and skipped.');
+    expect((await exportJson(ann)).entries).toEqual(annFile.entries);
   });
 
   const valid = { id: '0b8c7c1e-6f6a-4a51-9d55-2f1f6c1f0a3e', title: 'Fine', body: 'ok', createdAt: '2024-01-01T00:00:00.000Z' };
@@ -245,10 +286,10 @@ describe('import', () => {
   it('shows the import form and the export links on the account page', async () => {
     const { browser } = await signedInBrowser(t.app);
     const page = (await browser.get('/account')).text;
-    expect(page).toContain('action="/account/import" enctype="multipart/form-data"');
+    expect(page).toContain('action="/account/import#import" enctype="multipart/form-data"');
     expect(page).toContain('href="/account/export"');
     expect(page).toContain('href="/account/export?format=markdown"');
-    expect(page).toContain('action="/account/delete"');
+    expect(page).toContain('action="/account/delete#delete"');
   });
 
   it('gives a journal exported from another Smriti back to a fresh account after the first was deleted', async () => {
@@ -258,6 +299,6 @@ describe('import', () => {
     expect((await ann.post('/account/delete', { current_password: 'correct horse battery' })).status).toBe(303);
     const { browser: again } = await signedInBrowser(t.app, email);
     expect((await again.upload('/account/import', 'file', JSON.stringify(file))).status).toBe(303);
-    expect((await exportJson(again)).entries).toEqual(file.entries);
+    expect((await exportJson(again)).entries.map(withoutId)).toEqual(file.entries.map(withoutId));
   });
 });

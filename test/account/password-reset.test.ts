@@ -21,6 +21,8 @@ import { type MailCatcher, startMailCatcher } from '../helpers/smtp.js';
 const NEW_PASSWORD = 'a brand new passphrase';
 const MAIL_FROM = 'Smriti <no-reply@smriti.test>';
 const EXPIRED = 'This link has expired or was already used';
+// Security emails (a new device, a password reset) reach the same address: reset links are picked by subject.
+const RESET_SUBJECT = 'Reset your Smriti password';
 
 let db: Db;
 let smtp: MailCatcher;
@@ -41,10 +43,10 @@ function linkIn(mail: ParsedMail): string {
 
 /** Asks for a reset link for `email` and returns its path once the email has arrived. */
 async function requestLink(t: TestApp, email: string): Promise<string> {
-  const already = smtp.to(email).length;
+  const already = smtp.to(email, RESET_SUBJECT).length;
   const res = await new Browser(t.app).post('/password/forgot', { email });
   expect(res.status).toBe(200);
-  const mails = await smtp.waitFor(email, already + 1);
+  const mails = await smtp.waitFor(email, already + 1, RESET_SUBJECT);
   return linkIn(mails[already]!);
 }
 
@@ -72,8 +74,8 @@ describe('forgot password: the email', () => {
     const t = appWithMail();
     const { email } = await signedInBrowser(t.app);
     const path = await requestLink(t, email);
-    const mail = smtp.to(email)[0]!;
-    expect(mail.subject).toBe('Reset your Smriti password');
+    const mail = smtp.to(email, RESET_SUBJECT)[0]!;
+    expect(mail.subject).toBe(RESET_SUBJECT);
     expect(mail.from?.value).toEqual([{ name: 'Smriti', address: 'no-reply@smriti.test' }]);
     expect(mail.text).toContain('within 30 minutes');
 
@@ -95,7 +97,7 @@ describe('forgot password: the email', () => {
     const t = appWithMail({ PASSWORD_RESET_EXPIRY_SECONDS: '900' });
     const { email } = await signedInBrowser(t.app);
     const path = await requestLink(t, email);
-    expect(smtp.to(email)[0]!.text).toContain('within 15 minutes');
+    expect(smtp.to(email, RESET_SUBJECT)[0]!.text).toContain('within 15 minutes');
     const token = new URL(path, TEST_ORIGIN).searchParams.get('token')!;
     const [userId, secret] = token.split('.') as [string, string];
     expect(userId).toBe(await userIdOf(email));
@@ -117,7 +119,7 @@ describe('forgot password: the email', () => {
     expect(forKnown.status).toBe(200);
     expect(forUnknown.text).toBe(forKnown.text);
     expect(forUnknown.text).toContain('If an account exists for that address');
-    await smtp.waitFor(email);
+    await smtp.waitFor(email, 1, RESET_SUBJECT);
     expect(smtp.to(unknown)).toHaveLength(0);
     expect(t.logs.text).not.toContain(unknown);
   });
@@ -186,10 +188,10 @@ describe('forgot password: limits', () => {
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(3000);
       expect(blocked.text).toContain('Too many password reset requests for this address');
     }
-    expect(await smtp.waitFor(email, 10)).toHaveLength(10);
+    expect(await smtp.waitFor(email, 10, RESET_SUBJECT)).toHaveLength(10);
     clock.advance(3601);
     expect((await new Browser(t.app).post('/password/forgot', { email })).status).toBe(200);
-    await smtp.waitFor(email, 11);
+    await smtp.waitFor(email, 11, RESET_SUBJECT);
   });
 
   it('limits requests per IP address across different addresses', async () => {
@@ -207,7 +209,7 @@ describe('forgot password: limits', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await new Browser((i % 2 ? a : b)!.app).post('/password/forgot', { email })).status);
     expect(statuses).toEqual([...Array(10).fill(200), 429, 429]);
-    await smtp.waitFor(email, 10);
+    await smtp.waitFor(email, 10, RESET_SUBJECT);
     const userId = await userIdOf(email);
     const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM password_resets WHERE user_id = $1', [userId]);
     expect(rows.rows[0]!.n).toBe(10);

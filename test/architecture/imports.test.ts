@@ -39,9 +39,36 @@ describe('the direction of imports in src/', () => {
     expect(importsOf('journal/').filter(([, target]) => target.startsWith('account/'))).toEqual([]);
   });
 
-  it('audit.ts and db/ sit below every feature', () => {
-    const features = /^(auth|account|journal|http)\//;
-    expect([...importsOf('audit.ts'), ...importsOf('db/')].filter(([, target]) => features.test(target))).toEqual([]);
+  it('auth/ knows no way in: it never imports identity/ (identity builds on auth)', () => {
+    expect(importsOf('auth/').filter(([, target]) => target.startsWith('identity/'))).toEqual([]);
+  });
+
+  it('account/ and identity/ meet at narrow seams: the account page section one way, the mailer, reset links and page the other', () => {
+    expect(
+      importsOf('account/').filter(([, target]) => target.startsWith('identity/') && target !== 'identity/account-section.ts'),
+    ).toEqual([]);
+    const allowed = ['account/mail.ts', 'account/password-reset.ts', 'account/page.ts'];
+    expect(importsOf('identity/').filter(([, target]) => target.startsWith('account/') && !allowed.includes(target))).toEqual([]);
+    expect(importsOf('identity/account-section.ts').filter(([, target]) => target.startsWith('account/'))).toEqual([]);
+  });
+
+  it('auth/ reaches notify/ only through its two doors: rememberDevice and sendSecurityEmail', () => {
+    const doors = ['notify/devices.ts', 'notify/security-email.ts'];
+    expect(importsOf('auth/').filter(([, target]) => target.startsWith('notify/') && !doors.includes(target))).toEqual([]);
+  });
+
+  it('notify/ builds on auth/ and never on its middleware or routes, except the activity page (no cycle)', () => {
+    const upward = importsOf('notify/').filter(
+      ([file, target]) => file !== 'notify/routes.ts' && ['auth/middleware.ts', 'auth/routes.ts'].includes(target),
+    );
+    expect(upward).toEqual([]);
+    expect(importsOf('notify/').filter(([, target]) => target.startsWith('account/') && target !== 'account/mail.ts')).toEqual([]);
+  });
+
+  it('audit.ts, time-zone.ts and db/ sit below every feature', () => {
+    const features = /^(auth|account|journal|http|notify|mfa|sign-in|identity)\//;
+    const below = [...importsOf('audit.ts'), ...importsOf('time-zone.ts'), ...importsOf('db/')];
+    expect(below.filter(([, target]) => features.test(target))).toEqual([]);
   });
 
   it('tokens.ts knows neither Express nor the database, and config.ts imports nothing of the app', () => {

@@ -174,7 +174,7 @@ describe('a session ended on purpose says so: refresh_revoked and flash=session_
       const phone = new Browser(app.app);
       await phone.post('/login', { email, password: TEST_PASSWORD });
       await new Browser(app.app).post('/password/forgot', { email });
-      const [mail] = await smtp.waitFor(email);
+      const [mail] = await smtp.waitFor(email, 1, 'Reset your Smriti password');
       const token = new URL(mail!.text!.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
       const reset = await new Browser(app.app).post('/password/reset', {
         token,

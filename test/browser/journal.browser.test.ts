@@ -282,11 +282,11 @@ describe.skipIf(!chromiumAvailable)('journal in a real browser', () => {
       await plain.fill('#title', 'Typed without scripts');
       await plain.fill('#body', 'Plain form post.');
       await Promise.all([plain.waitForURL(/\/journal\/[0-9a-f-]{36}$/), plain.click('form.editor button[type=submit]')]);
-      expect(await plain.textContent('.entry-body')).toBe('Plain form post.');
+      expect((await plain.textContent('.entry-body'))?.trim()).toBe('Plain form post.');
       await plain.click('a.button:has-text("Edit")', { timeout: 5000 });
       await plain.fill('#body', 'Edited by form.');
       await Promise.all([plain.waitForURL(/\/journal\/[0-9a-f-]{36}$/), plain.click('form.editor button[type=submit]')]);
-      expect(await plain.textContent('.entry-body')).toBe('Edited by form.');
+      expect((await plain.textContent('.entry-body'))?.trim()).toBe('Edited by form.');
       await plain.goto('/journal');
       expect(await plain.textContent('.entries')).toContain('Typed without scripts');
     } finally {

@@ -136,6 +136,31 @@ describe('config profiles', () => {
   });
 });
 
+const OIDC = {
+  OIDC_ISSUER_URL: 'https://accounts.example.com',
+  OIDC_CLIENT_ID: 'smriti',
+  OIDC_CLIENT_SECRET: 'a client secret',
+  OIDC_PROVIDER_NAME: 'Example',
+};
+
+describe('config: the OpenID Connect provider', () => {
+  it('is off when no OIDC_* is set, and read whole when all four are', () => {
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(40) }).oidc).toBeUndefined();
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(40), ...OIDC }).oidc).toEqual({
+      issuerUrl: 'https://accounts.example.com',
+      clientId: 'smriti',
+      clientSecret: 'a client secret',
+      providerName: 'Example',
+    });
+  });
+
+  it('allows plain http only for a loopback provider outside production', () => {
+    const loopback = { ...OIDC, OIDC_ISSUER_URL: 'http://127.0.0.1:4000' };
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(40), ...loopback }).oidc?.issuerUrl).toBe('http://127.0.0.1:4000');
+    expect(() => loadConfig({ ...PROD, ...loopback })).toThrow(/^OIDC_ISSUER_URL: /);
+  });
+});
+
 describe('config rules: each bad value stops start-up with one line naming the variable', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
     ['NODE_ENV not a profile', { NODE_ENV: 'staging' }, 'NODE_ENV'],
@@ -158,6 +183,9 @@ describe('config rules: each bad value stops start-up with one line naming the v
     ['BCRYPT_ROUNDS below bcrypt minimum', { BCRYPT_ROUNDS: '3' }, 'BCRYPT_ROUNDS'],
     ['DATABASE_URL not postgres', { DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL'],
     ['APP_ORIGIN not a URL', { APP_ORIGIN: 'journal' }, 'APP_ORIGIN'],
+    ['OIDC_* set in part', { OIDC_ISSUER_URL: 'https://accounts.example.com', OIDC_CLIENT_ID: 'id' }, 'OIDC_CLIENT_SECRET'],
+    ['OIDC_ISSUER_URL not a URL', { ...OIDC, OIDC_ISSUER_URL: 'accounts' }, 'OIDC_ISSUER_URL'],
+    ['OIDC_ISSUER_URL over http to another host', { ...OIDC, OIDC_ISSUER_URL: 'http://accounts.example.com' }, 'OIDC_ISSUER_URL'],
     ['APP_ORIGIN with a path', { APP_ORIGIN: 'https://example.com/app' }, 'APP_ORIGIN'],
     ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['WEB_CONCURRENCY zero', { WEB_CONCURRENCY: '0' }, 'WEB_CONCURRENCY'],

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request, { type Response, type Test } from 'supertest';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createApp } from '../../src/app.js';
+import { type AppDeps, createApp } from '../../src/app.js';
 import { createRevokedSessions, listenForRevocations, type RevokedSessions } from '../../src/auth/revocations.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
@@ -72,12 +72,13 @@ export function buildTestApp(
   env: Record<string, string> = {},
   clock = fakeClock(),
   rateLimits: Partial<RateLimitSettings> = {},
+  deps: Pick<AppDeps, 'passwordQueue'> = {},
 ): TestApp {
   const config = testConfig(env);
   const logs = new LogCapture();
   const logger = createLogger('info', logs);
   const revokedSessions = createRevokedSessions(config.jwt, clock.now);
-  const app = createApp(config, { db, logger, now: clock.now, revokedSessions, rateLimits: { ...NO_RATE_LIMITS, ...rateLimits } });
+  const app = createApp(config, { ...deps, db, logger, now: clock.now, revokedSessions, rateLimits: { ...NO_RATE_LIMITS, ...rateLimits } });
   return { app, config, clock, logs, db, revokedSessions, listen: () => listenForRevocations(db, revokedSessions, logger) };
 }
 

@@ -26,13 +26,13 @@ export async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Pr
   return { url: url.toString(), drop: () => adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
-export async function createTestDb(options: { migrate?: boolean; max?: number } = {}): Promise<Db> {
+export async function createTestDb(options: { migrate?: boolean; max?: number; statementTimeoutMs?: number } = {}): Promise<Db> {
   let db: Db;
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
     const schema = `test_${randomBytes(8).toString('hex')}`;
     await adminQuery(`CREATE SCHEMA ${schema}`);
-    const inner = openPostgres({ url, schema, max: options.max ?? 10 });
+    const inner = openPostgres({ url, schema, max: options.max ?? 10, statementTimeoutMs: options.statementTimeoutMs });
     db = {
       ...inner,
       async close() {

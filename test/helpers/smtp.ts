@@ -10,10 +10,10 @@ export interface MailCatcher {
   /** An SMTP_URL for the app, with the credentials this server demands. */
   url: string;
   messages: ParsedMail[];
-  /** Messages to `address` received so far. */
-  to(address: string): ParsedMail[];
-  /** Waits until `address` has received `count` messages, and returns them. */
-  waitFor(address: string, count?: number): Promise<ParsedMail[]>;
+  /** Messages to `address` received so far (only those with this `subject`, when given). */
+  to(address: string, subject?: string): ParsedMail[];
+  /** Waits until `address` has received `count` messages (with this `subject`, when given), and returns them. */
+  waitFor(address: string, count?: number, subject?: string): Promise<ParsedMail[]>;
   close(): Promise<void>;
 }
 
@@ -48,19 +48,21 @@ export async function startMailCatcher(options: { refuseRecipients?: boolean } =
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as { port: number };
-  const to = (address: string) => messages.filter((m) => recipients(m).includes(address.toLowerCase()));
+  const to = (address: string, subject?: string) =>
+    messages.filter((m) => recipients(m).includes(address.toLowerCase()) && (subject === undefined || m.subject === subject));
   return {
     url: `smtp://${SMTP_USER}:${SMTP_PASSWORD}@127.0.0.1:${port}`,
     messages,
     to,
-    async waitFor(address, count = 1) {
+    async waitFor(address, count = 1, subject) {
       await vi.waitFor(
         () => {
-          if (to(address).length < count) throw new Error(`${address} has ${to(address).length} of ${count} messages`);
+          const had = to(address, subject).length;
+          if (had < count) throw new Error(`${address} has ${had} of ${count} messages${subject ? ` "${subject}"` : ''}`);
         },
         { timeout: 15_000, interval: 20 },
       );
-      return to(address);
+      return to(address, subject);
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -109,7 +109,7 @@ describe('journal pages without JavaScript', () => {
 
     const shown = await browser.get(path);
     expect(shown.text).toContain('By hand');
-    expect(shown.text).toContain('Line one\nLine two');
+    expect(shown.text).toContain('<p>Line one<br>\nLine two</p>');
 
     const edit = await browser.get(`${path}/edit`);
     expect(edit.text).toContain(`action="${path}"`);
@@ -118,12 +118,12 @@ describe('journal pages without JavaScript', () => {
     expect((await browser.get(path)).text).toContain('By hand, again');
 
     const confirm = await browser.get(`${path}/delete`);
-    expect(confirm.text).toContain('Delete this entry?');
+    expect(confirm.text).toContain('Move this entry to the trash?');
     const deleted = await browser.post(`${path}/delete`);
     expect(deleted.status).toBe(303);
     expect(deleted.headers.location).toBe('/journal');
     const list = await browser.get('/journal');
-    expect(list.text).toContain('Deleted “By hand, again”.');
+    expect(list.text).toContain('Moved the entry to the trash.');
     expect((await browser.get(path)).status).toBe(404);
   });
 

@@ -287,5 +287,8 @@ describe('turning two-step sign-in off', () => {
     const plain = await new Browser(t.app).post('/login', { email, password: TEST_PASSWORD });
     expect(plain.headers.location).toBe('/journal');
     expect(await auditTypes(email)).toContain('two_factor_disabled');
+    await expect
+      .poll(() => smtp.to(email).map((m) => m.subject), { timeout: 10_000 })
+      .toContain('Two-step sign-in was turned off for your Smriti account');
   });
 });

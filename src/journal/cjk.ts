@@ -1,0 +1,70 @@
+// CJK words inside sentences: the bigrams migration 021 indexes, cut from a query word the same way.
+import type { TextPart } from './search.js';
+
+// The same ranges as smriti_cjk_bigrams(): kana, CJK ideographs (with extension A and the
+// compatibility block) and Hangul syllables.
+const CJK_CHARS = '[\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uac00-\\ud7af]{2,}';
+const CJK_RUN = new RegExp(CJK_CHARS);
+const CJK_RUNS = new RegExp(CJK_CHARS, 'g');
+
+/** True when a search word holds two CJK characters in a row: the bigram path can find it anywhere. */
+export function hasCjkRun(word: string): boolean {
+  return CJK_RUN.test(word);
+}
+
+/** Every two adjacent CJK characters of the text, once each. */
+export function cjkBigrams(text: string): string[] {
+  const grams = new Set<string>();
+  for (const [run] of text.matchAll(CJK_RUNS)) {
+    for (let i = 0; i + 1 < run.length; i++) grams.add(run.slice(i, i + 2));
+  }
+  return [...grams];
+}
+
+/** A tsquery that every bigram must match; the characters are CJK only, so quoting them is safe. */
+export function bigramTsquery(words: readonly string[]): string {
+  return cjkBigrams(words.join(' '))
+    .map((gram) => `'${gram}'`)
+    .join(' & ');
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const EXCERPT_BEFORE = 40;
+const EXCERPT_AFTER = 120;
+
+/** The text split into parts, each occurrence of a word marked (case-insensitive, as written). */
+export function markWords(text: string, words: readonly string[]): TextPart[] {
+  const lower = text.toLowerCase();
+  const parts: TextPart[] = [];
+  let at = 0;
+  while (at < text.length) {
+    let next = -1;
+    let length = 0;
+    for (const word of words) {
+      const found = lower.indexOf(word.toLowerCase(), at);
+      if (found !== -1 && (next === -1 || found < next)) [next, length] = [found, word.length];
+    }
+    if (next === -1) break;
+    if (next > at) parts.push({ text: text.slice(at, next), marked: false });
+    parts.push({ text: text.slice(next, next + length), marked: true });
+    at = next + length;
+  }
+  if (at < text.length) parts.push({ text: text.slice(at), marked: false });
+  return parts;
+}
+
+/** A window of the body around the first word found, cut on grapheme boundaries, words marked. */
+export function excerptAround(body: string, words: readonly string[]): TextPart[] {
+  const lower = body.toLowerCase();
+  const first = Math.min(...words.map((w) => lower.indexOf(w.toLowerCase())).filter((i) => i >= 0), body.length);
+  const starts = [...graphemes.segment(body.slice(Math.max(0, first - EXCERPT_BEFORE * 2), first))].map((s) => s.index);
+  const from = Math.max(0, first - EXCERPT_BEFORE * 2) + (starts.length > EXCERPT_BEFORE ? starts[starts.length - EXCERPT_BEFORE]! : 0);
+  let to = first;
+  let count = 0;
+  for (const { index, segment } of graphemes.segment(body.slice(first, first + EXCERPT_AFTER * 4))) {
+    if (count++ === EXCERPT_AFTER) break;
+    to = first + index + segment.length;
+  }
+  const text = `${from > 0 ? '…' : ''}${body.slice(from, to).replace(/\s+/g, ' ')}${to < body.length ? '…' : ''}`;
+  return markWords(text, words);
+}

@@ -1,0 +1,91 @@
+// Entry bodies as Markdown: safe HTML for the page, and plain text for excerpts.
+import MarkdownIt from 'markdown-it';
+
+// Raw HTML off: whatever the writer types as <script> or <img onerror> stays text. Images are off
+// too, since the CSP (img-src 'self') would refuse any picture from elsewhere anyway.
+const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
+md.disable('image');
+
+// markdown-it refuses javascript:, vbscript: and data: itself; this narrows links to the schemes a
+// journal needs, so no scheme a browser might treat as script ever becomes a link.
+const ALLOWED_LINK = /^(https?:\/\/|mailto:)/i;
+md.validateLink = (url) => ALLOWED_LINK.test(url.trim());
+
+md.renderer.rules.link_open = (tokens, index, options, _env, self) => {
+  tokens[index]!.attrSet('rel', 'noopener nofollow');
+  return self.renderToken(tokens, index, options);
+};
+
+// The entry's title is the page's h1: a "# heading" in the body becomes h2, and so on down.
+md.renderer.rules.heading_open = (tokens, index, options, _env, self) => {
+  const token = tokens[index]!;
+  token.tag = `h${Math.min(Number(token.tag.slice(1)) + 1, 6)}`;
+  return self.renderToken(tokens, index, options);
+};
+md.renderer.rules.heading_close = (tokens, index, options, _env, self) => {
+  const token = tokens[index]!;
+  token.tag = `h${Math.min(Number(token.tag.slice(1)) + 1, 6)}`;
+  return self.renderToken(tokens, index, options);
+};
+
+/** The body as HTML to place in the page unescaped: markdown-it escapes every character of text. */
+export function renderMarkdown(body: string): string {
+  return md.render(body);
+}
+
+/** The words of the body without Markdown syntax, on one line. */
+export function markdownText(body: string): string {
+  const words: string[] = [];
+  for (const token of md.parse(body, {})) {
+    if (token.type === 'fence' || token.type === 'code_block') words.push(token.content, ' ');
+    if (token.type !== 'inline') continue;
+    for (const child of token.children ?? []) {
+      if (child.type === 'text' || child.type === 'code_inline') words.push(child.content);
+      else if (child.type === 'softbreak' || child.type === 'hardbreak') words.push(' ');
+    }
+    words.push(' ');
+  }
+  return words.join('').replace(/\s+/g, ' ').trim();
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** At most `max` user-perceived characters: an emoji or an accented letter is never cut in two. */
+export function cutGraphemes(text: string, max: number): string {
+  let count = 0;
+  for (const { index } of graphemes.segment(text)) {
+    if (count === max) return `${text.slice(0, index).trimEnd()}…`;
+    count += 1;
+  }
+  return text;
+}
+
+export const EXCERPT_GRAPHEMES = 220;
+
+/** The list's excerpt: the body's plain text, cut on a grapheme boundary. */
+export function plainExcerpt(body: string): string {
+  return cutGraphemes(markdownText(body), EXCERPT_GRAPHEMES);
+}
+
+export interface HeadingLines {
+  /** First line (0-based) and the line after the last, as markdown-it maps them. */
+  start: number;
+  end: number;
+  level: number;
+  /** Underlined with === or --- rather than opened with #. */
+  setext: boolean;
+  /** The heading's text, for writing a setext heading on one line. */
+  text: string;
+}
+
+/** Where the headings of a body are, as the renderer reads them (so never inside code). */
+export function headingLines(body: string): HeadingLines[] {
+  const tokens = md.parse(body, {});
+  const found: HeadingLines[] = [];
+  tokens.forEach((token, i) => {
+    if (token.type !== 'heading_open' || !token.map) return;
+    const text = tokens[i + 1]?.content ?? '';
+    found.push({ start: token.map[0], end: token.map[1], level: Number(token.tag.slice(1)), setext: !token.markup.startsWith('#'), text });
+  });
+  return found;
+}

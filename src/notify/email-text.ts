@@ -1,0 +1,121 @@
+// The words of each security email, as plain text and as simple HTML with every value escaped.
+import type { SecurityEmailKind } from '../http/metrics.js';
+
+export interface EmailFacts {
+  /** When it happened, already written for the reader (see formatEmailTime). */
+  when: string;
+  device: string;
+  ip: string;
+  /** APP_ORIGIN: links point at the account page and the forgotten-password page. */
+  origin: string;
+  /** theft: the session that was ended, e.g. "Firefox on Android, signed in 3 March 2026, 09:12 UTC". */
+  endedSession?: string;
+  passkeyName?: string;
+}
+
+export interface ComposedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** One email: paragraphs, then "label: value" lines, then what to do with a link. */
+interface Draft {
+  subject: string;
+  opening: string;
+  facts: Array<[string, string]>;
+  advice: string;
+  link: string;
+}
+
+// The account's own time zone (saved from the browser at sign-in); UTC, said so, when none is known.
+export function formatEmailTime(at: Date, timeZone: string | null): string {
+  const zone = timeZone ?? 'UTC';
+  const text = new Intl.DateTimeFormat('en-GB', { timeZone: zone, dateStyle: 'long', timeStyle: 'short' }).format(at);
+  return `${text} (${zone === 'UTC' ? 'UTC' : `${zone} time`})`;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function render(draft: Draft): ComposedEmail {
+  const facts = draft.facts.map(([label, value]) => `${label}: ${value}`);
+  const text = [draft.opening, '', ...facts, '', draft.advice, draft.link, '', '— Smriti'].join('\n');
+  const rows = draft.facts.map(([label, value]) => `<li>${escapeHtml(label)}: <strong>${escapeHtml(value)}</strong></li>`);
+  const link = escapeHtml(draft.link);
+  const html = [
+    `<p>${escapeHtml(draft.opening)}</p>`,
+    `<ul>${rows.join('')}</ul>`,
+    `<p>${escapeHtml(draft.advice)} <a href="${link}">${link}</a></p>`,
+    '<p>— Smriti</p>',
+  ].join('\n');
+  return { subject: draft.subject, text, html };
+}
+
+const where = (f: EmailFacts): Array<[string, string]> => [
+  ['Device', f.device],
+  ['IP address', f.ip],
+  ['Time', f.when],
+];
+
+const DRAFTS: Record<SecurityEmailKind, (f: EmailFacts) => Draft> = {
+  new_device: (f) => ({
+    subject: 'New sign-in to your Smriti account',
+    opening: 'Your Smriti account was just signed in to from a device it has not been used on before.',
+    facts: where(f),
+    advice: 'If this was you, there is nothing to do. If not, sign that session out on your account page and change your password:',
+    link: `${f.origin}/account`,
+  }),
+  theft: (f) => ({
+    subject: 'We signed out a session of your Smriti account',
+    opening:
+      'An old sign-in token of one of your sessions was used again. That happens when someone has copied it from a device, so Smriti ended the session at once.',
+    facts: [
+      ['Session ended', f.endedSession ?? 'unknown'],
+      ['Token sent from', `${f.device}, IP address ${f.ip}`],
+      ['Time', f.when],
+    ],
+    advice:
+      'Sign in again on your devices. Then change your password, sign out every session you do not recognise, and check that device for unwanted software:',
+    link: `${f.origin}/account`,
+  }),
+  password_changed: (f) => ({
+    subject: 'Your Smriti password was changed',
+    opening: 'The password of your Smriti account was changed, and every other session was signed out.',
+    facts: where(f),
+    advice: 'If this was not you, choose a new password right away with a link sent to this address:',
+    link: `${f.origin}/password/forgot`,
+  }),
+  password_reset: (f) => ({
+    subject: 'Your Smriti password was reset',
+    opening: 'The password of your Smriti account was reset with a link sent to this address, and every session was signed out.',
+    facts: where(f),
+    advice: 'If this was not you, someone can read this mailbox: secure it first, then reset your password again:',
+    link: `${f.origin}/password/forgot`,
+  }),
+  email_changed: (f) => ({
+    subject: 'The email address of your Smriti account was changed',
+    opening: 'Your Smriti account no longer uses this address: its email was changed to another one.',
+    facts: where(f),
+    advice: 'If this was not you, sign in, change your password and set your email back on your account page:',
+    link: `${f.origin}/account`,
+  }),
+  two_factor_disabled: (f) => ({
+    subject: 'Two-step sign-in was turned off for your Smriti account',
+    opening: 'Two-step sign-in was turned off: from now on your password alone signs in to your account.',
+    facts: where(f),
+    advice: 'If this was not you, change your password and turn two-step sign-in on again on your account page:',
+    link: `${f.origin}/account`,
+  }),
+  passkey_added: (f) => ({
+    subject: 'A passkey was added to your Smriti account',
+    opening: 'A new passkey can now sign in to your Smriti account.',
+    facts: [...(f.passkeyName ? ([['Passkey', f.passkeyName]] as Array<[string, string]>) : []), ...where(f)],
+    advice: 'If this was not you, remove that passkey and change your password on your account page:',
+    link: `${f.origin}/account`,
+  }),
+};
+
+export function composeSecurityEmail(kind: SecurityEmailKind, facts: EmailFacts): ComposedEmail {
+  return render(DRAFTS[kind](facts));
+}

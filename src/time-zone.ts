@@ -1,0 +1,84 @@
+// The writer's time zone: checked, saved on the account, and used for every date the server writes.
+// Below every feature (auth saves it at sign-in; journal and account render with it).
+import type { RequestHandler } from 'express';
+import type { Queryable } from './db/db.js';
+
+export const DEFAULT_TIME_ZONE = 'UTC';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** The signed-in writer's IANA time zone, for every date a page shows. */
+    timeZone?: string;
+  }
+}
+
+/** The IANA name as the browser sent it ("Asia/Kolkata", not ICU's older alias), or undefined if it is none. */
+export function checkTimeZone(value: unknown): string | undefined {
+  // Names only: offsets such as "+05:30" would stay fixed through daylight saving changes.
+  if (typeof value !== 'string' || value.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Saves the zone the browser reported, when it is a real one; anything else is ignored (an old
+ * browser, a hand-made form), keeping the zone already saved. Answers whether it was saved.
+ */
+export async function saveTimeZone(db: Queryable, userId: string, timeZone: unknown): Promise<boolean> {
+  const zone = checkTimeZone(timeZone);
+  if (!zone) return false;
+  await db.query(`UPDATE users SET time_zone = $2 WHERE id = $1 AND time_zone <> $2`, [userId, zone]);
+  return true;
+}
+
+export async function timeZoneOf(db: Queryable, userId: string): Promise<string> {
+  const result = await db.query<{ timeZone: string }>(`SELECT time_zone AS "timeZone" FROM users WHERE id = $1`, [userId], 'time_zone_of');
+  return checkTimeZone(result.rows[0]?.timeZone) ?? DEFAULT_TIME_ZONE;
+}
+
+/** After requirePageAuth: puts the writer's zone on res.locals for the views. */
+export function loadTimeZone(db: Queryable): RequestHandler {
+  return async (_req, res, next) => {
+    const userId = res.locals.auth?.userId;
+    res.locals.timeZone = userId ? await timeZoneOf(db, userId) : DEFAULT_TIME_ZONE;
+    next();
+  };
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar day (YYYY-MM-DD) a moment falls on in a zone. */
+export function localDay(at: Date, timeZone: string): string {
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(at);
+}
+
+const MOMENT_STYLES = {
+  date: { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' },
+  datetime: { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+} as const;
+
+/** A moment as people read it, in the writer's zone: "Mon, 10 Mar 2025, 05:00". */
+export function formatMoment(at: Date, style: 'date' | 'datetime', timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { ...MOMENT_STYLES[style], timeZone }).format(at);
+}
+
+/** A calendar day (YYYY-MM-DD, no zone): "Sunday, 9 March 2025". */
+export function formatDay(day: string): string {
+  return new Intl.DateTimeFormat('en-GB', { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${day}T00:00:00Z`),
+  );
+}
+
+/** A month (YYYY-MM): "March 2025". */
+export function formatMonth(month: string): string {
+  return new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'long', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`));
+}
