@@ -22,6 +22,8 @@ export interface BenchContext {
   tokens: TokenKeys;
   /** User ids; user i has email benchEmail(i + 1) and password BENCH_PASSWORD. users[0] has 50 entries. */
   users: string[];
+  /** Whether a row of a benchmark (`7b`) was asked for (`--only`); every row when nothing was named. */
+  wants(row: string): boolean;
 }
 
 export type CaseSpec = Omit<LoadSpec, 'url' | 'connections'> & { path: string; connections?: number };

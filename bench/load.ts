@@ -17,6 +17,8 @@ export interface LoadSpec {
 /** What one stretch of load saw: every response time (ms) and status, and how long it took. */
 export interface LoadSample {
   latencies: number[];
+  /** Requests answered, when not one per latency (wrk adds latencies for coordinated omission). */
+  answered?: number;
   /** Responses by HTTP status; "error" counts connection errors and timeouts. */
   statuses: Record<string, number>;
   seconds: number;
@@ -50,7 +52,7 @@ export function statsOf(samples: LoadSample[]): LoadStats {
   const seconds = samples.reduce((total, s) => total + s.seconds, 0);
   const statuses: Record<string, number> = {};
   for (const [status, n] of samples.flatMap((s) => Object.entries(s.statuses))) statuses[status] = (statuses[status] ?? 0) + n;
-  const answered = sorted.filter(Number.isFinite).length;
+  const answered = samples.reduce((total, s) => total + (s.answered ?? s.latencies.filter(Number.isFinite).length), 0);
   return { requests: answered, seconds, rps: answered / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), statuses };
 }
 

@@ -12,7 +12,7 @@ export interface Usage {
   cpuPercent: number;
   /** The same for the PostgreSQL server's work for the bench database (0 with PGlite, which runs in-process). */
   postgresCpuPercent: number;
-  /** The bench process itself: autocannon, the load generator (0 when it is one of the metered processes). */
+  /** The load generator: the bench process (autocannon) and the wrk runs it waited for (0 when the bench is metered itself). */
   loadCpuPercent: number;
   /** CPU used by anything else: neither these processes, PostgreSQL, nor the bench itself. */
   otherCpuPercent: number;
@@ -31,10 +31,12 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return match ? Number(match[1]) : 0;
 }
 
-function cpuTicks(pid: number): number {
-  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
+function cpuTicks(pid: number, withChildren = false): number {
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line,
+  // cutime and cstime (children waited for: a wrk run that ended) the 16th and 17th.
   const fields = read(`/proc/${pid}/stat`).split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  const own = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return withChildren ? own + Number(fields[13] ?? 0) + Number(fields[14] ?? 0) : own;
 }
 
 /**
@@ -79,7 +81,7 @@ export function startMeter(pids: readonly number[], database?: string): () => Us
   const sumTicks = (list: readonly number[]) => list.reduce((total, pid) => total + cpuTicks(pid), 0);
   const postgresBefore = new Map(postgresPids(database).map((pid) => [pid, cpuTicks(pid)]));
   const ticksBefore = sumTicks(pids);
-  const benchBefore = pids.includes(process.pid) ? 0 : cpuTicks(process.pid);
+  const benchBefore = pids.includes(process.pid) ? 0 : cpuTicks(process.pid, true);
   const machineBefore = machineTicks().busy;
   const started = performance.now();
   let polledKb = sumRss('VmRSS');
@@ -91,7 +93,7 @@ export function startMeter(pids: readonly number[], database?: string): () => Us
     // Backends that started during the run count from zero; those that ended are lost (short-lived anyway).
     const postgresTicks = postgresPids(database).reduce((total, pid) => total + cpuTicks(pid) - (postgresBefore.get(pid) ?? 0), 0);
     const ownTicks = sumTicks(pids) - ticksBefore;
-    const benchTicks = pids.includes(process.pid) ? 0 : cpuTicks(process.pid) - benchBefore;
+    const benchTicks = pids.includes(process.pid) ? 0 : cpuTicks(process.pid, true) - benchBefore;
     const otherTicks = machineTicks().busy - machineBefore - ownTicks - postgresTicks - benchTicks;
     return {
       peakRssMb: Math.round(Math.max(polledKb, hwmReset ? sumRss('VmHWM') : 0) / 102.4) / 10,

@@ -43,7 +43,7 @@ function cpuText(run: RunStats): string {
   if (run.cpuPercent === undefined) return '';
   const perRequest = run.rps > 0 ? Math.round((run.cpuPercent * 10_000) / run.rps) : '-'; // % of a core → µs of CPU per request
   const db = run.postgresCpuPercent ? ` postgres ${run.postgresCpuPercent}%` : '';
-  const load = run.loadCpuPercent ? ` autocannon ${run.loadCpuPercent}%` : '';
+  const load = run.loadCpuPercent ? ` load generator ${run.loadCpuPercent}%` : '';
   return `  CPU ${run.peakRssMb === undefined ? 'loops' : 'server'} ${run.cpuPercent}% (${perRequest} µs/req)${db}${load} other ${run.otherCpuPercent ?? 0}%`;
 }
 
@@ -67,7 +67,7 @@ function verdict(comparison: Comparison): string {
 // CPU (share of one core) that neither our processes nor PostgreSQL used; above this, someone else was busy.
 const DISTURBED_CPU_PERCENT = 25;
 
-// autocannon runs on one core of the same machine; this busy, it may be the limit rather than the server.
+// The load generator runs on one core of the same machine; this busy, it may be the limit rather than the server.
 const SATURATED_LOAD_PERCENT = 90;
 
 function caveats(...runs: RunStats[]): string[] {
@@ -75,7 +75,7 @@ function caveats(...runs: RunStats[]): string[] {
   const load = Math.max(...runs.map((run) => run.loadCpuPercent ?? 0));
   return [
     other > DISTURBED_CPU_PERCENT ? `other processes used up to ${other}% of a core meanwhile: not a fair measurement` : '',
-    load > SATURATED_LOAD_PERCENT ? `autocannon used ${load}% of a core: the load generator may cap both sides; compare µs/req too` : '',
+    load > SATURATED_LOAD_PERCENT ? `the load generator used ${load}% of a core: it may cap both sides; compare µs/req too` : '',
   ];
 }
 

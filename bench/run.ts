@@ -2,28 +2,23 @@
 import { availableParallelism, cpus } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
-import { createPasswordHasher, hashPassword } from '../src/auth/passwords.js';
-import { createTokenKeys } from '../src/auth/tokens.js';
 import { authOverhead } from './benchmarks/auth-overhead.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
 import { passwordFlood } from './benchmarks/password-flood.js';
-import { peer } from './benchmarks/peer.js';
+import { PEER_ROWS, peers } from './benchmarks/peers.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
 import { search } from './benchmarks/search.js';
 import { signinStorm } from './benchmarks/signin-storm.js';
-import { type BenchSettings, benchConfig, benchSettings, productionEnv } from './config.js';
+import { benchSettings } from './config.js';
 import type { BenchContext } from './context.js';
 import { type BenchDatabase, createBenchDatabase } from './database.js';
 import { machineBusy } from './meter.js';
 import { type Comparison, printSummary, writeResults } from './report.js';
-import { addEntries, BENCH_PASSWORD, createUsers } from './seed.js';
 import { killServers } from './server-process.js';
+import { setUpContext } from './setup.js';
 
-// Enough users that per-user advisory locks rarely queue behind one another.
-const USERS = 1000;
-const ENTRIES = 50;
 // Busier than this before the first run means something else is using the CPUs.
 const BUSY_SHARE = 0.15;
 
@@ -34,22 +29,10 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['4 growth', growth],
   ['5 pages', pages],
   ['6 scale-out', scaleOut],
-  ['7 vs Flask peer', peer],
+  ['7 peers', peers],
   ['8 search', search],
   ['9 password flood', passwordFlood],
 ];
-
-async function setUp(settings: BenchSettings, database: BenchDatabase): Promise<BenchContext> {
-  const env = productionEnv(database.serverEnv);
-  const config = benchConfig(env);
-  const passwordHash = await hashPassword(createPasswordHasher(config.bcryptRounds), BENCH_PASSWORD);
-  const users = await database.use(async (db) => {
-    const ids = await createUsers(db, USERS, passwordHash);
-    await addEntries(db, ids[0]!, ENTRIES);
-    return ids;
-  });
-  return { settings, database, env, config, tokens: createTokenKeys(config.jwt), users };
-}
 
 function describeMachine(ctx: BenchContext, busyBefore: number): void {
   const { seconds, warmupSeconds, connections } = ctx.settings;
@@ -67,13 +50,26 @@ function describeMachine(ctx: BenchContext, busyBefore: number): void {
   }
 }
 
-/** BENCH_ONLY=1,4 runs benchmarks 1 and 4; unset runs all. */
-function selected(): typeof BENCHMARKS {
-  const only = (process.env.BENCH_ONLY ?? '')
+/**
+ * `--only=1,4` (or BENCH_ONLY=1,4) runs benchmarks 1 and 4; `peers` (or `7`) every peer row, `7b`
+ * one of them; unset runs all.
+ */
+function selection(argv: readonly string[]): { benchmarks: typeof BENCHMARKS; wants: (row: string) => boolean } {
+  const flag = argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+  const only = (flag ?? process.env.BENCH_ONLY ?? '')
     .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return only.length ? BENCHMARKS.filter(([title]) => only.includes(title.split(' ')[0]!)) : BENCHMARKS;
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
+    .flatMap((s) => (s === 'peers' ? ['7'] : [s]));
+  const known = new Set([...BENCHMARKS.map(([title]) => title.split(' ')[0]!), ...PEER_ROWS]);
+  const unknown = only.filter((s) => !known.has(s));
+  if (unknown.length > 0) throw new Error(`--only: no benchmark ${unknown.join(', ')} (known: ${[...known, 'peers'].join(', ')})`);
+  if (only.length === 0) return { benchmarks: BENCHMARKS, wants: () => true };
+  const numberOf = (s: string) => s.replace(/[a-z]+$/, '');
+  const benchmarks = BENCHMARKS.filter(([title]) => only.some((s) => numberOf(s) === title.split(' ')[0]));
+  // A row is wanted when it, or its whole benchmark, was asked for.
+  const wants = (row: string) => only.includes(row) || only.includes(numberOf(row));
+  return { benchmarks, wants };
 }
 
 /**
@@ -91,10 +87,10 @@ async function settle(database: BenchDatabase): Promise<void> {
     .catch((error: unknown) => console.log(`  (could not settle the database first: ${error instanceof Error ? error.message : error})`));
 }
 
-async function runAll(ctx: BenchContext): Promise<{ comparisons: Comparison[]; crashed: boolean }> {
+async function runAll(ctx: BenchContext, benchmarks: typeof BENCHMARKS): Promise<{ comparisons: Comparison[]; crashed: boolean }> {
   const comparisons: Comparison[] = [];
   let crashed = false;
-  for (const [title, bench] of selected()) {
+  for (const [title, bench] of benchmarks) {
     console.log(`\n${title}`);
     await settle(ctx.database);
     try {
@@ -113,6 +109,7 @@ async function main(): Promise<void> {
   dotenv.config({ quiet: true }); // DATABASE_URL as `npm start` would read it
   const started = new Date();
   const settings = benchSettings();
+  const { benchmarks, wants } = selection(process.argv.slice(2));
   const cpuBusyAtStart = await machineBusy(1000);
   const database = await createBenchDatabase(process.env.DATABASE_URL || undefined);
   const interrupted = () => {
@@ -124,9 +121,9 @@ async function main(): Promise<void> {
   let ctx: BenchContext;
   let outcome: Awaited<ReturnType<typeof runAll>>;
   try {
-    ctx = await setUp(settings, database);
+    ctx = await setUpContext(settings, database, wants);
     describeMachine(ctx, cpuBusyAtStart);
-    outcome = await runAll(ctx);
+    outcome = await runAll(ctx, benchmarks);
   } finally {
     await database.drop();
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Env } from './config.js';
 import type { ReadyMessage } from './server.js';
 
-const SERVER_FILE = join(import.meta.dirname, 'server.ts');
+const ROOT = join(import.meta.dirname, '..');
 const START_TIMEOUT_MS = 60_000;
 const MAX_LOGGED_ERRORS = 3;
 
@@ -67,26 +67,37 @@ function stopChild(child: ChildProcess): Promise<void> {
 export interface ServerOptions {
   /** More than 1 runs the app under node:cluster, as WEB_CONCURRENCY does. */
   workers: number;
-  /** Puts /bench/noauth and /bench/auth in front of the app. */
+  /** Puts /bench/noauth and /bench/auth in front of the app, and /api/bench/token in it. */
   benchRoutes: boolean;
+  /** Writes a V8 CPU profile of each server process there when it exits (else BENCH_CPU_PROF_DIR, if set). */
+  cpuProfDir?: string;
+  /** Another checkout of the project to run the server from (an A/B comparison); this one by default. */
+  root?: string;
 }
 
 const running = new Set<ChildProcess>();
 
-/** Kills every bench server still running (the bench itself is being interrupted). */
+/** Kills every bench server and peer still running (the bench itself is being interrupted). */
 export function killServers(): void {
   for (const child of running) child.kill('SIGKILL');
 }
 
+/** Counts `child` among the processes killServers ends. */
+export function trackChild(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** Starts the app with the production environment `env`. */
-export async function startServer(env: Env, { workers, benchRoutes }: ServerOptions): Promise<BenchServer> {
+export async function startServer(env: Env, { workers, benchRoutes, cpuProfDir, root = ROOT }: ServerOptions): Promise<BenchServer> {
   const port = await freePort();
   const logFile = join(tmpdir(), `smriti-bench-${process.pid}-${port}.log`);
   const logFd = openSync(logFile, 'w');
   // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of each server process there, for chasing a missed target.
-  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVER_FILE], {
-    cwd: join(import.meta.dirname, '..'),
+  const profileDir = cpuProfDir ?? process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(root, 'bench', 'server.ts')], {
+    cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -98,8 +109,7 @@ export async function startServer(env: Env, { workers, benchRoutes }: ServerOpti
     stdio: ['ignore', logFd, 'pipe', 'ipc'],
   });
   closeSync(logFd);
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  trackChild(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const ready = await waitForReady(child, () => stderr).catch(async (error: unknown) => {

@@ -1,11 +1,13 @@
 // The bench server process: the production app, behind /bench/noauth and /bench/auth or clustered when asked.
 import cluster from 'node:cluster';
 import cookieParser from 'cookie-parser';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, Router } from 'express';
 import { type AppDeps, buildContext, createApp } from '../src/app.js';
-import { requireApiAuth } from '../src/auth/middleware.js';
+import { requireApiAuth, signInState } from '../src/auth/middleware.js';
 import { createRevokedSessions, listenForRevocations } from '../src/auth/revocations.js';
+import { createUserCache } from '../src/auth/user-cache.js';
 import type { Config } from '../src/config.js';
+import type { AppContext } from '../src/context.js';
 import { openDb } from '../src/db/db.js';
 import { errorHandler } from '../src/http/errors.js';
 import { listen, stopGracefully } from '../src/lifecycle.js';
@@ -22,6 +24,18 @@ const hello: RequestHandler = (_req, res) => {
   res.json({ ok: true });
 };
 
+/**
+ * The work of the Flask peer's /api/me (a JWT check, no database), inside the app's whole middleware
+ * chain (logging, headers, metrics, cookies), as any /api/* route is served.
+ */
+function tokenOnlyRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.get('/api/bench/token', requireApiAuth(ctx), (_req, res) => {
+    res.json({ sub: signInState(res).userId });
+  });
+  return router;
+}
+
 function benchApp(config: Config, deps: AppDeps): Express {
   const ctx = buildContext(config, deps);
   const app = express();
@@ -30,7 +44,7 @@ function benchApp(config: Config, deps: AppDeps): Express {
   // The two chains differ only by requireApiAuth, so their gap is the cost of checking the access token.
   app.get('/bench/noauth', cookieParser(), hello);
   app.get('/bench/auth', cookieParser(), requireApiAuth(ctx), hello);
-  app.use(createApp(config, deps));
+  app.use(createApp(config, { ...deps, benchRoutes: tokenOnlyRoutes }));
   app.use(errorHandler(deps.logger));
   return app;
 }
@@ -41,8 +55,10 @@ async function runWorker(config: Config): Promise<void> {
   const db = await openDb({ databaseUrl: pgliteDir ? undefined : config.databaseUrl, pgliteDir });
   // As src/server.ts: this process hears revocations, so the access-token check costs what it costs there.
   const revokedSessions = createRevokedSessions(config.jwt, Date.now);
-  const stopListening = await listenForRevocations(db, revokedSessions, logger);
-  const deps = { db, logger, revokedSessions };
+  // BENCH_USER_CACHE=0 reads the user's row on every request, to measure what the cache saves.
+  const userCache = process.env.BENCH_USER_CACHE === '0' ? undefined : createUserCache(Date.now);
+  const stopListening = await listenForRevocations(db, revokedSessions, logger, userCache);
+  const deps = { db, logger, revokedSessions, userCache };
   // Without the bench routes the process serves exactly what `npm start` serves.
   const app = process.env.BENCH_ROUTES === '1' ? benchApp(config, deps) : createApp(config, deps);
   const server = await listen(app, config.port, '127.0.0.1');

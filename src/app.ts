@@ -1,8 +1,9 @@
 // createApp(config, deps): the middleware in order and the routers mounted — the map of the app.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import cookieParser from 'cookie-parser';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -14,6 +15,7 @@ import { createPasswordHasher, defaultParallelism } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
 import { authRoutes } from './auth/routes.js';
 import { createTokenKeys } from './auth/tokens.js';
+import type { UserCache } from './auth/user-cache.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
@@ -49,12 +51,16 @@ export interface AppDeps {
   now?: () => number;
   /** Kept current by the process (listenForRevocations); an app built without one gets its own, empty set. */
   revokedSessions?: RevokedSessions;
+  /** Kept current by the same listener; without one, the signed-in user's row is read on every request. */
+  userCache?: UserCache;
   /** Tests loosen or tighten the limits; the server always runs the defaults. */
   rateLimits?: Partial<RateLimitSettings>;
   /** Tests shrink the bcrypt queue to show its bounds; the server always runs the defaults. */
   passwordQueue?: Partial<PasswordQueueLimits>;
   /** The server flips it on SIGTERM so /readyz answers 503 while it drains; always ready otherwise. */
   readiness?: Readiness;
+  /** The benchmark's own routes (bench/server.ts), behind every middleware as the API is; the server never sets it. */
+  benchRoutes?: (ctx: AppContext) => Router;
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
@@ -66,6 +72,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     now,
     tokenKeys: createTokenKeys(config.jwt),
     revokedSessions: deps.revokedSessions ?? createRevokedSessions(config.jwt, now),
+    userCache: deps.userCache,
     passwords: createPasswordHasher(config.bcryptRounds, { ...DEFAULT_QUEUE_LIMITS(defaultParallelism()), ...deps.passwordQueue }),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
@@ -96,6 +103,18 @@ function securityHeaders(config: Config) {
 function pageFlash(config: Config): RequestHandler {
   const flash = flashMessages(config);
   return (req, res, next) => (wantsJson(req) ? next() : flash(req, res, next));
+}
+
+/**
+ * Most requests (every GET) carry no body: without Content-Length or Transfer-Encoding the parsers
+ * would only find that out, twice, at a measured cost on each request. Any request with either
+ * header is parsed exactly as before.
+ */
+function onlyWithBody(parser: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return next();
+    parser(req, res, next);
+  };
 }
 
 function requestIdFrom(header: unknown): string {
@@ -133,14 +152,17 @@ export function createApp(config: Config, deps: AppDeps): Express {
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
       // Only what an operator needs: headers would cost time on every request, and carry credentials.
+      // The serializers read the request and response themselves: pino's standard ones would first
+      // copy every header and parse the query, all of it thrown away here.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        req: (req: IncomingMessage & { id: string; originalUrl?: string }) => ({
           id: req.id,
           method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.remoteAddress,
+          url: redactUrl(req.originalUrl ?? req.url ?? ''),
+          remoteAddress: req.socket?.remoteAddress,
         }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
@@ -169,8 +191,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));
 
-  app.use(express.json({ limit: BODY_LIMIT }));
-  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+  app.use(onlyWithBody(express.json({ limit: BODY_LIMIT })));
+  app.use(onlyWithBody(express.urlencoded({ extended: false, limit: BODY_LIMIT })));
   app.use(cookieParser());
   app.use(pageFlash(config));
 
@@ -179,6 +201,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(twoFactorRoutes(ctx));
   app.use(passkeySignInRoutes(ctx));
   app.use(passkeyAccountRoutes(ctx));
+  if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
   app.use(journalRoutes(ctx));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
   app.use(activityRoutes(ctx));

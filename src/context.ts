@@ -4,6 +4,7 @@ import type { Mailer } from './account/mail.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { RevokedSessions } from './auth/revocations.js';
 import type { TokenKeys } from './auth/tokens.js';
+import type { UserCache } from './auth/user-cache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import type { Metrics } from './http/metrics.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   tokenKeys: TokenKeys;
   /** Sessions ended recently, kept current by listenForRevocations (started by the process). */
   revokedSessions: RevokedSessions;
+  /** Users' rows, kept current by listenForRevocations; absent where nothing hears changes (then every read goes to the database). */
+  userCache?: UserCache;
   passwords: PasswordHasher;
   rateLimits: RateLimitSettings;
   mailer: Mailer;

@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import { createApp } from './app.js';
 import { createRevokedSessions, listenForRevocations } from './auth/revocations.js';
+import { createUserCache } from './auth/user-cache.js';
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
 import { openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
@@ -22,9 +23,10 @@ async function runWorker(config: Config): Promise<void> {
   if (applied.length) logger.info({ applied }, 'migrations applied');
 
   const revokedSessions = createRevokedSessions(config.jwt, Date.now);
-  const stopListening = await listenForRevocations(db, revokedSessions, logger);
+  const userCache = createUserCache(Date.now);
+  const stopListening = await listenForRevocations(db, revokedSessions, logger, userCache);
   const readiness = createReadiness();
-  const server = await listen(createApp(config, { db, logger, revokedSessions, readiness }), config.port, config.host);
+  const server = await listen(createApp(config, { db, logger, revokedSessions, userCache, readiness }), config.port, config.host);
   logger.info(`Smriti (${config.profile}) listening on http://${config.host ?? 'localhost'}:${config.port} using ${db.description}`);
 
   const pruner = setInterval(() => {

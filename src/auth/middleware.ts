@@ -12,6 +12,7 @@ import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCoo
 import { isSessionRevoked } from './revocations.js';
 import { type ClientInfo, type IssuedSession, type Rotation, rotateSession } from './sessions.js';
 import { checkToken } from './tokens.js';
+import { cachedUser } from './user-cache.js';
 import { findUserById, type User } from './users.js';
 
 export interface AuthState {
@@ -147,9 +148,20 @@ export function signInState(res: Response): AuthState {
 
 const ACCOUNT_GONE = 'This account no longer exists.';
 
-/** The signed-in user's row; a session whose account was deleted is refused like a bad token. */
+/** The signed-in user's row, read now; a session whose account was deleted is refused like a bad token. */
 export async function findSignedInUser(ctx: AppContext, res: Response): Promise<User> {
   const user = await findUserById(ctx.db, signInState(res).userId);
+  if (!user) throw new AppError(401, 'token_invalid', ACCOUNT_GONE);
+  return user;
+}
+
+/**
+ * The same row for showing who is signed in (GET /api/me), from the process's cache when it has one:
+ * a change made anywhere reaches it within a moment (LISTEN/NOTIFY). A password check reads
+ * findSignedInUser instead, never a copy.
+ */
+export async function signedInUser(ctx: AppContext, res: Response): Promise<User> {
+  const user = await cachedUser(ctx.userCache, ctx.db, signInState(res).userId);
   if (!user) throw new AppError(401, 'token_invalid', ACCOUNT_GONE);
   return user;
 }

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../db/db.js';
 import { isUuid } from '../uuid.js';
+import { forgetUsers, resetUserCache, type UserCache } from './user-cache.js';
 
 export const REVOCATION_CHANNEL = 'smriti_revocations';
 
@@ -45,17 +46,21 @@ function sweep(revoked: RevokedSessions): void {
   for (const [sid, until] of revoked.until) if (until <= now) revoked.until.delete(sid);
 }
 
-/** A notice as end_sessions() words it: `{"at": <epoch ms>, "sessions": [<uuid>, …]}`; anything else is ignored. */
-export function parseRevocationNotice(payload: string): { at: number; sessions: string[] } | undefined {
+/**
+ * A notice as end_sessions() words it, `{"at": <epoch ms>, "sessions": [<uuid>, …]}`, or as a change
+ * to user rows does (migrations/035), with `"users": [<uuid>, …]` too; anything else is ignored.
+ */
+export function parseRevocationNotice(payload: string): { at: number; sessions: string[]; users: string[] } | undefined {
   let notice: unknown;
   try {
     notice = JSON.parse(payload);
   } catch {
     return undefined;
   }
-  const { at, sessions } = (notice ?? {}) as { at?: unknown; sessions?: unknown };
+  const { at, sessions, users = [] } = (notice ?? {}) as { at?: unknown; sessions?: unknown; users?: unknown };
   if (!Number.isSafeInteger(at) || !Array.isArray(sessions) || !sessions.every(isUuid)) return undefined;
-  return { at: at as number, sessions };
+  if (!Array.isArray(users) || !users.every(isUuid)) return undefined;
+  return { at: at as number, sessions, users };
 }
 
 async function reloadRecent(db: Queryable, revoked: RevokedSessions): Promise<number> {
@@ -69,20 +74,26 @@ async function reloadRecent(db: Queryable, revoked: RevokedSessions): Promise<nu
 }
 
 /**
- * Keeps `revoked` current for as long as the process runs; returns the function that stops it.
- * While the listening connection is down the last known set stays in force; on reconnection the
- * recent revocations are reloaded, so one made during the gap is enforced from then on.
+ * Keeps `revoked` (and the process's cache of user rows, when it has one) current for as long as the
+ * process runs; returns the function that stops it. While the listening connection is down the last
+ * known set of revocations stays in force and the user cache is not used; on reconnection the recent
+ * revocations are reloaded, so one made during the gap is enforced from then on.
  */
-export function listenForRevocations(db: Db, revoked: RevokedSessions, logger: Logger): Promise<() => Promise<void>> {
+export function listenForRevocations(db: Db, revoked: RevokedSessions, logger: Logger, users?: UserCache): Promise<() => Promise<void>> {
   return db.listen(REVOCATION_CHANNEL, {
     onNotify(payload) {
       const notice = parseRevocationNotice(payload);
-      if (notice) markSessionsRevoked(revoked, notice.sessions, notice.at);
-      else logger.warn('ignored a malformed notice on the revocation channel');
+      if (!notice) return logger.warn('ignored a malformed notice on the revocation channel');
+      if (notice.sessions.length > 0) markSessionsRevoked(revoked, notice.sessions, notice.at);
+      if (users && notice.users.length > 0) forgetUsers(users, notice.users);
     },
     async onConnect() {
       const count = await reloadRecent(db, revoked);
+      if (users) resetUserCache(users, true);
       logger.info({ recent: count }, 'listening for session revocations');
+    },
+    onDisconnect() {
+      if (users) resetUserCache(users, false);
     },
     onError(error) {
       logger.warn({ err: error }, 'revocation listener lost its connection; reconnecting');

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { limiter } from '../http/rate-limit.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie } from './cookies.js';
-import { auditEvent, checkAccess, findSignedInUser, refreshSession, requireApiAuth, signInState } from './middleware.js';
+import { auditEvent, checkAccess, refreshSession, requireApiAuth, signedInUser, signInState } from './middleware.js';
 import { endSessions, sessionOfRefreshToken } from './sessions.js';
 
 const REFRESH_MESSAGES = {
@@ -42,7 +42,7 @@ export function authRoutes(ctx: AppContext): Router {
   });
 
   router.get('/api/me', requireApiAuth(ctx), async (_req, res) => {
-    const user = await findSignedInUser(ctx, res);
+    const user = await signedInUser(ctx, res);
     const auth = signInState(res);
     res.json({ id: user.id, email: user.email, sessionId: auth.sid, accessTokenExpiresAt: auth.accessExpiresAt });
   });

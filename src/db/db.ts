@@ -23,6 +23,8 @@ export interface ListenHandlers {
   /** After the first connection and after every reconnection: reload what may have been missed. */
   onConnect(): Promise<void>;
   onError(error: unknown): void;
+  /** Whenever the connection is lost, with an error or without one; notifications may be missed until onConnect. */
+  onDisconnect?(): void;
 }
 
 export interface Db extends Queryable {
@@ -177,6 +179,7 @@ async function listenWithReconnect(newClient: () => pg.Client, channel: string, 
     const drop = (error?: unknown) => {
       if (dropped) return;
       dropped = true;
+      handlers.onDisconnect?.();
       if (error) handlers.onError(error);
       if (current === client) current = undefined;
       client.end().catch(() => {});

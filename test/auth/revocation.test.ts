@@ -145,10 +145,12 @@ describe('the in-memory set of revoked sessions', () => {
     expect(revoked.until.size).toBeLessThanOrEqual(8);
   });
 
-  it('ignores notices that are not what end_sessions() sends', () => {
+  it('ignores notices that are not what end_sessions() or a change to a user row sends', () => {
     const sid = '0b4c7d3e-1f2a-4b5c-8d9e-0f1a2b3c4d5e';
-    expect(parseRevocationNotice(JSON.stringify({ at: 1, sessions: [sid] }))).toEqual({ at: 1, sessions: [sid] });
-    for (const junk of ['', 'x', '{}', '[]', 'null', '{"at":"1","sessions":[]}', `{"at":1,"sessions":["${sid.toUpperCase()}"]}`]) {
+    expect(parseRevocationNotice(JSON.stringify({ at: 1, sessions: [sid] }))).toEqual({ at: 1, sessions: [sid], users: [] });
+    expect(parseRevocationNotice(JSON.stringify({ at: 1, sessions: [], users: [sid] }))).toEqual({ at: 1, sessions: [], users: [sid] });
+    const junks = ['', 'x', '{}', '[]', 'null', '{"at":"1","sessions":[]}', `{"at":1,"sessions":["${sid.toUpperCase()}"]}`];
+    for (const junk of [...junks, '{"at":1,"sessions":[],"users":"x"}', '{"at":1,"sessions":[],"users":["not-a-uuid"]}']) {
       expect(parseRevocationNotice(junk)).toBeUndefined();
     }
   });
