@@ -45,7 +45,7 @@ describe('the flash cookie', { timeout: 90_000 }, () => {
       const payload = Buffer.from(decodeURIComponent(cookie.value).split('.')[0]!, 'base64url').toString('utf8');
       expect(payload).not.toContain('Secret');
       expect(decodeURIComponent(cookie.value)).not.toContain('Secret');
-      expect((await browser.get('/journal')).text).toContain('The entry was deleted.');
+      expect((await browser.get('/journal')).text).toContain('Moved the entry to the trash.');
 
       const forged = Buffer.from(JSON.stringify({ info: ['<b>forged</b>'] })).toString('base64url');
       browser.jar.set(FLASH_COOKIE, `${forged}.AAAA`);

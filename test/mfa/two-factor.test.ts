@@ -245,7 +245,7 @@ describe('signing in with two-step on', () => {
   it('still asks for the code after a password reset by email', async () => {
     const { t, email, secret } = await accountWithTwoStep();
     await new Browser(t.app).post('/password/forgot', { email });
-    const [mail] = await smtp.waitFor(email);
+    const [mail] = await smtp.waitFor(email, 1, 'Reset your Smriti password');
     const token = new URL(mail!.text!.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
     const reset = await new Browser(t.app).post('/password/reset', {
       token,

@@ -53,7 +53,7 @@ describe('/account/activity', () => {
       ['Account created', 'Chrome on macOS', '127.0.0.1'],
     ]);
     expect(page.text).not.toContain('::ffff:');
-    expect(page.text).toMatch(/<time datetime="[^"]+" data-local="datetime">[^<]+<\/time> to <time/);
+    expect(page.text.replace(/\s+/g, ' ')).toMatch(/<time datetime="[^"]+" data-local="datetime">[^<]+<\/time> to <time/);
   });
 
   it('shows another account nothing of the owner’s, only its own events', async () => {

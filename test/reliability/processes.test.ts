@@ -64,7 +64,7 @@ describe.skipIf(!usingPostgres)(
       expect(replay.body.error).toBe('refresh_reused');
       const victim = await request(a.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
       expect(victim.status).toBe(401);
-      expect(victim.body.error).toBe('refresh_invalid');
+      expect(victim.body.error).toBe('refresh_reused');
     });
 
     it('holds the failed sign-in limit per account across both instances', async () => {
