@@ -30,6 +30,22 @@ export interface ChromiumOptions {
   backForwardCache?: boolean;
 }
 
+/**
+ * Cleanup that may not hang a file: a browser context with a WebAuthn request still pending has
+ * been seen to block Chromium's close for over a minute. A step that takes longer than `seconds`
+ * is left behind with a warning (the process is ending anyway).
+ */
+export async function closeWithin(what: string, closing: Promise<unknown> | undefined, seconds = 10): Promise<void> {
+  if (!closing) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), seconds * 1000);
+  });
+  const outcome = await Promise.race([closing.then(() => 'closed' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') console.warn(`closing ${what} took over ${seconds} s; left to the end of the process`);
+}
+
 export function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   // Flags from the machine notes: a closed network makes Chromium's background services noisy.
   return chromium.launch({
@@ -153,9 +169,9 @@ export function useChromiumAndServer(env: Record<string, string> = BROWSER_TEST_
     setup.server = await TestServer.start(env);
   });
   afterAll(async () => {
-    for (const context of setup.contexts.splice(0)) await context.close();
-    await setup.chromium?.close();
-    await setup.server?.close();
+    for (const context of setup.contexts.splice(0)) await closeWithin('a browser context', context.close(), 5);
+    await closeWithin('Chromium', setup.chromium?.close());
+    await closeWithin('the test server', setup.server?.close());
   });
   return setup;
 }

@@ -3,7 +3,16 @@
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
-import { axeViolations, BROWSER_TEST_ENV, chromiumAvailable, freePort, launchChromium, TestServer, watchConsole } from './harness.js';
+import {
+  axeViolations,
+  BROWSER_TEST_ENV,
+  chromiumAvailable,
+  closeWithin,
+  freePort,
+  launchChromium,
+  TestServer,
+  watchConsole,
+} from './harness.js';
 
 const STALE = 601;
 
@@ -20,9 +29,9 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
     server = await TestServer.start({ ...BROWSER_TEST_ENV, APP_ORIGIN: origin, STEP_UP_SECONDS: '600' }, port);
   });
   afterAll(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-    await chromium?.close();
-    await server?.close();
+    for (const context of contexts.splice(0)) await closeWithin('a browser context', context.close(), 5);
+    await closeWithin('Chromium', chromium?.close());
+    await closeWithin('the test server', server?.close());
   });
 
   /** A page whose device has a platform authenticator: resident keys, user verification that always passes. */
