@@ -6,6 +6,7 @@ import { AUDIT, recordAudit } from '../audit.js';
 import { clientInfo } from '../auth/middleware.js';
 import { endSessions } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
+import { sendSecurityEmail } from '../notify/security-email.js';
 import {
   consumeEmailLink,
   createEmailLink,
@@ -58,16 +59,6 @@ export async function sendVerificationLink(ctx: AppContext, userId: string, emai
   }
 }
 
-function oldAddressNotice(newEmail: string): string {
-  return [
-    'Hello,',
-    '',
-    `The email of your Smriti journal was changed to ${newEmail}. Sign-in links and password resets now go there, and every other session was signed out.`,
-    '',
-    'If you did not make this change, someone else may have your password: sign in and change it at once, or reply to this email.',
-  ].join('\n');
-}
-
 /**
  * Spends a verify or change link. A change also needs the new address to be free still; it ends the
  * user's other sessions (keeping `keepSid`, or the one that asked) and the links to the old address.
@@ -118,13 +109,7 @@ export async function openEmailLink(
       if ((error as { code?: string }).code === '23505') return { kind: 'taken', email: '' };
       throw error;
     });
-  if (opened.kind === 'changed') {
-    void sendMail(ctx.mailer, {
-      kind: 'email_changed_notice',
-      to: opened.oldEmail,
-      subject: 'The email of your Smriti journal was changed',
-      text: oldAddressNotice(opened.email),
-    });
-  }
+  // The old address is told through the one security-email path (device, IP, time, and a metric).
+  if (opened.kind === 'changed') sendSecurityEmail(ctx, userId, 'email_changed', { ...clientInfo(req), previousEmail: opened.oldEmail });
   return opened;
 }

@@ -11,6 +11,8 @@ export interface EmailFacts {
   /** theft: the session that was ended, e.g. "Firefox on Android, signed in 3 March 2026, 09:12 UTC". */
   endedSession?: string;
   passkeyName?: string;
+  /** email_changed: the address the account uses now. */
+  newEmail?: string;
 }
 
 export interface ComposedEmail {
@@ -95,7 +97,7 @@ const DRAFTS: Record<SecurityEmailKind, (f: EmailFacts) => Draft> = {
   }),
   email_changed: (f) => ({
     subject: 'The email address of your Smriti account was changed',
-    opening: 'Your Smriti account no longer uses this address: its email was changed to another one.',
+    opening: `Your Smriti account no longer uses this address: its email was changed to ${f.newEmail ?? 'another one'}. Sign-in links and password resets now go there, and every other session was signed out.`,
     facts: where(f),
     advice: 'If this was not you, sign in, change your password and set your email back on your account page:',
     link: `${f.origin}/account`,

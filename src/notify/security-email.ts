@@ -61,6 +61,7 @@ async function deliver(deps: Deps, userId: string, kind: SecurityEmailKind, deta
     origin: deps.config.appOrigin,
     endedSession,
     passkeyName: details.passkeyName,
+    newEmail: kind === 'email_changed' ? owner.email : undefined,
   });
   const to = kind === 'email_changed' && details.previousEmail ? details.previousEmail : owner.email;
   const outcome = await sendMail(deps.mailer, { kind: `security_${kind}`, to, ...email });

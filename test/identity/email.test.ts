@@ -19,7 +19,7 @@ import { type MailCatcher, startMailCatcher } from '../helpers/smtp.js';
 
 const VERIFY = 'Confirm your email for Smriti';
 const CHANGE = 'Confirm your new email for Smriti';
-const NOTICE = 'The email of your Smriti journal was changed';
+const NOTICE = 'The email address of your Smriti account was changed';
 const RESET = 'Reset your Smriti password';
 
 let db: Db;
