@@ -12,12 +12,28 @@ declare module 'express-serve-static-core' {
   }
 }
 
+// Building an Intl.DateTimeFormat costs ~50 µs, about a thousand times what formatting with one does,
+// so each locale, style and zone is built once per process. The key space is small (checked zone
+// names × a few styles); the cap only guards against many spellings of valid names ("asia/KOLKATA").
+const FORMATS_MAX = 2000;
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(key: string, locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    if (formats.size >= FORMATS_MAX) formats.clear();
+    formats.set(key, format);
+  }
+  return format;
+}
+
 /** The IANA name as the browser sent it ("Asia/Kolkata", not ICU's older alias), or undefined if it is none. */
 export function checkTimeZone(value: unknown): string | undefined {
   // Names only: offsets such as "+05:30" would stay fixed through daylight saving changes.
   if (typeof value !== 'string' || value.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) return undefined;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    formatter(`day ${value}`, 'en-CA', { timeZone: value, year: 'numeric', month: '2-digit', day: '2-digit' });
     return value;
   } catch {
     return undefined;
@@ -49,16 +65,9 @@ export function loadTimeZone(db: Queryable): RequestHandler {
   };
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** The calendar day (YYYY-MM-DD) a moment falls on in a zone. */
 export function localDay(at: Date, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormats.set(timeZone, format);
-  }
-  return format.format(at);
+  return formatter(`day ${timeZone}`, 'en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
 const MOMENT_STYLES = {
@@ -68,17 +77,18 @@ const MOMENT_STYLES = {
 
 /** A moment as people read it, in the writer's zone: "Mon, 10 Mar 2025, 05:00". */
 export function formatMoment(at: Date, style: 'date' | 'datetime', timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { ...MOMENT_STYLES[style], timeZone }).format(at);
+  return formatter(`${style} ${timeZone}`, 'en-GB', { ...MOMENT_STYLES[style], timeZone }).format(at);
 }
+
+const LONG_DAY = new Intl.DateTimeFormat('en-GB', { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+const LONG_MONTH = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'long', timeZone: 'UTC' });
 
 /** A calendar day (YYYY-MM-DD, no zone): "Sunday, 9 March 2025". */
 export function formatDay(day: string): string {
-  return new Intl.DateTimeFormat('en-GB', { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }).format(
-    new Date(`${day}T00:00:00Z`),
-  );
+  return LONG_DAY.format(new Date(`${day}T00:00:00Z`));
 }
 
 /** A month (YYYY-MM): "March 2025". */
 export function formatMonth(month: string): string {
-  return new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'long', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`));
+  return LONG_MONTH.format(new Date(`${month}-01T00:00:00Z`));
 }

@@ -50,11 +50,19 @@ export function markdownText(body: string): string {
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
+const PRINTABLE_ASCII = /^[\x20-\x7E]*/;
+
 /** At most `max` user-perceived characters: an emoji or an accented letter is never cut in two. */
 export function cutGraphemes(text: string, max: number): string {
-  let count = 0;
-  for (const { index } of graphemes.segment(text)) {
-    if (count === max) return `${text.slice(0, index).trimEnd()}…`;
+  if (text.length <= max) return text; // never more graphemes than UTF-16 units
+  // Between two printable ASCII characters there is always a grapheme boundary (UAX #29), so a
+  // leading run of them counts one each and only the rest goes through the (slow) segmenter.
+  const ascii = PRINTABLE_ASCII.exec(text)![0].length;
+  if (ascii > max) return `${text.slice(0, max).trimEnd()}…`;
+  const start = Math.max(0, ascii - 1);
+  let count = start;
+  for (const { index } of graphemes.segment(text.slice(start))) {
+    if (count === max) return `${text.slice(0, start + index).trimEnd()}…`;
     count += 1;
   }
   return text;
