@@ -29,6 +29,17 @@ import { monthsWithCounts, onThisDay } from './timeline.js';
 import { trashRoutes } from './trash-routes.js';
 import { expectedVersion } from './versions.js';
 
+/** Consecutive entries of the same month (the list is newest first), for the month headings. */
+function byMonth(entries: readonly Entry[]): { month: string; entries: Entry[] }[] {
+  const groups: { month: string; entries: Entry[] }[] = [];
+  for (const entry of entries) {
+    const month = entry.entryDate.slice(0, 7);
+    if (groups.at(-1)?.month !== month) groups.push({ month, entries: [] });
+    groups.at(-1)!.entries.push(entry);
+  }
+  return groups;
+}
+
 export function journalRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db } = ctx;
@@ -107,6 +118,7 @@ export function journalRoutes(ctx: AppContext): Router {
     res.render('journal/index', {
       title: filter.tag ? `#${filter.tag}` : 'Your journal',
       entries,
+      groups: byMonth(entries),
       page,
       pages,
       total,
