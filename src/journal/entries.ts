@@ -112,12 +112,15 @@ export async function listEntries(
 ): Promise<{ entries: Entry[]; total: number }> {
   const { where, params } = listWhere(filter);
   const n = params.length;
+  // Prepared per filter shape (the same name always carries the same SQL): planned once per connection.
+  const shape = `${filter.month ? '_month' : ''}${filter.tag ? '_tag' : ''}`;
   const [rows, count] = await Promise.all([
     db.query<Entry>(
       `SELECT ${COLUMNS} FROM entries WHERE ${where} ORDER BY entry_date DESC, created_at DESC, id DESC LIMIT $${n + 2} OFFSET $${n + 3}`,
       [userId, ...params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+      `entries_page${shape}`,
     ),
-    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM entries WHERE ${where}`, [userId, ...params]),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM entries WHERE ${where}`, [userId, ...params], `entries_count${shape}`),
   ]);
   return { entries: rows.rows, total: count.rows[0]!.total };
 }

@@ -17,6 +17,7 @@ export async function monthsWithCounts(db: Queryable, userId: string): Promise<M
        FROM entries WHERE user_id = $1 AND deleted_at IS NULL
       GROUP BY date_trunc('month', entry_date) ORDER BY date_trunc('month', entry_date) DESC`,
     [userId],
+    'entries_months',
   );
   return result.rows;
 }
@@ -30,6 +31,7 @@ export async function onThisDay(db: Queryable, userId: string, today: string): P
         AND extract(month FROM entry_date) = $2 AND extract(day FROM entry_date) = $3 AND entry_date < $4::date
       ORDER BY entry_date DESC, created_at DESC LIMIT $5`,
     [userId, month, day, today, ON_THIS_DAY_LIMIT],
+    'entries_on_this_day',
   );
   return result.rows;
 }
