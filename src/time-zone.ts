@@ -1,6 +1,5 @@
 // The writer's time zone: checked, saved on the account, and used for every date the server writes.
 // Below every feature (auth saves it at sign-in; journal and account render with it).
-import type { RequestHandler } from 'express';
 import type { Queryable } from './db/db.js';
 
 export const DEFAULT_TIME_ZONE = 'UTC';
@@ -54,15 +53,6 @@ export async function saveTimeZone(db: Queryable, userId: string, timeZone: unkn
 export async function timeZoneOf(db: Queryable, userId: string): Promise<string> {
   const result = await db.query<{ timeZone: string }>(`SELECT time_zone AS "timeZone" FROM users WHERE id = $1`, [userId], 'time_zone_of');
   return checkTimeZone(result.rows[0]?.timeZone) ?? DEFAULT_TIME_ZONE;
-}
-
-/** After requirePageAuth: puts the writer's zone on res.locals for the views. */
-export function loadTimeZone(db: Queryable): RequestHandler {
-  return async (_req, res, next) => {
-    const userId = res.locals.auth?.userId;
-    res.locals.timeZone = userId ? await timeZoneOf(db, userId) : DEFAULT_TIME_ZONE;
-    next();
-  };
 }
 
 /** The calendar day (YYYY-MM-DD) a moment falls on in a zone. */

@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
-import { auditEvent, clientInfo, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
+import { auditEvent, clientInfo, findSignedInUser, loadTimeZone, requirePageAuth, signInState } from '../auth/middleware.js';
 import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
@@ -14,7 +14,6 @@ import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
-import { loadTimeZone } from '../time-zone.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
 import { renderAccount } from './page.js';
@@ -24,7 +23,7 @@ import { timeZoneRoutes } from './time-zone-routes.js';
 export function accountRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, logger } = ctx;
-  router.use('/account', requirePageAuth(ctx), loadTimeZone(db));
+  router.use('/account', requirePageAuth(ctx), loadTimeZone(ctx));
   // Sensitive actions need a full sign-in within STEP_UP_SECONDS (DESIGN §11).
   const recent = requireRecentSignIn(ctx);
   router.use(accountDataRoutes(ctx, recent));

@@ -8,11 +8,12 @@ import { AppError } from '../http/errors.js';
 import { countAuthRejected, countRefresh } from '../http/metrics.js';
 import { loginUrl } from '../http/safe-next.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
+import { checkTimeZone, DEFAULT_TIME_ZONE, saveTimeZone } from '../time-zone.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { isSessionRevoked } from './revocations.js';
 import { type ClientInfo, type IssuedSession, type Rotation, rotateSession } from './sessions.js';
 import { checkToken } from './tokens.js';
-import { cachedUser } from './user-cache.js';
+import { cachedUser, forgetUsers } from './user-cache.js';
 import { findUserById, type User } from './users.js';
 
 export interface AuthState {
@@ -164,4 +165,24 @@ export async function signedInUser(ctx: AppContext, res: Response): Promise<User
   const user = await cachedUser(ctx.userCache, ctx.db, signInState(res).userId);
   if (!user) throw new AppError(401, 'token_invalid', ACCOUNT_GONE);
   return user;
+}
+
+/** After requirePageAuth: the writer's zone on res.locals for the views, from the same cached row. */
+export function loadTimeZone(ctx: AppContext): RequestHandler {
+  return async (_req, res, next) => {
+    const userId = res.locals.auth?.userId;
+    const user = userId ? await cachedUser(ctx.userCache, ctx.db, userId) : undefined;
+    res.locals.timeZone = checkTimeZone(user?.timeZone) ?? DEFAULT_TIME_ZONE;
+    next();
+  };
+}
+
+/**
+ * Saves the zone the browser reported (saveTimeZone) and drops this process's copy of the row, so
+ * the page it goes to next shows the new zone without waiting for the change notice.
+ */
+export async function saveWriterTimeZone(ctx: AppContext, userId: string, timeZone: unknown): Promise<boolean> {
+  const saved = await saveTimeZone(ctx.db, userId, timeZone);
+  if (saved && ctx.userCache) forgetUsers(ctx.userCache, [userId]);
+  return saved;
 }

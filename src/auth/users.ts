@@ -11,10 +11,12 @@ export interface User {
   passwordChangedAt: Date;
   /** When the owner last proved the address is theirs (a link opened); null while unverified. */
   emailVerifiedAt: Date | null;
+  /** The IANA zone the owner's browser last reported (time-zone.ts checks it before use). */
+  timeZone: string;
 }
 
 const COLUMNS = `id, email, password_hash AS "passwordHash", created_at AS "createdAt", password_changed_at AS "passwordChangedAt",
-  email_verified_at AS "emailVerifiedAt"`;
+  email_verified_at AS "emailVerifiedAt", time_zone AS "timeZone"`;
 
 /** How long a new, unverified account may still receive password-reset links (DESIGN §13). */
 export const UNVERIFIED_RESET_WINDOW_SECONDS = 24 * 3600;

@@ -70,9 +70,31 @@ export function cutGraphemes(text: string, max: number): string {
 
 export const EXCERPT_GRAPHEMES = 220;
 
+// The list parses every card's body for its excerpt on every visit, though bodies seldom change: the
+// excerpts are kept, keyed by the body itself (so an edit is a new key), least recently used out first.
+const EXCERPTS_MAX_CHARS = 2_000_000;
+const excerpts = new Map<string, string>();
+let excerptsChars = 0;
+
 /** The list's excerpt: the body's plain text, cut on a grapheme boundary. */
 export function plainExcerpt(body: string): string {
-  return cutGraphemes(markdownText(body), EXCERPT_GRAPHEMES);
+  const held = excerpts.get(body);
+  if (held !== undefined) {
+    excerpts.delete(body);
+    excerpts.set(body, held);
+    return held;
+  }
+  const excerpt = cutGraphemes(markdownText(body), EXCERPT_GRAPHEMES);
+  if (body.length <= EXCERPTS_MAX_CHARS / 100) {
+    for (const oldest of excerpts.keys()) {
+      if (excerptsChars + body.length <= EXCERPTS_MAX_CHARS) break;
+      excerpts.delete(oldest);
+      excerptsChars -= oldest.length;
+    }
+    excerpts.set(body, excerpt);
+    excerptsChars += body.length;
+  }
+  return excerpt;
 }
 
 export interface HeadingLines {

@@ -1,12 +1,12 @@
 // Journal pages: plain forms that work without JavaScript (the JSON API is in api-routes.ts).
 import { type Request, type Response, Router } from 'express';
 import { ACCESS_COOKIE, REFRESH_COOKIE, readCookie } from '../auth/cookies.js';
-import { requirePageAuth, signInState } from '../auth/middleware.js';
+import { loadTimeZone, requirePageAuth, signInState } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
-import { loadTimeZone, localDay } from '../time-zone.js';
+import { localDay } from '../time-zone.js';
 import { entriesApiRoutes } from './api-routes.js';
 import {
   BODY_MAX_CHARS,
@@ -52,7 +52,7 @@ export function journalRoutes(ctx: AppContext): Router {
     res.redirect(303, mayBeSignedIn ? '/journal' : '/login');
   });
 
-  router.use('/journal', requirePageAuth(ctx), loadTimeZone(db));
+  router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx));
   router.use(trashRoutes(ctx));
 
   const renderEditor = (

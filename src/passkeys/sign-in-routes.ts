@@ -6,7 +6,15 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
-import { auditEvent, clientInfo, findSignedInUser, requireApiAuth, requirePageAuth, signInState } from '../auth/middleware.js';
+import {
+  auditEvent,
+  clientInfo,
+  findSignedInUser,
+  requireApiAuth,
+  requirePageAuth,
+  saveWriterTimeZone,
+  signInState,
+} from '../auth/middleware.js';
 import { startSession } from '../auth/sessions.js';
 import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail } from '../auth/users.js';
 import type { AppContext } from '../context.js';
@@ -21,7 +29,6 @@ import { rememberDevice } from '../notify/devices.js';
 import { describeDevice } from '../notify/user-agent.js';
 import { completeSignIn } from '../sign-in/flow.js';
 import { renderConfirm, renewAuthTime } from '../sign-in/routes.js';
-import { saveTimeZone } from '../time-zone.js';
 import { usePasskey } from './assertions.js';
 import {
   authenticationOptions,
@@ -189,7 +196,7 @@ async function registerWithPasskey(ctx: AppContext, req: Request, res: Response)
   countPasskey(ctx.metrics, 'registered');
   setAuthCookies(res, ctx.config, issued, issued.shared);
   rememberDevice(ctx, req, res, { id: newUserId }, { newAccount: true });
-  await saveTimeZone(ctx.db, newUserId, req.body?.time_zone);
+  await saveWriterTimeZone(ctx, newUserId, req.body?.time_zone);
   void sendVerificationLink(ctx, newUserId, email);
   res.redirect(303, '/journal');
 }

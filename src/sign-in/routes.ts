@@ -3,7 +3,16 @@
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
-import { auditEvent, checkAccess, clientInfo, findSignedInUser, refreshSession, requirePageAuth, signInState } from '../auth/middleware.js';
+import {
+  auditEvent,
+  checkAccess,
+  clientInfo,
+  findSignedInUser,
+  refreshSession,
+  requirePageAuth,
+  saveWriterTimeZone,
+  signInState,
+} from '../auth/middleware.js';
 import { checkCurrentPassword, LOGIN_IP_LIMIT, limitedAnswer, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { startSession } from '../auth/sessions.js';
@@ -24,7 +33,6 @@ import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
 import { countPasskeys } from '../passkeys/credentials.js';
 import { PASSKEY_SCRIPTS } from '../passkeys/static.js';
-import { saveTimeZone } from '../time-zone.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
 import {
   clearPendingCookie,
@@ -114,7 +122,7 @@ export function signInRoutes(ctx: AppContext): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await upgradePasswordHash(ctx, user, form.password);
-    await saveTimeZone(db, user.id, req.body?.time_zone);
+    await saveWriterTimeZone(ctx, user.id, req.body?.time_zone);
     const signIn = { userId: user.id, email: user.email, method: 'password' as const, shared: form.shared_computer !== '', next: nextPath };
     await afterFirstFactor(ctx, req, res, signIn);
   });
@@ -180,7 +188,7 @@ export function signInRoutes(ctx: AppContext): Router {
         return render(409, { email: 'An account with this email already exists. Sign in instead?' });
       throw error;
     }
-    await saveTimeZone(db, userId, req.body?.time_zone);
+    await saveWriterTimeZone(ctx, userId, req.body?.time_zone);
     const issued = await startSession(ctx, userId, client, { shared: false });
     await recordAudit(db, logger, { type: AUDIT.registered, userId, sessionId: issued.sid, ...client, at });
     setAuthCookies(res, ctx.config, issued, issued.shared);

@@ -72,7 +72,7 @@ export function buildTestApp(
   env: Record<string, string> = {},
   clock = fakeClock(),
   rateLimits: Partial<RateLimitSettings> = {},
-  deps: Pick<AppDeps, 'passwordQueue'> = {},
+  deps: Pick<AppDeps, 'passwordQueue' | 'userCache'> = {},
 ): TestApp {
   const config = testConfig(env);
   const logs = new LogCapture();

@@ -1,7 +1,7 @@
 // The excerpt's cut takes a fast path over leading ASCII; it must cut exactly where a full
 // grapheme segmentation would, whatever follows the ASCII run.
 import { describe, expect, it } from 'vitest';
-import { cutGraphemes } from '../../src/journal/markdown.js';
+import { cutGraphemes, plainExcerpt } from '../../src/journal/markdown.js';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
@@ -29,5 +29,17 @@ describe('cutGraphemes', () => {
     const cut = cutGraphemes(`${'a'.repeat(9)}😀😀`, 10);
     expect(cut).toBe(`${'a'.repeat(9)}😀…`);
     expect(() => encodeURIComponent(cut)).not.toThrow();
+  });
+});
+
+describe('plainExcerpt, kept per body', () => {
+  it('answers for the body it is given, however many bodies came before', () => {
+    expect(plainExcerpt('**Rain** on the river.')).toBe('Rain on the river.');
+    expect(plainExcerpt('**Rain** on the river!')).toBe('Rain on the river!');
+    // More text than the store keeps (2 million characters): the oldest go, answers stay right.
+    const body = (i: number) => `# Day ${i}\n\n${'walk '.repeat(4000)}${i}`;
+    for (let i = 0; i < 150; i += 1) expect(plainExcerpt(body(i)).startsWith(`Day ${i} walk`)).toBe(true);
+    expect(plainExcerpt(body(3))).toBe(plainExcerpt(body(3)));
+    expect(plainExcerpt('**Rain** on the river.')).toBe('Rain on the river.');
   });
 });
