@@ -103,26 +103,41 @@ function listWhere(filter: ListFilter): { where: string; params: unknown[] } {
   return { where: clauses.join(' AND '), params };
 }
 
+// Prepared per filter shape (the same name always carries the same SQL): planned once per connection.
+const shapeOf = (filter: ListFilter) => `${filter.month ? '_month' : ''}${filter.tag ? '_tag' : ''}`;
+
 /** One page of the user's live entries, by their day, newest first. */
+export async function pageOfEntries(db: Queryable, userId: string, page: number, filter: ListFilter = {}): Promise<Entry[]> {
+  const { where, params } = listWhere(filter);
+  const n = params.length;
+  const result = await db.query<Entry>(
+    `SELECT ${COLUMNS} FROM entries WHERE ${where} ORDER BY entry_date DESC, created_at DESC, id DESC LIMIT $${n + 2} OFFSET $${n + 3}`,
+    [userId, ...params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+    `entries_page${shapeOf(filter)}`,
+  );
+  return result.rows;
+}
+
+/** How many of the user's live entries the filter shows. */
+export async function countEntries(db: Queryable, userId: string, filter: ListFilter = {}): Promise<number> {
+  const { where, params } = listWhere(filter);
+  const result = await db.query<{ total: number }>(
+    `SELECT count(*)::int AS total FROM entries WHERE ${where}`,
+    [userId, ...params],
+    `entries_count${shapeOf(filter)}`,
+  );
+  return result.rows[0]!.total;
+}
+
+/** A page of entries and how many the filter shows in all. */
 export async function listEntries(
   db: Queryable,
   userId: string,
   page: number,
   filter: ListFilter = {},
 ): Promise<{ entries: Entry[]; total: number }> {
-  const { where, params } = listWhere(filter);
-  const n = params.length;
-  // Prepared per filter shape (the same name always carries the same SQL): planned once per connection.
-  const shape = `${filter.month ? '_month' : ''}${filter.tag ? '_tag' : ''}`;
-  const [rows, count] = await Promise.all([
-    db.query<Entry>(
-      `SELECT ${COLUMNS} FROM entries WHERE ${where} ORDER BY entry_date DESC, created_at DESC, id DESC LIMIT $${n + 2} OFFSET $${n + 3}`,
-      [userId, ...params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
-      `entries_page${shape}`,
-    ),
-    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM entries WHERE ${where}`, [userId, ...params], `entries_count${shape}`),
-  ]);
-  return { entries: rows.rows, total: count.rows[0]!.total };
+  const [entries, total] = await Promise.all([pageOfEntries(db, userId, page, filter), countEntries(db, userId, filter)]);
+  return { entries, total };
 }
 
 /** A live entry of the user; one in the trash is not found. */

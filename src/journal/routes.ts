@@ -11,12 +11,13 @@ import { entriesApiRoutes } from './api-routes.js';
 import {
   BODY_MAX_CHARS,
   checkEntry,
+  countEntries,
   createEntry,
   type Entry,
   type EntryInput,
   findEntry,
-  listEntries,
   PAGE_SIZE,
+  pageOfEntries,
   TITLE_MAX_CHARS,
   type UpdateResult,
   updateEntry,
@@ -108,11 +109,14 @@ export function journalRoutes(ctx: AppContext): Router {
     const { userId } = signInState(res);
     const filter = listFilter(req);
     const filtered = Boolean(filter.month || filter.tag);
-    const [{ entries, total }, months, earlier] = await Promise.all([
-      listEntries(db, userId, page, filter),
+    const [entries, months, tagTotal, earlier] = await Promise.all([
+      pageOfEntries(db, userId, page, filter),
       monthsWithCounts(db, userId),
+      // The timeline's counts already give the total, unless a tag narrows the list.
+      filter.tag ? countEntries(db, userId, filter) : undefined,
       filtered || page > 1 ? Promise.resolve([]) : onThisDay(db, userId, today(res)),
     ]);
+    const total = tagTotal ?? months.reduce((sum, m) => sum + (!filter.month || m.month === filter.month ? m.count : 0), 0);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const query = (p: number) => new URLSearchParams({ ...filter, ...(p > 1 ? { page: String(p) } : {}) }).toString();
     res.render('journal/index', {
