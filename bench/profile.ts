@@ -11,7 +11,7 @@ import { startServer } from './server-process.js';
 import { setUpContext } from './setup.js';
 import { runWrk, wrkMissing } from './wrk.js';
 
-const TOP = 30;
+const TOP = Number(process.env.BENCH_PROFILE_TOP) || 30;
 
 interface ProfileNode {
   id: number;
