@@ -123,3 +123,9 @@ export function accessCookie(tokens: TokenKeys, userId: string): string {
 export function refreshCookie(token: IssuedToken): string {
   return `${REFRESH_COOKIE}=${token.jwt}`;
 }
+
+/** What a signed-in browser sends to every page: both cookies (they share Path=/), of one session. */
+export function browserCookies(tokens: TokenKeys, token: IssuedToken): string {
+  const access = signToken(tokens, 'access', { sub: token.userId, sid: token.sid }, Date.now()).token;
+  return `${ACCESS_COOKIE}=${access}; ${refreshCookie(token)}`;
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PROXY_HEADERS } from '../config.js';
 import { type BenchContext, measure, withApp } from '../context.js';
 import { type Comparison, compare, skipped } from '../report.js';
-import { accessCookie } from '../seed.js';
+import { browserCookies, issueRefreshTokens } from '../seed.js';
 import { cookieFeed, wrkCase, wrkMissing } from '../wrk.js';
 
 const BENCH = '5 pages';
@@ -18,9 +18,10 @@ export async function pages(ctx: BenchContext): Promise<Comparison[]> {
   if (missing) return [skipped(BENCH, METRIC, missing)];
   const dir = mkdtempSync(join(tmpdir(), 'smriti-bench-pages-'));
   try {
-    const writer = cookieFeed(join(dir, 'writer.txt'), [accessCookie(ctx.tokens, ctx.users[0]!)], 'cycle');
+    const [session] = await ctx.database.use((db) => issueRefreshTokens(db, ctx.tokens, ctx.users.slice(0, 1), 1));
+    const writer = cookieFeed(join(dir, 'writer.txt'), [browserCookies(ctx.tokens, session!)], 'cycle');
     return await withApp(ctx, async (server) => {
-      // Both carry the writer's cookie, as a browser would; /healthz does not read it.
+      // Both carry the writer's two cookies, as a browser sends them; /healthz reads neither.
       const spec = (path: string, feed: typeof writer) => ({
         url: `${server.origin}${path}`,
         headers: { ...PROXY_HEADERS },

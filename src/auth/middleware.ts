@@ -24,8 +24,8 @@ export interface AuthState {
   /** Epoch seconds of this session's last full sign-in (step-up, DESIGN §11). */
   authTime: number;
   /**
-   * Pages only: signed in with "This is a shared computer", so the page keeps drafts in
-   * sessionStorage only (DESIGN §14). Read from the refresh token; the API does not need it.
+   * Signed in with "This is a shared computer", so the page keeps drafts in sessionStorage only
+   * (DESIGN §14). Undefined only from an access token minted before access tokens carried it.
    */
   shared?: boolean;
 }
@@ -61,9 +61,9 @@ export function auditEvent(ctx: AppContext, req: Request, event: Omit<AuditEvent
 export function checkAccess(ctx: AppContext, req: Request): AccessCheck {
   const checked = checkToken(ctx.tokenKeys, 'access', readCookie(req.cookies, ACCESS_COOKIE), ctx.now());
   if (checked.kind !== 'valid') return checked;
-  const { sub, sid, exp, auth_time } = checked.claims;
+  const { sub, sid, exp, auth_time, shared } = checked.claims;
   if (isSessionRevoked(ctx.revokedSessions, sid)) return { kind: 'revoked' };
-  return { kind: 'signed_in', auth: { userId: sub, sid, accessExpiresAt: exp, authTime: auth_time } };
+  return { kind: 'signed_in', auth: { userId: sub, sid, accessExpiresAt: exp, authTime: auth_time, shared } };
 }
 
 /** The signed-in state a freshly issued pair stands for. */
@@ -72,7 +72,10 @@ export function authStateOf(session: IssuedSession): AuthState {
   return { userId: session.userId, sid: session.sid, accessExpiresAt: claims.exp, authTime: claims.auth_time, shared: session.shared };
 }
 
-/** Whether this session's refresh token says "This is a shared computer" (only access tokens say who is signed in). */
+/**
+ * Whether this session's refresh token says "This is a shared computer": for an access token minted
+ * before access tokens said so themselves (such a token lives one access lifetime at most).
+ */
 function onSharedComputer(ctx: AppContext, req: Request, sid: string): boolean {
   const checked = checkToken(ctx.tokenKeys, 'refresh', readCookie(req.cookies, REFRESH_COOKIE), ctx.now());
   return checked.kind === 'valid' && checked.claims.sid === sid && checked.claims.shared === true;
@@ -108,7 +111,7 @@ export function requirePageAuth(ctx: AppContext): RequestHandler {
     res.locals.serverTime = Math.floor(ctx.now() / 1000);
     const access = checkAccess(ctx, req);
     if (access.kind === 'signed_in') {
-      res.locals.auth = { ...access.auth, shared: onSharedComputer(ctx, req, access.auth.sid) };
+      res.locals.auth = { ...access.auth, shared: access.auth.shared ?? onSharedComputer(ctx, req, access.auth.sid) };
       return next();
     }
     const sentAnyToken = Boolean(readCookie(req.cookies, ACCESS_COOKIE) || readCookie(req.cookies, REFRESH_COOKIE));

@@ -71,7 +71,12 @@ export const ROTATE_SQL = 'SELECT rotate_refresh_token($1, $2, $3, $4, $5, $6, $
 function signPair(deps: SessionDeps, subject: TokenSubject) {
   const nowMs = deps.now();
   const refresh = signToken(deps.tokenKeys, 'refresh', subject, nowMs);
-  const access = signToken(deps.tokenKeys, 'access', { sub: subject.sub, sid: subject.sid, authTime: refresh.claims.auth_time }, nowMs);
+  const access = signToken(
+    deps.tokenKeys,
+    'access',
+    { sub: subject.sub, sid: subject.sid, authTime: refresh.claims.auth_time, shared: subject.shared },
+    nowMs,
+  );
   return { refresh, access };
 }
 

@@ -33,7 +33,7 @@ export interface TokenClaims {
   method?: string;
   /** Pending tokens only: where to go once the sign-in is complete (checked again when used). */
   next?: string;
-  /** Refresh and pending tokens only: signed in with "This is a shared computer" (browser-session cookies). */
+  /** Signed in with "This is a shared computer" (browser-session cookies); always said in access tokens. */
   shared?: boolean;
 }
 
@@ -113,7 +113,9 @@ export function signToken(keys: TokenKeys, typ: TokenType, subject: TokenSubject
     claims.session_exp = subject.sessionExp ?? iat + keys.settings.sessionMaxLifetimeSeconds;
     claims.exp = Math.min(claims.exp, claims.session_exp);
   }
-  if (typ !== 'access' && subject.shared) claims.shared = true;
+  // The access token says it either way, so a page learns it without checking the refresh token too.
+  if (typ === 'access') claims.shared = subject.shared === true;
+  else if (subject.shared) claims.shared = true;
   if (typ === 'pending' && subject.method) claims.method = subject.method;
   if (typ === 'pending' && subject.next) claims.next = subject.next;
   const token = jwt.sign({ ...claims, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE }, keys.currentKey, {

@@ -1,7 +1,10 @@
 // "This is a shared computer" reaches the page (DESIGN §14): drafts.js keeps drafts in
 // sessionStorage only when the layout says so, on every page and after a refresh in place.
+
+import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
-import { Browser, buildTestApp, signedInBrowser, TEST_PASSWORD, useTestApp } from '../helpers/app.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
+import { Browser, buildTestApp, signedInBrowser, TEST_JWT_SECRET, TEST_PASSWORD, useTestApp } from '../helpers/app.js';
 
 const ctx = useTestApp();
 const SHARED_META = '<meta name="smriti-shared-computer" content="1">';
@@ -45,6 +48,26 @@ describe('the shared-computer sign-in, as the page sees it', () => {
     expect((await browser.get('/journal')).text).not.toContain('smriti-shared-computer');
     const { browser: registered } = await signedInBrowser(ctx.t.app);
     expect((await registered.get('/journal')).text).not.toContain('smriti-shared-computer');
+  });
+
+  it('says it in the access token, so a page needs no second token check (either answer)', async () => {
+    for (const shared of [true, false]) {
+      const browser = await signIn(ctx.t.app, shared);
+      expect((jwt.decode(browser.jar.get(ACCESS_COOKIE)!) as { shared?: unknown }).shared).toBe(shared);
+      // The access cookie alone is enough for the page to know.
+      browser.jar.delete(REFRESH_COOKIE);
+      const page = (await browser.get('/journal')).text;
+      expect(page.includes(SHARED_META), String(shared)).toBe(shared);
+    }
+  });
+
+  it('reads the refresh token for an access token minted before access tokens said it', async () => {
+    const browser = await signIn(ctx.t.app, true);
+    const { shared: _shared, iss: _iss, aud: _aud, ...claims } = jwt.decode(browser.jar.get(ACCESS_COOKIE)!) as Record<string, unknown>;
+    const header = jwt.decode(browser.jar.get(ACCESS_COOKIE)!, { complete: true })!.header;
+    const older = jwt.sign(claims, TEST_JWT_SECRET, { algorithm: 'HS256', keyid: header.kid, issuer: 'smriti', audience: 'smriti' });
+    browser.jar.set(ACCESS_COOKIE, older);
+    expect((await browser.get('/journal')).text).toContain(SHARED_META);
   });
 
   it('renders no user id or drafts script for a signed-out visitor', async () => {
