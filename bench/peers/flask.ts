@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import type { BenchServer } from '../server-process.js';
 import { freePort } from '../server-process.js';
-import { PEER_DIR, type PeerDatabase, peerDatabase, runScript, startPeerProcess } from './process.js';
+import { PEER_DIR, PEER_DIR_HINT, type PeerDatabase, peerDatabase, runScript, startPeerProcess } from './process.js';
 
 // Debian's Python, where python3-flask and friends are installed; not whatever python3 is first on the PATH.
 const PYTHON = '/usr/bin/python3';
@@ -19,7 +19,7 @@ const ACCESS_LIFETIME_SECONDS = 1800;
 
 /** What is missing to run the Flask peer, or undefined when it can run. */
 export function flaskMissing(): string | undefined {
-  if (!existsSync(join(PEER_DIR, 'flask_peer.py'))) return `the peer is not at ${PEER_DIR}`;
+  if (!existsSync(join(PEER_DIR, 'flask_peer.py'))) return `the peer is not at ${PEER_DIR} (${PEER_DIR_HINT})`;
   if (!existsSync(GUNICORN)) return `${GUNICORN} is not installed (${FLASK_INSTALL})`;
   try {
     execFileSync(PYTHON, ['-c', 'import flask, jwt, psycopg2'], { stdio: 'ignore' });

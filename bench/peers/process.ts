@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { type BenchServer, trackChild } from '../server-process.js';
 
-export const PEER_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'peers');
+// ../shared/peers beside the checkout; a clone elsewhere names it with BENCH_PEERS_DIR.
+export const PEER_DIR = process.env.BENCH_PEERS_DIR || join(import.meta.dirname, '..', '..', '..', 'shared', 'peers');
+export const PEER_DIR_HINT = 'set BENCH_PEERS_DIR to the shared/peers folder';
 const START_TIMEOUT_MS = 60_000;
 const run = promisify(execFile);
 
@@ -53,7 +55,7 @@ export interface InstalledPeer {
  */
 export async function installNodePeer(name: string): Promise<InstalledPeer> {
   const source = join(PEER_DIR, name);
-  if (!existsSync(join(source, 'package-lock.json'))) throw new PeerUnavailable(`the ${name} peer is not at ${source}`);
+  if (!existsSync(join(source, 'package-lock.json'))) throw new PeerUnavailable(`the ${name} peer is not at ${source} (${PEER_DIR_HINT})`);
   const dir = mkdtempSync(join(tmpdir(), `smriti-peer-${name}-`));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   cpSync(source, dir, { recursive: true });
