@@ -8,8 +8,28 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { type BenchServer, trackChild } from '../server-process.js';
 
-// ../shared/peers beside the checkout; a clone elsewhere names it with BENCH_PEERS_DIR.
-export const PEER_DIR = process.env.BENCH_PEERS_DIR || join(import.meta.dirname, '..', '..', '..', 'shared', 'peers');
+const CHECKOUT = join(import.meta.dirname, '..', '..');
+
+/** The checkout this one was cloned from, when that is a folder on this machine. */
+function localOrigin(): string | undefined {
+  try {
+    const url = execFileSync('git', ['config', '--get', 'remote.origin.url'], { cwd: CHECKOUT, encoding: 'utf8' }).trim();
+    return url.startsWith('/') ? url.replace(/\/\.git$/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** BENCH_PEERS_DIR, else ../shared/peers beside the checkout, else beside the checkout it was cloned from. */
+function peerDir(): string {
+  if (process.env.BENCH_PEERS_DIR) return process.env.BENCH_PEERS_DIR;
+  const beside = join(CHECKOUT, '..', 'shared', 'peers');
+  const origin = localOrigin();
+  const besideOrigin = origin ? join(origin, '..', 'shared', 'peers') : undefined;
+  return !existsSync(beside) && besideOrigin && existsSync(besideOrigin) ? besideOrigin : beside;
+}
+
+export const PEER_DIR = peerDir();
 export const PEER_DIR_HINT = 'set BENCH_PEERS_DIR to the shared/peers folder';
 const START_TIMEOUT_MS = 60_000;
 const run = promisify(execFile);
