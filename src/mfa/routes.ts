@@ -3,7 +3,7 @@
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { auditEvent, clientInfo, findSignedInUser, requirePageAuth } from '../auth/middleware.js';
-import { checkCurrentPassword } from '../auth/password-checks.js';
+import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import type { User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
@@ -95,8 +95,8 @@ async function passwordAndCodeProblem(
   if (Object.keys(errors).length > 0) return { status: 400, errors };
   const checked = await checkCurrentPassword(ctx, req, user, form.current_password);
   if (checked.kind === 'ok') return undefined;
-  if (checked.kind === 'limited') res.set('Retry-After', String(checked.retryAfterSeconds));
-  return { status: checked.kind === 'limited' ? 429 : 400, errors: { current_password: checked.message } };
+  if (checked.kind === 'limited') throw limitedAnswer(res, checked);
+  return { status: 400, errors: { current_password: checked.message } };
 }
 
 async function renderTwoFactor(ctx: AppContext, req: Request, res: Response, status: number, user: User, errors: FieldErrors) {
