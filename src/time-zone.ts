@@ -27,12 +27,15 @@ function formatter(key: string, locale: string, options: Intl.DateTimeFormatOpti
   return format;
 }
 
+const dayFormat = (timeZone: string) =>
+  formatter(`day ${timeZone}`, 'en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+
 /** The IANA name as the browser sent it ("Asia/Kolkata", not ICU's older alias), or undefined if it is none. */
 export function checkTimeZone(value: unknown): string | undefined {
   // Names only: offsets such as "+05:30" would stay fixed through daylight saving changes.
   if (typeof value !== 'string' || value.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) return undefined;
   try {
-    formatter(`day ${value}`, 'en-CA', { timeZone: value, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormat(value); // throws for a zone ICU does not know
     return value;
   } catch {
     return undefined;
@@ -50,14 +53,9 @@ export async function saveTimeZone(db: Queryable, userId: string, timeZone: unkn
   return true;
 }
 
-export async function timeZoneOf(db: Queryable, userId: string): Promise<string> {
-  const result = await db.query<{ timeZone: string }>(`SELECT time_zone AS "timeZone" FROM users WHERE id = $1`, [userId], 'time_zone_of');
-  return checkTimeZone(result.rows[0]?.timeZone) ?? DEFAULT_TIME_ZONE;
-}
-
 /** The calendar day (YYYY-MM-DD) a moment falls on in a zone. */
 export function localDay(at: Date, timeZone: string): string {
-  return formatter(`day ${timeZone}`, 'en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return dayFormat(timeZone).format(at);
 }
 
 const MOMENT_STYLES = {

@@ -170,12 +170,17 @@ export async function signedInUser(ctx: AppContext, res: Response): Promise<User
   return user;
 }
 
-/** After requirePageAuth: the writer's zone on res.locals for the views, from the same cached row. */
+/** The writer's zone for the dates the server writes, from the process's copy of the user row. */
+export async function writerTimeZone(ctx: AppContext, userId: string): Promise<string> {
+  const user = await cachedUser(ctx.userCache, ctx.db, userId);
+  return checkTimeZone(user?.timeZone) ?? DEFAULT_TIME_ZONE;
+}
+
+/** After requirePageAuth: the writer's zone on res.locals for the views. */
 export function loadTimeZone(ctx: AppContext): RequestHandler {
   return async (_req, res, next) => {
     const userId = res.locals.auth?.userId;
-    const user = userId ? await cachedUser(ctx.userCache, ctx.db, userId) : undefined;
-    res.locals.timeZone = checkTimeZone(user?.timeZone) ?? DEFAULT_TIME_ZONE;
+    res.locals.timeZone = userId ? await writerTimeZone(ctx, userId) : DEFAULT_TIME_ZONE;
     next();
   };
 }

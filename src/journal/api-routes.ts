@@ -1,9 +1,9 @@
 // The entries JSON API: the signed-in user's entries, their trash, and search (GET ?q=).
 import { type Response, Router } from 'express';
-import { requireApiAuth, signInState } from '../auth/middleware.js';
+import { requireApiAuth, signInState, writerTimeZone } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
-import { localDay, timeZoneOf } from '../time-zone.js';
+import { localDay } from '../time-zone.js';
 import { checkEntry, createEntry, type Entry, type EntryInput, findEntry, listEntries, PAGE_SIZE, toJson, updateEntry } from './entries.js';
 import { CONFLICT, listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { isSearch, sendSearchResults } from './search-routes.js';
@@ -43,7 +43,7 @@ export function entriesApiRoutes(ctx: AppContext): Router {
   router.post('/api/entries', async (req, res) => {
     const { userId } = signInState(res);
     const input = entryFromJson(req.body);
-    const today = input.entryDate ?? localDay(now(), await timeZoneOf(db, userId));
+    const today = input.entryDate ?? localDay(now(), await writerTimeZone(ctx, userId));
     const entry = await createEntry(db, userId, input, now(), today);
     sendEntry(res.location(`/api/entries/${entry.id}`), entry, 201);
   });
