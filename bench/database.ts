@@ -47,12 +47,18 @@ function withUse(base: Omit<BenchDatabase, 'use'>): BenchDatabase {
   };
 }
 
-async function createPostgres(adminUrl: string): Promise<BenchDatabase> {
+/** A database of its own (smriti_<prefix>_…) on the server of `adminUrl`, and how to drop it. */
+export async function throwawayDatabase(adminUrl: string, prefix: string): Promise<{ name: string; url: URL; drop(): Promise<void> }> {
   // The random part keeps two benches on one server (other hosts, same pid) apart.
-  const name = `smriti_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const name = `smriti_${prefix}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  return { name, url, drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function createPostgres(adminUrl: string): Promise<BenchDatabase> {
+  const { name, url, drop } = await throwawayDatabase(adminUrl, 'bench');
   return withUse({
     kind: 'postgres',
     name,
@@ -60,7 +66,7 @@ async function createPostgres(adminUrl: string): Promise<BenchDatabase> {
     serverEnv: { DATABASE_URL: url.toString() },
     // The bench's own loads (a million rows, the search index) are jobs, not requests: no timeout.
     open: async (max = 10) => openPostgres({ url: url.toString(), max, statementTimeoutMs: 0 }),
-    drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop,
   });
 }
 

@@ -1,11 +1,10 @@
 // Starting and stopping a peer's server, its throwaway database, and installing a Node peer from ../shared.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import { throwawayDatabase } from '../database.js';
 import { type BenchServer, trackChild } from '../server-process.js';
 
 const CHECKOUT = join(import.meta.dirname, '..', '..');
@@ -45,23 +44,10 @@ export interface PeerDatabase {
   drop(): Promise<void>;
 }
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A database of the peer's own on the bench's server, dropped by `drop`. */
 export async function peerDatabase(adminUrl: string, prefix: string): Promise<PeerDatabase> {
-  const name = `smriti_${prefix}_${process.pid}_${randomBytes(3).toString('hex')}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { name, url: url.toString(), drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const { name, url, drop } = await throwawayDatabase(adminUrl, prefix);
+  return { name, url: url.toString(), drop };
 }
 
 export interface InstalledPeer {
