@@ -16,15 +16,8 @@ export interface Passkey {
   lastUsedAt: Date | null;
 }
 
-export interface NewPasskey {
-  credentialId: string;
-  publicKey: Uint8Array<ArrayBuffer>;
-  counter: number;
-  transports: string[];
-  deviceType: DeviceType;
-  backedUp: boolean;
-  name: string;
-}
+/** A passkey about to be stored: the table gives it its id and dates. */
+export type NewPasskey = Omit<Passkey, 'id' | 'createdAt' | 'lastUsedAt'>;
 
 /** Enough for every phone, laptop and key a person owns; a bound keeps the account page and the options short. */
 export const MAX_PASSKEYS = 20;
