@@ -48,7 +48,8 @@
     });
     const body = await response.json().catch(() => ({}));
     if (response.status === 403 && body.error === 'step_up_required' && form.dataset.stepUp) {
-      window.location.assign(form.dataset.stepUp);
+      // secureFetch is already taking the page to the fresh sign-in; a second navigation would abort it.
+      if (send !== window.secureFetch) window.location.assign(form.dataset.stepUp);
       return null;
     }
     if (!response.ok) throw new ServerRefusal(body.message || MESSAGES.failed);

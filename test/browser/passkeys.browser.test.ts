@@ -112,7 +112,13 @@ describe.skipIf(!chromiumAvailable)('passkeys in a real browser', () => {
     await page.goto('/account');
     await expectNoAxeViolations(page);
     await page.fill('#passkey_name', 'Test laptop');
+    const confirmLoads: string[] = [];
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && new URL(request.url()).pathname === '/account/confirm') confirmLoads.push(request.url());
+    });
     await Promise.all([page.waitForURL('**/account/confirm?next=*'), page.click('#add-passkey')]);
+    // One navigation: a second one (the page's own on top of secureFetch's) aborts the first.
+    expect(confirmLoads).toEqual([new URL('/account/confirm?next=%2Faccount', page.url()).href]);
     await expectNoAxeViolations(page);
     await page.fill('#current_password', TEST_PASSWORD);
     await Promise.all([page.waitForURL('**/account'), page.click('button:has-text("Confirm")')]);
