@@ -210,15 +210,21 @@ async function listenWithReconnect(newClient: () => pg.Client, channel: string, 
   };
 }
 
-/** Embedded PostgreSQL: on disk under `dataDir`, or in memory when it is undefined. */
-export async function openPglite(dataDir?: string): Promise<Db> {
+/** An embedded database that can also copy itself whole (PGlite's data directory as a tar). */
+export type PgliteDb = Db & { snapshot(): Promise<Blob> };
+
+/**
+ * Embedded PostgreSQL: on disk under `dataDir`, or in memory when it is undefined. `from` starts it
+ * as a copy of a snapshot (the tests' migrated database) instead of an empty cluster.
+ */
+export async function openPglite(dataDir?: string, from?: Blob): Promise<PgliteDb> {
   const { PGlite } = await import('@electric-sql/pglite');
   // Journal search (migration 010) needs unaccent and the tag index (020) btree_gin; PGlite ships
   // both but loads only what it is given.
   const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
   const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = await PGlite.create(dataDir, { extensions: { unaccent, btree_gin } });
+  const lite = await PGlite.create(dataDir, { extensions: { unaccent, btree_gin }, loadDataDir: from });
 
   type LiteTx = { query: typeof lite.query; exec: typeof lite.exec };
   const asQueryable = (target: LiteTx): Queryable => ({
@@ -243,6 +249,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
       await handlers.onConnect();
       return unlisten;
     },
+    snapshot: () => lite.dumpDataDir('none'),
     async close() {
       if (closed) return;
       closed = true;

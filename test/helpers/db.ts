@@ -1,6 +1,8 @@
 // A clean database per test file: its own schema on TEST_DATABASE_URL, else an in-memory PGlite.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { type Db, openPglite, openPostgres } from '../../src/db/db.js';
 import { migrate } from '../../src/db/migrate.js';
 
@@ -41,7 +43,10 @@ export async function createTestDb(options: { migrate?: boolean; max?: number; s
       },
     };
   } else {
-    db = await openPglite();
+    // A migrated database starts from the run's snapshot (test/helpers/global-setup.ts); migrate()
+    // below then finds every file applied, and still fails if one were not.
+    const snapshot = options.migrate !== false ? inject('pgliteSnapshot') : '';
+    db = await openPglite(undefined, snapshot ? new Blob([readFileSync(snapshot)]) : undefined);
   }
   if (options.migrate !== false) await migrate(db);
   return db;
