@@ -38,8 +38,9 @@
 
   /** The ceremony's options, or null when the page is leaving (a fresh sign-in is needed first). */
   async function fetchOptions(form) {
-    // Signed-in ceremonies go through secureFetch, which renews a lapsed access token and retries.
-    const send = signedIn(form) && window.secureFetch ? window.secureFetch : window.fetch.bind(window);
+    // Signed-in ceremonies go through secureFetch (the layout loads it first): it renews a lapsed
+    // access token and retries, and on step_up_required takes the page to the fresh sign-in.
+    const send = signedIn(form) ? window.secureFetch : window.fetch.bind(window);
     const response = await send(form.dataset.options, {
       method: 'POST',
       credentials: 'same-origin',
@@ -47,11 +48,7 @@
       body: JSON.stringify(form.dataset.emailFrom ? { email: emailOf(form) } : {}),
     });
     const body = await response.json().catch(() => ({}));
-    if (response.status === 403 && body.error === 'step_up_required' && form.dataset.stepUp) {
-      // secureFetch is already taking the page to the fresh sign-in; a second navigation would abort it.
-      if (send !== window.secureFetch) window.location.assign(form.dataset.stepUp);
-      return null;
-    }
+    if (response.status === 403 && body.error === 'step_up_required') return null;
     if (!response.ok) throw new ServerRefusal(body.message || MESSAGES.failed);
     return body;
   }
