@@ -28,6 +28,15 @@ export async function serverDatabaseUrl(): Promise<{ url: string; drop: () => Pr
   return { url: url.toString(), drop: () => adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
+let snapshot: Blob | undefined;
+
+/** The run's migrated PGlite, read once per worker (the files of a worker share this module). */
+function migratedSnapshot(): Blob | undefined {
+  const path = inject('pgliteSnapshot');
+  if (path && !snapshot) snapshot = new Blob([readFileSync(path)]);
+  return snapshot;
+}
+
 export async function createTestDb(options: { migrate?: boolean; max?: number; statementTimeoutMs?: number } = {}): Promise<Db> {
   let db: Db;
   const url = process.env.TEST_DATABASE_URL;
@@ -45,8 +54,7 @@ export async function createTestDb(options: { migrate?: boolean; max?: number; s
   } else {
     // A migrated database starts from the run's snapshot (test/helpers/global-setup.ts); migrate()
     // below then finds every file applied, and still fails if one were not.
-    const snapshot = options.migrate !== false ? inject('pgliteSnapshot') : '';
-    db = await openPglite(undefined, snapshot ? new Blob([readFileSync(snapshot)]) : undefined);
+    db = await openPglite(undefined, options.migrate !== false ? migratedSnapshot() : undefined);
   }
   if (options.migrate !== false) await migrate(db);
   return db;
