@@ -115,9 +115,9 @@ export async function countRows(db: Queryable, table: 'refresh_tokens' | 'audit_
   return Number(result.rows[0]!.n);
 }
 
-/** A Cookie header holding a fresh access token for the user, as the browser would send it. */
-export function accessCookie(tokens: TokenKeys, userId: string): string {
-  return `${ACCESS_COOKIE}=${signToken(tokens, 'access', { sub: userId, sid: randomUUID() }, Date.now()).token}`;
+/** A Cookie header holding a fresh access token for the user (of session `sid`, else a new one). */
+export function accessCookie(tokens: TokenKeys, userId: string, sid: string = randomUUID()): string {
+  return `${ACCESS_COOKIE}=${signToken(tokens, 'access', { sub: userId, sid }, Date.now()).token}`;
 }
 
 export function refreshCookie(token: IssuedToken): string {
@@ -126,6 +126,5 @@ export function refreshCookie(token: IssuedToken): string {
 
 /** What a signed-in browser sends to every page: both cookies (they share Path=/), of one session. */
 export function browserCookies(tokens: TokenKeys, token: IssuedToken): string {
-  const access = signToken(tokens, 'access', { sub: token.userId, sid: token.sid }, Date.now()).token;
-  return `${ACCESS_COOKIE}=${access}; ${refreshCookie(token)}`;
+  return `${accessCookie(tokens, token.userId, token.sid)}; ${refreshCookie(token)}`;
 }
