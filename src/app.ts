@@ -7,7 +7,6 @@ import express, { type Express, type RequestHandler, type Router } from 'express
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { createMailer } from './account/mail.js';
 import { passwordResetRoutes } from './account/reset-routes.js';
 import { accountRoutes } from './account/routes.js';
 import { DEFAULT_QUEUE_LIMITS, type PasswordQueueLimits } from './auth/password-queue.js';
@@ -32,6 +31,7 @@ import { plainExcerpt } from './journal/markdown.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
+import { createMailer } from './mail.js';
 import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
 import { activityRoutes } from './notify/routes.js';

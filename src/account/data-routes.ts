@@ -5,8 +5,9 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import multer from 'multer';
 import { AUDIT, logAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
-import { clientInfo, findSignedInUser, signInState } from '../auth/middleware.js';
+import { findSignedInUser, signInState } from '../auth/middleware.js';
 import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
+import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { STATEMENT_TIMEOUTS, withStatementTimeout } from '../db/db.js';
 import { AppError } from '../http/errors.js';

@@ -3,13 +3,12 @@ import type { Response } from 'express';
 import { listRecentEvents } from '../audit.js';
 import { findSignedInUser, signInState } from '../auth/middleware.js';
 import { listSessions } from '../auth/sessions.js';
+import { describeDevice, displayIp } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { identitySection } from '../identity/account-section.js';
 import { countRecoveryCodes } from '../mfa/recovery-codes.js';
 import { isTotpEnabled } from '../mfa/totp.js';
-import { displayIp } from '../notify/ip.js';
-import { describeDevice } from '../notify/user-agent.js';
 import { listPasskeys } from '../passkeys/credentials.js';
 import { PASSKEY_SCRIPTS } from '../passkeys/static.js';
 

@@ -2,18 +2,18 @@
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
-import { clientInfo } from '../auth/middleware.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
 import { emailProblem, findUserByEmail, findUserById, mayReceiveResetLink, updatePasswordHash } from '../auth/users.js';
+import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { sendMail } from '../mail.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
-import { sendMail } from './mail.js';
 import {
   consumeReset,
   isResetUsable,

@@ -3,12 +3,13 @@
 import { Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
-import { auditEvent, clientInfo, findSignedInUser, loadTimeZone, requirePageAuth, signInState } from '../auth/middleware.js';
+import { findSignedInUser, loadTimeZone, requirePageAuth, signInState } from '../auth/middleware.js';
 import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { endSessions } from '../auth/sessions.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { updatePasswordHash } from '../auth/users.js';
+import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';

@@ -1,7 +1,7 @@
 // requireAuth for pages (refresh in place, else to the login page) and for the JSON API (401), and
 // the one place where a refresh outcome becomes cookies.
 import type { Request, RequestHandler, Response } from 'express';
-import type { AuditEvent } from '../audit.js';
+import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
@@ -11,7 +11,7 @@ import { sendSecurityEmail } from '../notify/security-email.js';
 import { checkTimeZone, DEFAULT_TIME_ZONE, saveTimeZone } from '../time-zone.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { isSessionRevoked } from './revocations.js';
-import { type ClientInfo, type IssuedSession, type Rotation, rotateSession } from './sessions.js';
+import { type IssuedSession, type Rotation, rotateSession } from './sessions.js';
 import { checkToken } from './tokens.js';
 import { cachedUser, forgetUsers } from './user-cache.js';
 import { findUserById, type User } from './users.js';
@@ -47,15 +47,6 @@ export const API_TOKEN_MESSAGES: Record<AccessFailure, string> = {
   invalid: 'Your sign-in could not be verified. Please sign in again.',
   revoked: 'This session was signed out. Please sign in again.',
 };
-
-export function clientInfo(req: Request): ClientInfo {
-  return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
-}
-
-/** An audit event of this request: what happened to whom, from the client's address, now. */
-export function auditEvent(ctx: AppContext, req: Request, event: Omit<AuditEvent, 'at' | 'ip' | 'userAgent'>): AuditEvent {
-  return { ...event, ...clientInfo(req), at: new Date(ctx.now()) };
-}
 
 /** The signed-in state from the access cookie, or why there is none. Reads no database. */
 export function checkAccess(ctx: AppContext, req: Request): AccessCheck {

@@ -4,11 +4,11 @@
 import type { Request, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { AUDIT, type AuditType, logAudit, recordAudit } from '../audit.js';
+import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { retryAfterSeconds, waitPhrase } from '../http/rate-limit.js';
 import { countHit } from '../http/rate-limit-postgres.js';
-import { auditEvent } from './middleware.js';
 import { hashCost, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords.js';
 import { recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
 import { normaliseEmail, replacePasswordHash, type User } from './users.js';

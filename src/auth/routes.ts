@@ -1,11 +1,12 @@
 // Sign-out, token refresh and the signed-in user (the ways in are in sign-in/).
 import { type Request, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
+import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { limiter } from '../http/rate-limit.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie } from './cookies.js';
-import { auditEvent, checkAccess, refreshSession, requireApiAuth, signedInUser, signInState } from './middleware.js';
+import { checkAccess, refreshSession, requireApiAuth, signedInUser, signInState } from './middleware.js';
 import { endSessions, sessionOfRefreshToken } from './sessions.js';
 
 const REFRESH_MESSAGES = {

@@ -1,6 +1,7 @@
 // The refresh_tokens store: sessions (token families), rotation with reuse detection, ending them.
 import { createHash, randomUUID } from 'node:crypto';
 import { AUDIT, logAudit } from '../audit.js';
+import type { ClientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { timeOrderedUuid } from '../uuid.js';
@@ -17,11 +18,6 @@ export type RevokeReason =
   | 'email_changed';
 
 export type SessionDeps = Pick<AppContext, 'config' | 'db' | 'tokenKeys' | 'logger' | 'now' | 'revokedSessions'>;
-
-export interface ClientInfo {
-  ip: string | null;
-  userAgent: string | null;
-}
 
 export interface IssuedSession {
   userId: string;

@@ -3,10 +3,11 @@
 import { type RequestHandler, type Response, Router } from 'express';
 import { renderAccount } from '../account/page.js';
 import { AUDIT, recordAudit } from '../audit.js';
-import { auditEvent, checkAccess, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
+import { checkAccess, findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
 import { checkCurrentPassword } from '../auth/password-checks.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { emailProblem, findUserByEmail, normaliseEmail } from '../auth/users.js';
+import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
 import { textFields } from '../http/forms.js';
 import { waitPhrase } from '../http/rate-limit.js';

@@ -3,9 +3,10 @@
 // sign-in still follows (sign-in/flow.ts).
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { auditEvent, clientInfo, findSignedInUser, refreshSession, requirePageAuth, signInState } from '../auth/middleware.js';
+import { findSignedInUser, refreshSession, requirePageAuth, signInState } from '../auth/middleware.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { createUser, DuplicateEmailError, findUserByEmail, findUserById } from '../auth/users.js';
+import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';

@@ -1,11 +1,11 @@
 // Email verification and change of email: making links, mailing them, and what opening one does.
 import type { Request } from 'express';
-import { sendMail } from '../account/mail.js';
 import { revokeResets } from '../account/password-reset.js';
 import { AUDIT, recordAudit } from '../audit.js';
-import { clientInfo } from '../auth/middleware.js';
 import { endSessions } from '../auth/sessions.js';
+import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
+import { sendMail } from '../mail.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
 import {
   consumeEmailLink,

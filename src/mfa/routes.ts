@@ -2,10 +2,11 @@
 // Every route here needs a recent full sign-in (step-up).
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { auditEvent, clientInfo, findSignedInUser, requirePageAuth } from '../auth/middleware.js';
+import { findSignedInUser, requirePageAuth } from '../auth/middleware.js';
 import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import type { User } from '../auth/users.js';
+import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';

@@ -1,7 +1,7 @@
 // The account's security events for /account/activity: refreshes of one session grouped by day, newest first.
+
+import { describeDevice, displayIp } from '../client.js';
 import type { Queryable } from '../db/db.js';
-import { displayIp } from './ip.js';
-import { describeDevice } from './user-agent.js';
 
 export const ACTIVITY_PAGE_SIZE = 50;
 

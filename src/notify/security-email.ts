@@ -1,11 +1,11 @@
 // sendSecurityEmail: tells an account's owner what just happened to it, after the answer has gone.
-import { sendMail } from '../account/mail.js';
+
+import { describeDevice, displayIp } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { countSecurityEmail, type SecurityEmailKind } from '../http/metrics.js';
+import { sendMail } from '../mail.js';
 import { composeSecurityEmail, formatEmailTime } from './email-text.js';
-import { displayIp } from './ip.js';
-import { describeDevice } from './user-agent.js';
 
 export type { SecurityEmailKind } from '../http/metrics.js';
 

@@ -1,7 +1,7 @@
 // After a passkey is added: the audit row, and the one place the owner's security email joins.
 import type { Request } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { auditEvent, clientInfo } from '../auth/middleware.js';
+import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
 import type { Passkey } from './credentials.js';

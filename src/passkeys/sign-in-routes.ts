@@ -6,17 +6,10 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
-import {
-  auditEvent,
-  clientInfo,
-  findSignedInUser,
-  requireApiAuth,
-  requirePageAuth,
-  saveWriterTimeZone,
-  signInState,
-} from '../auth/middleware.js';
+import { findSignedInUser, requireApiAuth, requirePageAuth, saveWriterTimeZone, signInState } from '../auth/middleware.js';
 import { startSession } from '../auth/sessions.js';
 import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail } from '../auth/users.js';
+import { auditEvent, clientInfo, describeDevice } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
@@ -26,7 +19,6 @@ import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { sendVerificationLink } from '../identity/verification.js';
 import { rememberDevice } from '../notify/devices.js';
-import { describeDevice } from '../notify/user-agent.js';
 import { completeSignIn } from '../sign-in/flow.js';
 import { renderConfirm, renewAuthTime } from '../sign-in/routes.js';
 import { usePasskey } from './assertions.js';

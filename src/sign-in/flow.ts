@@ -3,9 +3,9 @@
 import type { Request, Response } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
-import { clientInfo } from '../auth/middleware.js';
 import { startSession } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
+import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { countSignIn } from '../http/metrics.js';
 import { isTotpEnabled } from '../mfa/totp.js';

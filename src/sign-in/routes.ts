@@ -3,22 +3,14 @@
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
-import {
-  auditEvent,
-  checkAccess,
-  clientInfo,
-  findSignedInUser,
-  refreshSession,
-  requirePageAuth,
-  saveWriterTimeZone,
-  signInState,
-} from '../auth/middleware.js';
+import { checkAccess, findSignedInUser, refreshSession, requirePageAuth, saveWriterTimeZone, signInState } from '../auth/middleware.js';
 import { checkCurrentPassword, LOGIN_IP_LIMIT, limitedAnswer, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { startSession } from '../auth/sessions.js';
 import { recordSignInFailure, signInBlockedFor } from '../auth/sign-in-failures.js';
 import { CONFIRM_PATH } from '../auth/step-up.js';
 import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail, type User } from '../auth/users.js';
+import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';

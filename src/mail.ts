@@ -1,7 +1,7 @@
 // Outgoing email: SMTP through nodemailer, or (development without SMTP_URL) one log line per email.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config } from './config.js';
 
 export interface MailMessage {
   to: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDevice } from '../../src/notify/user-agent.js';
+import { describeDevice } from '../../src/client.js';
 
 const AGENTS: Array<[string, string]> = [
   [
