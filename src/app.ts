@@ -18,6 +18,7 @@ import type { UserCache } from './auth/user-cache.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Db } from './db/db.js';
+import { createSecurityEvents } from './events.js';
 import { crossSiteCheck } from './http/cross-site.js';
 import { errorHandler, notFound, wantsJson } from './http/errors.js';
 import { flashMessages } from './http/flash.js';
@@ -25,6 +26,7 @@ import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
+import { identityAccountSection } from './identity/account-section.js';
 import { emailRoutes } from './identity/email-routes.js';
 import { oidcRoutes } from './identity/oidc-routes.js';
 import { plainExcerpt } from './journal/markdown.js';
@@ -32,10 +34,13 @@ import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
 import { createMailer } from './mail.js';
+import { twoFactorAccountSection } from './mfa/account-section.js';
 import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
 import { activityRoutes } from './notify/routes.js';
+import { emailOwner } from './notify/security-email.js';
 import { passkeyAccountRoutes } from './passkeys/account-routes.js';
+import { passkeyAccountSection } from './passkeys/account-section.js';
 import { passkeySignInRoutes } from './passkeys/sign-in-routes.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { signInRoutes } from './sign-in/routes.js';
@@ -76,8 +81,10 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     passwords: createPasswordHasher(config.bcryptRounds, { ...DEFAULT_QUEUE_LIMITS(defaultParallelism()), ...deps.passwordQueue }),
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
     mailer: createMailer(config.mail, deps.logger),
+    events: createSecurityEvents({ logger: deps.logger, now }),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
     secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
+    accountSections: [identityAccountSection, passkeyAccountSection, twoFactorAccountSection],
   };
 }
 
@@ -123,6 +130,7 @@ function requestIdFrom(header: unknown): string {
 
 export function createApp(config: Config, deps: AppDeps): Express {
   const ctx = buildContext(config, deps);
+  ctx.events.on(emailOwner(ctx));
   const app = express();
 
   app.disable('x-powered-by');

@@ -1,11 +1,13 @@
 // What every feature is handed by createApp: config and the collaborators built from it.
 import type { Logger } from 'pino';
+import type { AccountSection } from './account/sections.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { RevokedSessions } from './auth/revocations.js';
 import type { TokenKeys } from './auth/tokens.js';
 import type { UserCache } from './auth/user-cache.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import type { SecurityEvents } from './events.js';
 import type { Metrics } from './http/metrics.js';
 import type { RateLimitSettings } from './http/rate-limit.js';
 import type { Mailer } from './mail.js';
@@ -25,8 +27,12 @@ export interface AppContext {
   passwords: PasswordHasher;
   rateLimits: RateLimitSettings;
   mailer: Mailer;
+  /** What happened to an account, for notify/ and any other listener wired in createApp. */
+  events: SecurityEvents;
   /** This app's own registry, so apps built side by side (tests) never see each other's counts. */
   metrics: Metrics;
+  /** The parts of /account that features bring (the email, each way in), in page order. */
+  accountSections: readonly AccountSection[];
   /** Encrypts authenticator secrets at rest, with keys derived from the signing secrets. */
   secretBox: SecretBox;
 }

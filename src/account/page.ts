@@ -1,4 +1,5 @@
-// Renders the account page, for the routes in routes.ts and data-routes.ts alike.
+// Renders the account page from its own parts and the sections createApp registered, for every
+// route that answers with it (with field errors and a status).
 import type { Response } from 'express';
 import { listRecentEvents } from '../audit.js';
 import { findSignedInUser, signInState } from '../auth/middleware.js';
@@ -6,41 +7,38 @@ import { listSessions } from '../auth/sessions.js';
 import { describeDevice, displayIp } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
-import { identitySection } from '../identity/account-section.js';
-import { countRecoveryCodes } from '../mfa/recovery-codes.js';
-import { isTotpEnabled } from '../mfa/totp.js';
-import { listPasskeys } from '../passkeys/credentials.js';
-import { PASSKEY_SCRIPTS } from '../passkeys/static.js';
+import { loadSections, sectionScripts } from './sections.js';
+
+async function sessionsOf(ctx: AppContext, userId: string, currentSid: string) {
+  return (await listSessions(ctx.db, userId, new Date(ctx.now())))
+    .map((s) => ({ ...s, ip: displayIp(s.ip), device: describeDevice(s.userAgent), current: s.sid === currentSid }))
+    .sort((a, b) => Number(b.current) - Number(a.current));
+}
+
+async function eventsOf(ctx: AppContext, userId: string) {
+  return (await listRecentEvents(ctx.db, userId)).map((e) => ({ ...e, ip: displayIp(e.ip), device: describeDevice(e.userAgent) }));
+}
 
 /** The account page; other account routes re-render it with field errors (`errors`) and a status. */
 export async function renderAccount(ctx: AppContext, res: Response, status = 200, errors: FieldErrors = {}, messages: string[] = []) {
   const auth = signInState(res);
   const user = await findSignedInUser(ctx, res);
-  const sessions = (await listSessions(ctx.db, auth.userId, new Date(ctx.now())))
-    .map((s) => ({ ...s, ip: displayIp(s.ip), device: describeDevice(s.userAgent), current: s.sid === auth.sid }))
-    .sort((a, b) => Number(b.current) - Number(a.current));
-  const events = (await listRecentEvents(ctx.db, auth.userId)).map((e) => ({
-    ...e,
-    ip: displayIp(e.ip),
-    device: describeDevice(e.userAgent),
-  }));
-  const renewsEvery = inWords(ctx.config.jwt.accessTtlSeconds);
-  const identity = await identitySection(ctx, user);
-  const twoFactor = (await isTotpEnabled(ctx.db, auth.userId)) ? { codesLeft: await countRecoveryCodes(ctx.db, auth.userId) } : undefined;
-  const passkeys = await listPasskeys(ctx.db, auth.userId);
+  const [sections, sessions, events] = await Promise.all([
+    loadSections(ctx, ctx.accountSections, user),
+    sessionsOf(ctx, auth.userId, auth.sid),
+    eventsOf(ctx, auth.userId),
+  ]);
   res.status(status).render('account/index', {
     title: 'Account',
     email: user.email,
     hasPassword: user.passwordHash !== null,
-    passkeys,
+    sections,
     sessions,
     events,
-    renewsEvery,
-    twoFactor,
-    identity,
+    renewsEvery: inWords(ctx.config.jwt.accessTtlSeconds),
     errors,
     messages,
-    scripts: PASSKEY_SCRIPTS,
+    scripts: sectionScripts(ctx.accountSections),
   });
 }
 

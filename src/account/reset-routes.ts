@@ -13,7 +13,6 @@ import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { sendMail } from '../mail.js';
-import { sendSecurityEmail } from '../notify/security-email.js';
 import {
   consumeReset,
   isResetUsable,
@@ -133,7 +132,7 @@ export function passwordResetRoutes(ctx: AppContext): Router {
     if (!(await resetPassword(ctx, req, parts, hash))) return renderInvalidLink(res);
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=password_reset');
-    sendSecurityEmail(ctx, parts.userId, 'password_reset', clientInfo(req));
+    ctx.events.emit({ kind: 'password_reset', userId: parts.userId, ...clientInfo(req) });
   });
 
   return router;

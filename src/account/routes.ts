@@ -14,7 +14,6 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
-import { sendSecurityEmail } from '../notify/security-email.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
 import { renderAccount } from './page.js';
@@ -74,7 +73,7 @@ export function accountRoutes(ctx: AppContext): Router {
           : 'Your password was changed.',
     );
     res.redirect(303, '/account');
-    sendSecurityEmail(ctx, user.id, 'password_changed', { ...clientInfo(req), at });
+    ctx.events.emit({ kind: 'password_changed', userId: user.id, ...clientInfo(req), at });
   });
 
   router.post('/account/sessions/revoke-others', recent, async (req, res) => {

@@ -7,7 +7,6 @@ import { isDatabaseUnavailable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
 import { countAuthRejected, countRefresh } from '../http/metrics.js';
 import { loginUrl } from '../http/safe-next.js';
-import { sendSecurityEmail } from '../notify/security-email.js';
 import { checkTimeZone, DEFAULT_TIME_ZONE, saveTimeZone } from '../time-zone.js';
 import { ACCESS_COOKIE, clearAuthCookies, REFRESH_COOKIE, readCookie, setAuthCookies } from './cookies.js';
 import { isSessionRevoked } from './revocations.js';
@@ -90,7 +89,7 @@ export async function refreshSession(ctx: AppContext, req: Request, res: Respons
     clearAuthCookies(res, ctx.config);
   }
   if (rotation.kind === 'reused' && rotation.detectedNow)
-    sendSecurityEmail(ctx, rotation.userId, 'theft', { sessionId: rotation.sid, ...clientInfo(req) });
+    ctx.events.emit({ kind: 'theft', userId: rotation.userId, sessionId: rotation.sid, ...clientInfo(req) });
   return rotation;
 }
 

@@ -1,4 +1,5 @@
 // What the account page shows of the account's identity: the email's state and linked providers.
+import type { AccountSection } from '../account/sections.js';
 import type { User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
 import { pendingEmailChange } from './email-links.js';
@@ -25,3 +26,5 @@ export async function identitySection(ctx: AppContext, user: User): Promise<Iden
       oidc || identities.length > 0 ? { name: oidc?.providerName ?? 'your provider', identities, configured: Boolean(oidc) } : undefined,
   };
 }
+
+export const identityAccountSection: AccountSection = { name: 'identity', view: '/identity/account-section', load: identitySection };

@@ -6,7 +6,6 @@ import { endSessions } from '../auth/sessions.js';
 import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { sendMail } from '../mail.js';
-import { sendSecurityEmail } from '../notify/security-email.js';
 import {
   consumeEmailLink,
   createEmailLink,
@@ -110,6 +109,6 @@ export async function openEmailLink(
       throw error;
     });
   // The old address is told through the one security-email path (device, IP, time, and a metric).
-  if (opened.kind === 'changed') sendSecurityEmail(ctx, userId, 'email_changed', { ...clientInfo(req), previousEmail: opened.oldEmail });
+  if (opened.kind === 'changed') ctx.events.emit({ kind: 'email_changed', userId, ...clientInfo(req), previousEmail: opened.oldEmail });
   return opened;
 }

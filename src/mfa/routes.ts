@@ -11,7 +11,6 @@ import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
-import { sendSecurityEmail } from '../notify/security-email.js';
 import { countRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
 import { useSecondFactor } from './second-factor.js';
 import { beginTotpSetup, enableTotp, findTotp, removeTotp, useTotpCode } from './totp.js';
@@ -66,7 +65,7 @@ export function twoFactorRoutes(ctx: AppContext): Router {
       await removeRecoveryCodes(tx, user.id);
     });
     await recordAudit(db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.twoFactorDisabled, userId: user.id }));
-    sendSecurityEmail(ctx, user.id, 'two_factor_disabled', { ...clientInfo(req), at: new Date(ctx.now()) });
+    ctx.events.emit({ kind: 'two_factor_disabled', userId: user.id, ...clientInfo(req) });
     req.flash('info', 'Two-step sign-in is off. Your password alone now signs you in.');
     res.redirect(303, '/account');
   });

@@ -3,7 +3,8 @@
 import { describeDevice, displayIp } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
-import { countSecurityEmail, type SecurityEmailKind } from '../http/metrics.js';
+import type { SecurityListener } from '../events.js';
+import { countSecurityEmail, SECURITY_EMAIL_KINDS, type SecurityEmailKind } from '../http/metrics.js';
 import { sendMail } from '../mail.js';
 import { composeSecurityEmail, formatEmailTime } from './email-text.js';
 
@@ -68,16 +69,37 @@ async function deliver(deps: Deps, userId: string, kind: SecurityEmailKind, deta
   countSecurityEmail(deps.metrics, kind, outcome);
 }
 
+/** deliver, with a failure logged and counted in smriti_security_email_total: nobody is waiting on it. */
+async function deliverLogged(deps: Deps, userId: string, kind: SecurityEmailKind, details: SecurityEmailDetails): Promise<void> {
+  await deliver(deps, userId, kind, details).catch((error: unknown) => {
+    deps.logger.error({ mail: `security_${kind}`, userId, err: error }, 'security email could not be prepared');
+    countSecurityEmail(deps.metrics, kind, 'failed');
+  });
+}
+
 /**
  * Emails the owner of `userId` about `kind`, on a later turn of the event loop: never slows or
- * fails the request that calls it. A failure is logged and counted in smriti_security_email_total.
+ * fails the request that calls it.
  */
 export function sendSecurityEmail(deps: Deps, userId: string, kind: SecurityEmailKind, details: SecurityEmailDetails = {}): void {
   const stamped = { ...details, at: details.at ?? new Date(deps.now()) };
-  setImmediate(() => {
-    deliver(deps, userId, kind, stamped).catch((error: unknown) => {
-      deps.logger.error({ mail: `security_${kind}`, userId, err: error }, 'security email could not be prepared');
-      countSecurityEmail(deps.metrics, kind, 'failed');
-    });
-  });
+  setImmediate(() => void deliverLogged(deps, userId, kind, stamped));
+}
+
+const EMAILED: ReadonlySet<string> = new Set(SECURITY_EMAIL_KINDS);
+
+/** The listener createApp gives the security events: the owner is emailed about each kind that has an email. */
+export function emailOwner(deps: Deps): SecurityListener {
+  return (event) => {
+    if (!EMAILED.has(event.kind)) return;
+    const details: SecurityEmailDetails = {
+      ip: event.ip,
+      userAgent: event.userAgent,
+      at: event.at,
+      sessionId: event.kind === 'theft' ? event.sessionId : undefined,
+      previousEmail: event.kind === 'email_changed' ? event.previousEmail : undefined,
+      passkeyName: event.kind === 'passkey_added' ? event.passkeyName : undefined,
+    };
+    return deliverLogged(deps, event.userId, event.kind as SecurityEmailKind, details);
+  };
 }
