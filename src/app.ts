@@ -28,7 +28,8 @@ import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.j
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { identityAccountSection } from './identity/account-section.js';
 import { emailRoutes } from './identity/email-routes.js';
-import { oidcRoutes } from './identity/oidc-routes.js';
+import { oidcMethod } from './identity/method.js';
+import { verifyNewAddresses } from './identity/verification.js';
 import { plainExcerpt } from './journal/markdown.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
@@ -36,13 +37,15 @@ import { redactUrl } from './logger.js';
 import { createMailer } from './mail.js';
 import { twoFactorAccountSection } from './mfa/account-section.js';
 import { twoFactorRoutes } from './mfa/routes.js';
+import { totpFactor } from './mfa/second-factor.js';
 import { createSecretBox } from './mfa/totp.js';
+import { rememberDevices } from './notify/devices.js';
 import { activityRoutes } from './notify/routes.js';
 import { emailOwner } from './notify/security-email.js';
-import { passkeyAccountRoutes } from './passkeys/account-routes.js';
-import { passkeyAccountSection } from './passkeys/account-section.js';
-import { passkeySignInRoutes } from './passkeys/sign-in-routes.js';
+import { passkeyMethod } from './passkeys/method.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
+import { createSignInFlow } from './sign-in/flow.js';
+import type { SignInMethod } from './sign-in/methods.js';
 import { signInRoutes } from './sign-in/routes.js';
 import { formatDay, formatMoment, formatMonth } from './time-zone.js';
 
@@ -66,6 +69,13 @@ export interface AppDeps {
   readiness?: Readiness;
   /** The benchmark's own routes (bench/server.ts), behind every middleware as the API is; the server never sets it. */
   benchRoutes?: (ctx: AppContext) => Router;
+  /** More ways in, after the configured ones (a test's fake); the server never sets it. */
+  signInMethods?: readonly SignInMethod[];
+}
+
+/** The ways in, in the order their buttons appear: passkeys, the provider when configured, then any handed in. */
+function waysIn(config: Config, deps: AppDeps): SignInMethod[] {
+  return [passkeyMethod, ...(config.oidc ? [oidcMethod] : []), ...(deps.signInMethods ?? [])];
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
@@ -84,7 +94,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     events: createSecurityEvents({ logger: deps.logger, now }),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
     secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
-    accountSections: [identityAccountSection, passkeyAccountSection, twoFactorAccountSection],
+    accountSections: [identityAccountSection, ...waysIn(config, deps).flatMap((m) => m.accountSection ?? []), twoFactorAccountSection],
   };
 }
 
@@ -130,7 +140,10 @@ function requestIdFrom(header: unknown): string {
 
 export function createApp(config: Config, deps: AppDeps): Express {
   const ctx = buildContext(config, deps);
+  const methods = waysIn(config, deps);
   ctx.events.on(emailOwner(ctx));
+  ctx.events.on(verifyNewAddresses(ctx));
+  const flow = createSignInFlow(ctx, { methods, secondFactors: [totpFactor], onSessionStarted: [rememberDevices(ctx)] });
   const app = express();
 
   app.disable('x-powered-by');
@@ -204,18 +217,16 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(pageFlash(config));
 
-  app.use(signInRoutes(ctx));
+  app.use(signInRoutes(ctx, flow));
+  for (const method of methods) app.use(method.routes(ctx, flow));
   app.use(authRoutes(ctx));
   app.use(twoFactorRoutes(ctx));
-  app.use(passkeySignInRoutes(ctx));
-  app.use(passkeyAccountRoutes(ctx));
   if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
   app.use(journalRoutes(ctx));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
   app.use(activityRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(emailRoutes(ctx));
-  app.use(oidcRoutes(ctx));
   app.use(passwordResetRoutes(ctx));
 
   app.use(notFound());

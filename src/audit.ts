@@ -20,6 +20,8 @@ export const AUDIT = {
   recoveryCodeUsed: 'recovery_code_used',
   recoveryCodesRegenerated: 'recovery_codes_regenerated',
   stepUp: 'step_up',
+  /** A confirm proved one user while the browser held another's session: refused (never renewed). */
+  stepUpRefused: 'step_up_refused',
   /** A wrong current password (account page, step-up): counted as a failed sign-in of the account. */
   passwordCheckFailed: 'password_check_failed',
   /** A current-password check refused by the sign-in limits, before any check. */

@@ -3,7 +3,7 @@
 // sign-in still follows (sign-in/flow.ts).
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { findSignedInUser, refreshSession, requirePageAuth, signInState } from '../auth/middleware.js';
+import { findSignedInUser, requirePageAuth, signInState } from '../auth/middleware.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { createUser, DuplicateEmailError, findUserByEmail, findUserById } from '../auth/users.js';
 import { auditEvent, clientInfo } from '../client.js';
@@ -13,8 +13,7 @@ import { textFields } from '../http/forms.js';
 import { limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
-import { isTotpEnabled } from '../mfa/totp.js';
-import { afterFirstFactor } from '../sign-in/flow.js';
+import type { SignInFlow } from '../sign-in/methods.js';
 import { findIdentityOwner, linkIdentity, listIdentities, noteIdentityUsed, unlinkIdentity } from './identities.js';
 import { CALLBACK_PATH, type CallbackFailure, createOidcProvider, type OidcProvider, type ProviderClaims } from './oidc-client.js';
 import { clearFlowCookie, findWaitingLink, type OidcFlow, parkLink, startFlow, takeFlow, takeWaitingLink } from './oidc-flows.js';
@@ -42,7 +41,7 @@ function signedIn(ctx: AppContext): RequestHandler {
   return (req, res, next) => (res.locals.auth ? next() : check(req, res, next));
 }
 
-export function oidcRoutes(ctx: AppContext): Router {
+export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
   const router = Router();
   const oidc = ctx.config.oidc;
   if (!oidc) return router;
@@ -84,7 +83,7 @@ export function oidcRoutes(ctx: AppContext): Router {
   router.get(CALLBACK_PATH, async (req, res) => {
     const refuse = (sentence: string, status = 400) => {
       clearFlowCookie(ctx, res);
-      res.status(status).render('auth/login', { title: 'Sign in', next: '/journal', email: '', errors: { form: sentence }, messages: [] });
+      signIn.renderLogin(res, status, { next: '/journal', errors: { form: sentence } });
     };
     const flow = await takeFlow(ctx, req);
     if (!flow) return refuse(failureSentence('expired', provider.name));
@@ -96,13 +95,19 @@ export function oidcRoutes(ctx: AppContext): Router {
     const { claims } = outcome;
     const owner = await findIdentityOwner(ctx.db, claims.issuer, claims.subject);
     if (flow.intent === 'link') return finishLinkFromAccount(ctx, req, res, provider, flow.userId!, owner, claims, refuse);
-    if (flow.intent === 'confirm') return finishConfirm(ctx, req, res, provider, flow, owner, refuse);
+    if (flow.intent === 'confirm') return finishConfirm(ctx, signIn, req, res, provider, flow, owner, refuse);
     if (owner) {
       const user = await findUserById(ctx.db, owner);
       if (!user) return refuse(failureSentence('expired', provider.name));
       await noteIdentityUsed(ctx.db, owner, claims.issuer, claims.subject, new Date(ctx.now()));
       clearFlowCookie(ctx, res);
-      return afterFirstFactor(ctx, req, res, { userId: user.id, email: user.email, method: 'oidc', shared: flow.shared, next: flow.next });
+      return signIn.afterFirstFactor(req, res, {
+        userId: user.id,
+        email: user.email,
+        method: 'oidc',
+        shared: flow.shared,
+        next: flow.next,
+      });
     }
     // An unverified address proves nothing: it never makes an account and never links one.
     if (!claims.emailVerified) return refuse(failureSentence('unverified', provider.name));
@@ -110,13 +115,16 @@ export function oidcRoutes(ctx: AppContext): Router {
     const created = await createAccount(ctx, req, claims);
     if (created) {
       clearFlowCookie(ctx, res);
-      return afterFirstFactor(ctx, req, res, {
+      // Its first sign-in is where the account was made: no new-device email for it.
+      const first = {
         userId: created,
         email: claims.email,
         method: 'oidc',
         shared: flow.shared,
         next: flow.next,
-      });
+        newAccount: { emailVerified: true },
+      };
+      return signIn.afterFirstFactor(req, res, first);
     }
     // The address belongs to an account: never linked on the match alone (account pre-hijacking).
     // The identity waits until that account's owner signs in with what they have, then confirms.
@@ -205,6 +213,7 @@ async function createAccount(ctx: AppContext, req: Request, claims: ProviderClai
 /** A fresh sign-in at the provider renews auth_time in this session, as the confirm page does. */
 async function finishConfirm(
   ctx: AppContext,
+  signIn: SignInFlow,
   req: Request,
   res: Response,
   provider: OidcProvider,
@@ -217,16 +226,10 @@ async function finishConfirm(
     return refuse(`That ${provider.name} account is not linked to the Smriti account you are signed in to.`, 403);
   }
   // With two-step on, the provider alone is one factor: the confirm page asks for the code as well.
-  if (await isTotpEnabled(ctx.db, owner)) {
+  if (await signIn.hasSecondFactor(owner)) {
     return refuse(`Your account has two-step sign-in on: confirm with your password and a code instead.`, 403);
   }
-  const rotation = await refreshSession(ctx, req, res, Math.floor(ctx.now() / 1000));
-  if (rotation.kind !== 'ok' && rotation.kind !== 'grace') {
-    return res.redirect(303, `/login?flash=session_expired&next=${encodeURIComponent(flow.next)}`);
-  }
-  const event = { type: AUDIT.stepUp, userId: owner, sessionId: rotation.session.sid, detail: { method: 'oidc' } };
-  await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
-  res.redirect(303, flow.next);
+  await signIn.renewAuthTime(req, res, { userId: owner, method: 'oidc', next: flow.next });
 }
 
 /** Linking from /account: the flow was started by this signed-in, recently confirmed user. */

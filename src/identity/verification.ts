@@ -5,6 +5,7 @@ import { AUDIT, recordAudit } from '../audit.js';
 import { endSessions } from '../auth/sessions.js';
 import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
+import type { SecurityListener } from '../events.js';
 import { sendMail } from '../mail.js';
 import {
   consumeEmailLink,
@@ -56,6 +57,13 @@ export async function sendVerificationLink(ctx: AppContext, userId: string, emai
   } catch (error) {
     ctx.logger.error({ err: error, mail: 'email_verify', userId }, 'the verification link could not be made');
   }
+}
+
+/** The listener createApp gives the security events: a new account's unproved address gets its link. */
+export function verifyNewAddresses(ctx: AppContext): SecurityListener {
+  return (event) => {
+    if (event.kind === 'account_created' && !event.emailVerified) return sendVerificationLink(ctx, event.userId, event.email);
+  };
 }
 
 /**

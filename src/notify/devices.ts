@@ -5,6 +5,7 @@ import { readCookie } from '../auth/cookies.js';
 import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
 import type { Db, Queryable } from '../db/db.js';
+import type { SessionHook } from '../sign-in/methods.js';
 import { sendSecurityEmail } from './security-email.js';
 
 export const DEVICE_COOKIE = 'smriti_device';
@@ -114,6 +115,11 @@ export function rememberDevice(
       ctx.logger.error({ security: 'device', userId: user.id, err: error }, 'sign-in device could not be recorded');
     });
   });
+}
+
+/** The session hook createApp hands the sign-in flow: every session started remembers its browser. */
+export function rememberDevices(ctx: AppContext): SessionHook {
+  return (req, res, signIn) => rememberDevice(ctx, req, res, { id: signIn.userId }, { newAccount: signIn.newAccount !== undefined });
 }
 
 /** Devices unseen for longer than the cookie lives can never be presented again. */

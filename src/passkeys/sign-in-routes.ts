@@ -5,9 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { setAuthCookies } from '../auth/cookies.js';
 import { findSignedInUser, requireApiAuth, requirePageAuth, saveWriterTimeZone, signInState } from '../auth/middleware.js';
-import { startSession } from '../auth/sessions.js';
 import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail } from '../auth/users.js';
 import { auditEvent, clientInfo, describeDevice } from '../client.js';
 import type { AppContext } from '../context.js';
@@ -17,10 +15,7 @@ import { countPasskey, countSignIn } from '../http/metrics.js';
 import { limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
-import { sendVerificationLink } from '../identity/verification.js';
-import { rememberDevice } from '../notify/devices.js';
-import { completeSignIn } from '../sign-in/flow.js';
-import { renderConfirm, renewAuthTime } from '../sign-in/routes.js';
+import type { SignInFlow } from '../sign-in/methods.js';
 import { usePasskey } from './assertions.js';
 import {
   authenticationOptions,
@@ -34,7 +29,6 @@ import {
 import { spendChallenge, storeChallenge } from './challenges.js';
 import { insertPasskey, listPasskeys } from './credentials.js';
 import { passkeyAdded } from './events.js';
-import { PASSKEY_SCRIPTS } from './static.js';
 
 const EXPIRED: Refusal = { kind: 'refused', reason: 'challenge', message: MESSAGES.expired };
 const UNKNOWN: Refusal = { kind: 'refused', reason: 'unknown_passkey', message: MESSAGES.unknownPasskey };
@@ -42,7 +36,7 @@ const UNKNOWN: Refusal = { kind: 'refused', reason: 'unknown_passkey', message: 
 /** A request the browser got wrong (unreadable, stale) is 400; a passkey that does not prove the person is 401. */
 const statusOf = (refusal: Refusal) => (refusal.reason === 'unreadable' || refusal.reason === 'challenge' ? 400 : 401);
 
-export function passkeySignInRoutes(ctx: AppContext): Router {
+export function passkeySignInRoutes(ctx: AppContext, flow: SignInFlow): Router {
   const router = Router();
   const { db } = ctx;
   const limits = ctx.rateLimits;
@@ -66,14 +60,7 @@ export function passkeySignInRoutes(ctx: AppContext): Router {
       countPasskey(ctx.metrics, 'refused');
       const detail = { method: 'passkey', reason: refusal.reason };
       await recordAudit(db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.loginFailed, userId, detail }));
-      res.status(statusOf(refusal)).render('auth/login', {
-        title: 'Sign in',
-        next: nextPath,
-        email: '',
-        errors: { form: refusal.message },
-        messages: [],
-        scripts: PASSKEY_SCRIPTS,
-      });
+      flow.renderLogin(res, statusOf(refusal), { next: nextPath, errors: { form: refusal.message } });
     };
     const read = readResponse<AuthenticationResponseJSON>(form.response);
     if (read.kind !== 'ok') return refuse(read);
@@ -85,13 +72,8 @@ export function passkeySignInRoutes(ctx: AppContext): Router {
     if (used.kind !== 'ok') return refuse(used, user.id);
     countPasskey(ctx.metrics, 'signed_in');
     // User verification was required, so the passkey is both factors: no second step.
-    await completeSignIn(ctx, req, res, {
-      userId: user.id,
-      email: user.email,
-      method: 'passkey',
-      shared: form.shared_computer !== '',
-      next: nextPath,
-    });
+    const shared = form.shared_computer !== '';
+    await flow.completeSignIn(req, res, { userId: user.id, email: user.email, method: 'passkey', shared, next: nextPath });
   });
 
   router.post('/api/passkeys/register/options', registerLimit, async (req, res) => {
@@ -108,7 +90,7 @@ export function passkeySignInRoutes(ctx: AppContext): Router {
   });
 
   // Not limited again: each try needs options, which the registration limit already counted.
-  router.post('/register/passkey', async (req, res) => registerWithPasskey(ctx, req, res));
+  router.post('/register/passkey', async (req, res) => registerWithPasskey(ctx, flow, req, res));
 
   router.post('/api/passkeys/confirm/options', requireApiAuth(ctx), async (_req, res) => {
     const auth = signInState(res);
@@ -128,7 +110,7 @@ export function passkeySignInRoutes(ctx: AppContext): Router {
       countPasskey(ctx.metrics, 'refused');
       const detail = { step_up: true, method: 'passkey', reason: refusal.reason };
       await recordAudit(db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.loginFailed, userId: user.id, detail }));
-      await renderConfirm(ctx, res, statusOf(refusal), user, nextPath, { form: refusal.message });
+      await flow.renderConfirm(res, statusOf(refusal), user, nextPath, { form: refusal.message });
     };
     const read = readResponse<AuthenticationResponseJSON>(form.response);
     if (read.kind !== 'ok') return refuse(read);
@@ -138,19 +120,16 @@ export function passkeySignInRoutes(ctx: AppContext): Router {
     const used = await usePasskey(ctx, user.id, read.response, read.challenge);
     if (used.kind !== 'ok') return refuse(used);
     countPasskey(ctx.metrics, 'confirmed');
-    await renewAuthTime(ctx, req, res, nextPath);
+    await flow.renewAuthTime(req, res, { userId: user.id, method: 'passkey', next: nextPath });
   });
 
   return router;
 }
 
 /** An account made with a passkey alone: no password until its owner sets one on /account. */
-async function registerWithPasskey(ctx: AppContext, req: Request, res: Response): Promise<void> {
+async function registerWithPasskey(ctx: AppContext, flow: SignInFlow, req: Request, res: Response): Promise<void> {
   const form = textFields(req.body, ['response', 'email'] as const);
-  const render = (status: number, message: string) =>
-    res
-      .status(status)
-      .render('auth/register', { title: 'Create your journal', email: form.email, errors: { form: message }, scripts: PASSKEY_SCRIPTS });
+  const render = (status: number, message: string) => flow.renderRegister(res, status, { email: form.email, errors: { form: message } });
   const refuse = (refusal: Refusal) => {
     countPasskey(ctx.metrics, 'refused');
     render(400, refusal.message);
@@ -175,20 +154,17 @@ async function registerWithPasskey(ctx: AppContext, req: Request, res: Response)
     if (error instanceof DuplicateEmailError) return render(409, 'An account with this email already exists. Sign in instead?');
     throw error;
   }
-  const issued = await startSession(ctx, newUserId, client, { shared: false });
-  await recordAudit(ctx.db, ctx.logger, {
-    type: AUDIT.registered,
-    userId: newUserId,
-    sessionId: issued.sid,
-    ...client,
-    at,
-    detail: { method: 'passkey' },
-  });
-  if (passkey) await passkeyAdded(ctx, req, newUserId, passkey, issued.sid, { newAccount: true });
+  if (passkey) await passkeyAdded(ctx, req, newUserId, passkey, undefined, { newAccount: true });
   countPasskey(ctx.metrics, 'registered');
-  setAuthCookies(res, ctx.config, issued, issued.shared);
-  rememberDevice(ctx, req, res, { id: newUserId }, { newAccount: true });
   await saveWriterTimeZone(ctx, newUserId, req.body?.time_zone);
-  void sendVerificationLink(ctx, newUserId, email);
-  res.redirect(303, '/journal');
+  const signIn = {
+    userId: newUserId,
+    email,
+    method: 'passkey',
+    shared: false,
+    next: '/journal',
+    newAccount: { emailVerified: false },
+    registration: true,
+  };
+  await flow.completeSignIn(req, res, signIn);
 }

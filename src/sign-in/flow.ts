@@ -1,50 +1,126 @@
-// Chains the factors of a sign-in: a first factor, then the second when the account has two-step
-// on, then the session. Every way in ends here, so every session starts the same way.
+// The sign-in flow: a first factor, then the second when the account has one, then the session.
+// Every way in ends here, so every session starts the same way; ways in and factors register with it.
 import type { Request, Response } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { setAuthCookies } from '../auth/cookies.js';
+import { REFRESH_COOKIE, readCookie, setAuthCookies } from '../auth/cookies.js';
+import { refreshSession } from '../auth/middleware.js';
 import { startSession } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
-import { clientInfo } from '../client.js';
+import { checkToken } from '../auth/tokens.js';
+import type { User } from '../auth/users.js';
+import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
+import { AppError, type FieldErrors } from '../http/errors.js';
 import { countSignIn } from '../http/metrics.js';
-import { isTotpEnabled } from '../mfa/totp.js';
-import { rememberDevice } from '../notify/devices.js';
-import { type FirstFactorMethod, startPendingSignIn } from './pending.js';
+import type { SecondFactor, SessionHook, SignIn, SignInFlow, SignInMethod, SignInPartials } from './methods.js';
+import { startPendingSignIn } from './pending.js';
 
-export interface SignIn {
-  userId: string;
-  email: string;
-  /** How the person proved who they are, as recorded on login_succeeded: `password`, `password+totp`, … */
-  method: string;
-  shared: boolean;
-  next: string;
+export interface FlowParts {
+  methods: readonly SignInMethod[];
+  secondFactors: readonly SecondFactor[];
+  onSessionStarted: readonly SessionHook[];
 }
 
-/** After a first factor: the second step when two-step is on (303 /login/two-factor), else the session. */
-export async function afterFirstFactor(ctx: AppContext, req: Request, res: Response, signIn: SignIn & { method: FirstFactorMethod }) {
-  if (!(await isTotpEnabled(ctx.db, signIn.userId))) return completeSignIn(ctx, req, res, signIn);
-  await startPendingSignIn(ctx, res, signIn);
-  res.redirect(303, '/login/two-factor');
-}
+const SESSION_OF_ANOTHER =
+  'This browser is signed in to a different Smriti account than the one you just confirmed. Nothing was changed: sign out, then sign in again.';
 
-/** Every factor proved: starts the session, sets its cookies and goes to `next`. */
-export async function completeSignIn(ctx: AppContext, req: Request, res: Response, signIn: SignIn): Promise<void> {
-  const client = clientInfo(req);
-  const at = new Date(ctx.now());
-  // Only a complete sign-in clears the failures: a known password must not reset the count of wrong codes.
-  await clearSignInFailures(ctx.db, signIn.email);
-  const issued = await startSession(ctx, signIn.userId, client, { shared: signIn.shared });
-  await recordAudit(ctx.db, ctx.logger, {
-    type: AUDIT.loginSucceeded,
-    userId: signIn.userId,
-    sessionId: issued.sid,
-    ...client,
-    at,
-    detail: { method: signIn.method },
-  });
-  countSignIn(ctx.metrics, 'ok');
-  setAuthCookies(res, ctx.config, issued, issued.shared);
-  rememberDevice(ctx, req, res, { id: signIn.userId });
-  res.redirect(303, signIn.next);
+export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow {
+  const slot = (name: keyof SignInPartials) => parts.methods.flatMap((m) => (m.partials?.[name] ? [m.partials[name]] : []));
+  const wayIn = { login: slot('login'), register: slot('register') };
+  const scripts = [...new Set(parts.methods.flatMap((m) => m.scripts ?? []))];
+
+  async function hasSecondFactor(userId: string): Promise<boolean> {
+    for (const factor of parts.secondFactors) if (await factor.isEnabled(ctx, userId)) return true;
+    return false;
+  }
+
+  async function completeSignIn(req: Request, res: Response, signIn: SignIn): Promise<void> {
+    const client = clientInfo(req);
+    // Only a complete sign-in clears the failures: a known password must not reset the count of wrong codes.
+    if (!signIn.registration) await clearSignInFailures(ctx.db, signIn.email);
+    const issued = await startSession(ctx, signIn.userId, client, { shared: signIn.shared });
+    const type = signIn.registration ? AUDIT.registered : AUDIT.loginSucceeded;
+    const event = { type, userId: signIn.userId, sessionId: issued.sid, detail: { method: signIn.method } };
+    await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
+    if (!signIn.registration) countSignIn(ctx.metrics, 'ok');
+    setAuthCookies(res, ctx.config, issued, issued.shared);
+    for (const hook of parts.onSessionStarted) hook(req, res, signIn);
+    if (signIn.newAccount) {
+      const { email, newAccount } = signIn;
+      ctx.events.emit({ kind: 'account_created', userId: signIn.userId, email, emailVerified: newAccount.emailVerified, ...client });
+    }
+    res.redirect(303, signIn.next);
+  }
+
+  return {
+    hasSecondFactor,
+    completeSignIn,
+
+    async afterFirstFactor(req, res, signIn) {
+      if (!(await hasSecondFactor(signIn.userId))) return completeSignIn(req, res, signIn);
+      await startPendingSignIn(ctx, res, signIn);
+      res.redirect(303, '/login/two-factor');
+    },
+
+    async checkSecondFactor(req, userId, code) {
+      for (const factor of parts.secondFactors) {
+        if (!(await factor.isEnabled(ctx, userId))) continue;
+        const checked = await factor.check(ctx, req, userId, code);
+        if (checked.kind === 'passed') return checked;
+      }
+      return { kind: 'wrong' };
+    },
+
+    async renewAuthTime(req, res, proof) {
+      // The proof is of `proof.userId`; the cookie renewed must be that user's session, or anyone
+      // holding a stolen cookie could confirm it with their own password, passkey or provider.
+      const presented = checkToken(ctx.tokenKeys, 'refresh', readCookie(req.cookies, REFRESH_COOKIE), ctx.now());
+      if (presented.kind === 'valid' && presented.claims.sub !== proof.userId) {
+        const detail = { method: proof.method, session_user: presented.claims.sub };
+        await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.stepUpRefused, userId: proof.userId, detail }));
+        throw new AppError(403, 'session_of_another_user', SESSION_OF_ANOTHER);
+      }
+      const rotation = await refreshSession(ctx, req, res, Math.floor(ctx.now() / 1000));
+      if (rotation.kind !== 'ok' && rotation.kind !== 'grace')
+        return res.redirect(303, `/login?flash=session_expired&next=${encodeURIComponent(proof.next)}`);
+      const event = { type: AUDIT.stepUp, userId: proof.userId, sessionId: rotation.session.sid, detail: { method: proof.method } };
+      await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
+      res.redirect(303, proof.next);
+    },
+
+    renderLogin(res, status, locals) {
+      res.status(status).render('auth/login', {
+        title: 'Sign in',
+        email: '',
+        errors: {},
+        messages: [],
+        ...locals,
+        wayIn: wayIn.login,
+        scripts,
+      });
+    },
+
+    renderRegister(res, status, locals) {
+      res
+        .status(status)
+        .render('auth/register', { title: 'Create your journal', email: '', errors: {}, ...locals, wayIn: wayIn.register, scripts });
+    },
+
+    async renderConfirm(res, status, user: User, next: string, errors: FieldErrors) {
+      const able = await Promise.all(
+        parts.methods.map(async (m) => (m.partials?.confirm && (await m.canConfirm?.(ctx, user)) ? m : undefined)),
+      );
+      const confirmers = able.filter((m) => m !== undefined);
+      res.status(status).render('account/confirm', {
+        title: 'Confirm it is you',
+        email: user.email,
+        next,
+        withCode: await hasSecondFactor(user.id),
+        withPassword: user.passwordHash !== null,
+        wayIn: confirmers.map((m) => m.partials!.confirm!),
+        errors,
+        scripts: [...new Set(confirmers.flatMap((m) => m.scripts ?? []))],
+      });
+    },
+  };
 }

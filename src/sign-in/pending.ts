@@ -13,13 +13,14 @@ export const PENDING_COOKIE = 'smriti_pending_sign_in';
 const PENDING_COOKIE_PATH = '/login';
 export const MAX_CODE_FAILURES = 5;
 
-/** How the first factor was proved; recorded with the sign-in. */
-export type FirstFactorMethod = 'password' | 'oidc';
+// A way in's name as the pending token carries it back (`password`, `oidc`, …); anything else reads as `password`.
+const METHOD_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 export interface PendingSignIn {
   id: string;
   userId: string;
-  method: FirstFactorMethod;
+  /** How the first factor was proved; recorded with the sign-in. */
+  method: string;
   shared: boolean;
   next: string;
   failures: number;
@@ -33,7 +34,7 @@ function cookieOptions(ctx: AppContext): CookieOptions {
 export async function startPendingSignIn(
   ctx: AppContext,
   res: Response,
-  first: { userId: string; method: FirstFactorMethod; shared: boolean; next: string },
+  first: { userId: string; method: string; shared: boolean; next: string },
 ): Promise<void> {
   const id = randomUUID();
   const nowMs = ctx.now();
@@ -63,7 +64,14 @@ export async function findPendingSignIn(ctx: AppContext, req: Request): Promise<
   );
   const row = result.rows[0];
   if (!row || row.failures >= MAX_CODE_FAILURES) return undefined;
-  return { id, userId, method: method === 'oidc' ? 'oidc' : 'password', shared, next: safeNextPath(next), failures: row.failures };
+  return {
+    id,
+    userId,
+    method: method && METHOD_NAME.test(method) ? method : 'password',
+    shared,
+    next: safeNextPath(next),
+    failures: row.failures,
+  };
 }
 
 /** One more wrong code; answers how many the pending sign-in has had. */
