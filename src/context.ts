@@ -1,6 +1,5 @@
 // What every feature is handed by createApp: config and the collaborators built from it.
 import type { Logger } from 'pino';
-import type { AccountSection } from './account/sections.js';
 import type { PasswordHasher } from './auth/passwords.js';
 import type { RevokedSessions } from './auth/revocations.js';
 import type { TokenKeys } from './auth/tokens.js';
@@ -12,6 +11,7 @@ import type { Metrics } from './http/metrics.js';
 import type { RateLimitSettings } from './http/rate-limit.js';
 import type { Mailer } from './mail.js';
 import type { SecretBox } from './mfa/totp.js';
+import type { AccountSection } from './sign-in/methods.js';
 
 export interface AppContext {
   config: Config;

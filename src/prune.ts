@@ -1,5 +1,6 @@
 // Deletes rows nobody needs any more, each table after its own keeping period.
 import { prunePasswordResets } from './account/password-reset.js';
+import { DEVICES_KEPT_MS, pruneDevices } from './auth/devices.js';
 import { pruneRevocations, revocationKeepMs } from './auth/revocations.js';
 import { pruneRefreshTokens } from './auth/sessions.js';
 import { pruneSignInFailures } from './auth/sign-in-failures.js';
@@ -10,7 +11,6 @@ import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
 import { pruneOidcFlows } from './identity/oidc-flows.js';
 import { pruneTrash, TRASH_KEEP_MS } from './journal/trash.js';
-import { DEVICES_KEPT_MS, pruneDevices } from './notify/devices.js';
 import { pruneChallenges } from './passkeys/challenges.js';
 import { prunePendingSignIns } from './sign-in/pending.js';
 

@@ -1,17 +1,8 @@
-// What a feature hands the account page: its part of /account, drawn by its own partial. The page
-// loads them side by side and knows none of them.
+// The sections features hand the account page (sign-in/methods.ts: AccountSection), loaded side by
+// side; the page knows none of them.
 import type { User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
-
-export interface AccountSection {
-  /** The partial's local name for what `load` answers (`passkeys`, `twoFactor`, …). */
-  name: string;
-  /** The partial under views/ ('/passkeys/account-section'); it is also given `email` and `errors`. */
-  view: string;
-  load(ctx: AppContext, user: User): Promise<unknown>;
-  /** Browser scripts the partial needs: files, inside the CSP. */
-  scripts?: readonly string[];
-}
+import type { AccountSection } from '../sign-in/methods.js';
 
 export interface LoadedSection {
   name: string;

@@ -1,7 +1,8 @@
 // What the account page shows of the account's identity: the email's state and linked providers.
-import type { AccountSection } from '../account/sections.js';
+
 import type { User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
+import type { AccountSection } from '../sign-in/methods.js';
 import { pendingEmailChange } from './email-links.js';
 import { type LinkedIdentity, listIdentities } from './identities.js';
 

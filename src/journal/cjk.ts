@@ -1,5 +1,10 @@
 // CJK words inside sentences: the bigrams migration 021 indexes, cut from a query word the same way.
-import type { TextPart } from './search.js';
+
+/** A run of text, marked when it matched a word of the query. */
+export interface TextPart {
+  text: string;
+  marked: boolean;
+}
 
 // The same ranges as smriti_cjk_bigrams(): kana, CJK ideographs (with extension A and the
 // compatibility block) and Hangul syllables.

@@ -1,6 +1,6 @@
 // Full-text search over a user's entries: the words of a query, the SQL, and the marked-up excerpts.
 import type { Queryable } from '../db/db.js';
-import { bigramTsquery, excerptAround, hasCjkRun, markWords } from './cjk.js';
+import { bigramTsquery, excerptAround, hasCjkRun, markWords, type TextPart } from './cjk.js';
 import { ENTRY_COLUMNS, type Entry, PAGE_SIZE } from './entries.js';
 
 export const SEARCH_MAX_CHARS = 200;
@@ -74,12 +74,6 @@ export const SEARCH_SQL = `
 
 const COUNT_SQL = `SELECT count(*)::int AS total FROM (
   SELECT 1 FROM entries WHERE user_id = $1 AND search_vector @@ to_tsquery('smriti_search', $2) AND deleted_at IS NULL LIMIT $3) AS candidates`;
-
-/** A run of text, marked when it matched a word of the query. */
-export interface TextPart {
-  text: string;
-  marked: boolean;
-}
 
 export interface SearchHit {
   entry: Entry;

@@ -1,5 +1,5 @@
 // The two-step part of /account: on or off, and how many recovery codes are left.
-import type { AccountSection } from '../account/sections.js';
+import type { AccountSection } from '../sign-in/methods.js';
 import { countRecoveryCodes } from './recovery-codes.js';
 import { isTotpEnabled } from './totp.js';
 

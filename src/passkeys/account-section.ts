@@ -1,5 +1,5 @@
 // The passkeys part of /account: the list, and the form that adds one.
-import type { AccountSection } from '../account/sections.js';
+import type { AccountSection } from '../sign-in/methods.js';
 import { listPasskeys } from './credentials.js';
 import { PASSKEY_SCRIPTS } from './static.js';
 

@@ -3,9 +3,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildContext } from '../../src/app.js';
 import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
+import { DEVICE_COOKIE } from '../../src/auth/devices.js';
 import type { Db } from '../../src/db/db.js';
 import { createLogger } from '../../src/logger.js';
-import { DEVICE_COOKIE } from '../../src/notify/devices.js';
 import { sendSecurityEmail } from '../../src/notify/security-email.js';
 import {
   Browser,
