@@ -166,7 +166,9 @@ describe('the direction of imports in src/', () => {
 
   it('tokens.ts knows neither Express nor the database, and config.ts imports nothing of the app', () => {
     expect((IMPORTS.get('auth/tokens.ts') ?? []).filter((target) => /^(express|pg|db\/|http\/)/.test(target))).toEqual([]);
-    expect((IMPORTS.get('config.ts') ?? []).filter((target) => !target.startsWith('node:') && !['zod', 'dotenv'].includes(target))).toEqual([]);
+    expect((IMPORTS.get('config.ts') ?? []).filter((target) => !target.startsWith('node:') && !['zod', 'dotenv'].includes(target))).toEqual(
+      [],
+    );
   });
 
   it("passkeys' ceremonies and tables know neither Express nor any route", () => {

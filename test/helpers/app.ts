@@ -72,7 +72,7 @@ export function buildTestApp(
   env: Record<string, string> = {},
   clock = fakeClock(),
   rateLimits: Partial<RateLimitSettings> = {},
-  deps: Pick<AppDeps, 'passwordQueue' | 'userCache'> = {},
+  deps: Pick<AppDeps, 'passwordQueue' | 'userCache' | 'signInMethods'> = {},
 ): TestApp {
   const config = testConfig(env);
   const logs = new LogCapture();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import type { Db } from '../../src/db/db.js';
 import { replaceRecoveryCodes } from '../../src/mfa/recovery-codes.js';
@@ -121,6 +121,26 @@ describe('Continue with the provider: signing in', () => {
     expect(methods.rows.map((r) => r.method)).toEqual(['oidc', 'oidc', 'oidc']);
     expect(t.logs.text).toContain('/auth/oidc/callback?code=[redacted]');
     expect(t.logs.text).not.toContain(new URL(callbackOfFirst, 'http://x').searchParams.get('code'));
+  });
+
+  it('tells no one of a new device on the sign-in that made the account; a second browser is news', async () => {
+    const email = uniqueEmail('fresh-device');
+    const login = providerAccount(email);
+    const first = new Browser(t.app);
+    expect((await first.get(await throughProvider(first, login))).headers.location).toBe('/journal');
+    const userId = (await userByEmail(email))!.id;
+    const devices = () =>
+      t.logs.lines
+        .map((line) => JSON.parse(line) as { msg: string; userId?: string; newDevice: boolean; announced: boolean })
+        .filter((line) => line.msg === 'sign-in device recorded' && line.userId === userId)
+        .map(({ newDevice, announced }) => ({ newDevice, announced }));
+    await vi.waitFor(() => expect(devices()).toHaveLength(1));
+    expect(devices()).toEqual([{ newDevice: true, announced: false }]);
+
+    const second = new Browser(t.app);
+    expect((await second.get(await throughProvider(second, login))).headers.location).toBe('/journal');
+    await vi.waitFor(() => expect(devices()).toHaveLength(2));
+    expect(devices()[1]).toEqual({ newDevice: true, announced: true });
   });
 
   it('never links an existing account on the matching email alone; links after its owner signs in and confirms', async () => {
