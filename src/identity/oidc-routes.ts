@@ -48,8 +48,10 @@ export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
   const provider = createOidcProvider(oidc);
   const recent = requireRecentSignIn(ctx);
   const redirectUri = `${ctx.config.appOrigin}${CALLBACK_PATH}`;
+  // Each start writes a flow row: counted like sign-in attempts, in PostgreSQL for every process.
+  const starts = limiter(ctx.rateLimits.loginPerIp, ctx.now, 'sign-in attempts', { store: new PostgresStore(ctx.db, ctx.now, 'oidc_ip') });
 
-  const begin = async (res: Response, flow: Omit<OidcFlow, 'state' | 'nonce' | 'codeVerifier'>) => {
+  async function begin(res: Response, flow: Omit<OidcFlow, 'state' | 'nonce' | 'codeVerifier'>) {
     const start = await provider.begin(redirectUri).catch((error: unknown) => {
       ctx.logger.warn({ err: error, provider: provider.name }, 'the OpenID provider could not be reached');
       throw new AppError(
@@ -60,28 +62,25 @@ export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
     });
     await startFlow(ctx, res, { ...flow, state: start.state, nonce: start.nonce, codeVerifier: start.codeVerifier });
     res.redirect(303, start.url.href);
-  };
+  }
 
-  // Each start writes a flow row: counted like sign-in attempts, in PostgreSQL for every process.
-  const starts = limiter(ctx.rateLimits.loginPerIp, ctx.now, 'sign-in attempts', { store: new PostgresStore(ctx.db, ctx.now, 'oidc_ip') });
-
-  router.post('/auth/oidc/start', starts, async (req, res) => {
+  async function startSignIn(req: Request, res: Response) {
     const form = textFields(req.body, ['next', 'shared_computer'] as const);
     await begin(res, { intent: 'sign_in', userId: null, shared: form.shared_computer !== '', next: safeNextPath(form.next) });
-  });
+  }
 
-  router.post('/account/identities/link', signedIn(ctx), recent, async (_req, res) => {
+  async function startLink(_req: Request, res: Response) {
     await begin(res, { intent: 'link', userId: signInState(res).userId, shared: false, next: '/account' });
-  });
+  }
 
   // The step-up page's other way to prove it is you, for an account that signs in through the provider.
-  router.post('/account/confirm/oidc', signedIn(ctx), async (req, res) => {
+  async function startConfirm(req: Request, res: Response) {
     const { next } = textFields(req.body, ['next'] as const);
     await begin(res, { intent: 'confirm', userId: signInState(res).userId, shared: false, next: safeNextPath(next, '/account') });
-  });
+  }
 
-  router.get(CALLBACK_PATH, async (req, res) => {
-    const refuse = (sentence: string, status = 400) => {
+  async function callback(req: Request, res: Response) {
+    const refuse: Refuse = (sentence, status = 400) => {
       clearFlowCookie(ctx, res);
       signIn.renderLogin(res, status, { next: '/journal', errors: { form: sentence } });
     };
@@ -96,56 +95,17 @@ export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
     const owner = await findIdentityOwner(ctx.db, claims.issuer, claims.subject);
     if (flow.intent === 'link') return finishLinkFromAccount(ctx, req, res, provider, flow.userId!, owner, claims, refuse);
     if (flow.intent === 'confirm') return finishConfirm(ctx, signIn, req, res, provider, flow, owner, refuse);
-    if (owner) {
-      const user = await findUserById(ctx.db, owner);
-      if (!user) return refuse(failureSentence('expired', provider.name));
-      await noteIdentityUsed(ctx.db, owner, claims.issuer, claims.subject, new Date(ctx.now()));
-      clearFlowCookie(ctx, res);
-      return signIn.afterFirstFactor(req, res, {
-        userId: user.id,
-        email: user.email,
-        method: 'oidc',
-        shared: flow.shared,
-        next: flow.next,
-      });
-    }
-    // An unverified address proves nothing: it never makes an account and never links one.
-    if (!claims.emailVerified) return refuse(failureSentence('unverified', provider.name));
-    if (!claims.email) return refuse(failureSentence('no_email', provider.name));
-    const created = await createAccount(ctx, req, claims);
-    if (created) {
-      clearFlowCookie(ctx, res);
-      // Its first sign-in is where the account was made: no new-device email for it.
-      const first = {
-        userId: created,
-        email: claims.email,
-        method: 'oidc',
-        shared: flow.shared,
-        next: flow.next,
-        newAccount: { emailVerified: true },
-      };
-      return signIn.afterFirstFactor(req, res, first);
-    }
-    // The address belongs to an account: never linked on the match alone (account pre-hijacking).
-    // The identity waits until that account's owner signs in with what they have, then confirms.
-    const existing = await findUserByEmail(ctx.db, claims.email);
-    if (!existing) return refuse(failureSentence('expired', provider.name));
-    await parkLink(ctx, res, flow.handle, { userId: existing.id, issuer: claims.issuer, subject: claims.subject, email: claims.email });
-    req.flash(
-      'info',
-      `A Smriti account with ${claims.email} exists already. Sign in to it as usual to link your ${provider.name} account; Smriti never links accounts on a matching email alone.`,
-    );
-    res.redirect(303, `/login?${new URLSearchParams({ next: LINK_PATH })}`);
-  });
+    await finishSignIn(ctx, signIn, req, res, provider, flow, owner, claims, refuse);
+  }
 
-  router.get(LINK_PATH, signedIn(ctx), async (req, res) => {
+  async function showWaitingLink(req: Request, res: Response) {
     const link = await findWaitingLink(ctx, req);
     if (!link) throw new AppError(400, 'link_expired', failureSentence('expired', provider.name));
     if (link.userId !== signInState(res).userId) throw wrongAccount(provider.name, link.email);
     res.render('identity/link', { title: `Link ${provider.name}`, provider: provider.name, email: link.email });
-  });
+  }
 
-  router.post(LINK_PATH, signedIn(ctx), recent, async (req, res) => {
+  async function linkWaiting(req: Request, res: Response) {
     const auth = signInState(res);
     const at = new Date(ctx.now());
     const result = await ctx.db.transaction(async (tx) => {
@@ -163,9 +123,9 @@ export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
       throw new AppError(409, 'identity_taken', `That ${provider.name} account is already linked to a Smriti account.`);
     req.flash('info', `Your ${provider.name} account is linked: you can now continue with ${provider.name} to sign in.`);
     res.redirect(303, '/account');
-  });
+  }
 
-  router.post('/account/identities/unlink', signedIn(ctx), recent, async (req, res) => {
+  async function unlink(req: Request, res: Response) {
     const user = await findSignedInUser(ctx, res);
     const { issuer, subject } = textFields(req.body, ['issuer', 'subject'] as const);
     const identities = await listIdentities(ctx.db, user.id);
@@ -181,9 +141,66 @@ export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
     await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
     req.flash('info', `Your ${provider.name} account is no longer linked.`);
     res.redirect(303, '/account');
-  });
+  }
 
+  router.post('/auth/oidc/start', starts, startSignIn);
+  router.post('/account/identities/link', signedIn(ctx), recent, startLink);
+  router.post('/account/confirm/oidc', signedIn(ctx), startConfirm);
+  router.get(CALLBACK_PATH, callback);
+  router.get(LINK_PATH, signedIn(ctx), showWaitingLink);
+  router.post(LINK_PATH, signedIn(ctx), recent, linkWaiting);
+  router.post('/account/identities/unlink', signedIn(ctx), recent, unlink);
   return router;
+}
+
+type Refuse = (sentence: string, status?: number) => void;
+
+/** The provider's answer to "Continue with": the account it names, a new one, or a link to wait for. */
+async function finishSignIn(
+  ctx: AppContext,
+  signIn: SignInFlow,
+  req: Request,
+  res: Response,
+  provider: OidcProvider,
+  flow: OidcFlow & { handle: string },
+  owner: string | undefined,
+  claims: ProviderClaims,
+  refuse: Refuse,
+): Promise<void> {
+  if (owner) {
+    const user = await findUserById(ctx.db, owner);
+    if (!user) return refuse(failureSentence('expired', provider.name));
+    await noteIdentityUsed(ctx.db, owner, claims.issuer, claims.subject, new Date(ctx.now()));
+    clearFlowCookie(ctx, res);
+    return signIn.afterFirstFactor(req, res, { userId: user.id, email: user.email, method: 'oidc', shared: flow.shared, next: flow.next });
+  }
+  // An unverified address proves nothing: it never makes an account and never links one.
+  if (!claims.emailVerified) return refuse(failureSentence('unverified', provider.name));
+  if (!claims.email) return refuse(failureSentence('no_email', provider.name));
+  const created = await createAccount(ctx, req, claims);
+  if (created) {
+    clearFlowCookie(ctx, res);
+    // Its first sign-in is where the account was made: no new-device email for it.
+    const first = {
+      userId: created,
+      email: claims.email,
+      method: 'oidc',
+      shared: flow.shared,
+      next: flow.next,
+      newAccount: { emailVerified: true },
+    };
+    return signIn.afterFirstFactor(req, res, first);
+  }
+  // The address belongs to an account: never linked on the match alone (account pre-hijacking).
+  // The identity waits until that account's owner signs in with what they have, then confirms.
+  const existing = await findUserByEmail(ctx.db, claims.email);
+  if (!existing) return refuse(failureSentence('expired', provider.name));
+  await parkLink(ctx, res, flow.handle, { userId: existing.id, issuer: claims.issuer, subject: claims.subject, email: claims.email });
+  req.flash(
+    'info',
+    `A Smriti account with ${claims.email} exists already. Sign in to it as usual to link your ${provider.name} account; Smriti never links accounts on a matching email alone.`,
+  );
+  res.redirect(303, `/login?${new URLSearchParams({ next: LINK_PATH })}`);
 }
 
 function wrongAccount(name: string, email: string): AppError {
@@ -219,7 +236,7 @@ async function finishConfirm(
   provider: OidcProvider,
   flow: OidcFlow,
   owner: string | undefined,
-  refuse: (sentence: string, status?: number) => void,
+  refuse: Refuse,
 ): Promise<void> {
   clearFlowCookie(ctx, res);
   if (!owner || owner !== flow.userId) {
@@ -241,7 +258,7 @@ async function finishLinkFromAccount(
   userId: string,
   owner: string | undefined,
   claims: ProviderClaims,
-  refuse: (sentence: string, status?: number) => void,
+  refuse: Refuse,
 ): Promise<void> {
   clearFlowCookie(ctx, res);
   if (owner && owner !== userId) return refuse(`That ${provider.name} account is already linked to another Smriti account.`, 409);
