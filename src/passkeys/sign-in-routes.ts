@@ -46,13 +46,13 @@ export function passkeySignInRoutes(ctx: AppContext, flow: SignInFlow): Router {
   const signInLimit = limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip') });
   const registerLimit = limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') });
 
-  router.post('/api/passkeys/sign-in/options', optionLimit, async (_req, res) => {
+  async function signInOptions(_req: Request, res: Response) {
     const options = await authenticationOptions(ctx);
     await storeChallenge(db, 'sign_in', options.challenge, {}, ctx.now());
     res.json(options);
-  });
+  }
 
-  router.post('/login/passkey', signInLimit, async (req, res) => {
+  async function signInWithPasskey(req: Request, res: Response) {
     const form = textFields(req.body, ['response', 'next', 'shared_computer'] as const);
     const nextPath = safeNextPath(form.next);
     const refuse = async (refusal: Refusal, userId: string | null = null) => {
@@ -74,9 +74,9 @@ export function passkeySignInRoutes(ctx: AppContext, flow: SignInFlow): Router {
     // User verification was required, so the passkey is both factors: no second step.
     const shared = form.shared_computer !== '';
     await flow.completeSignIn(req, res, { userId: user.id, email: user.email, method: 'passkey', shared, next: nextPath });
-  });
+  }
 
-  router.post('/api/passkeys/register/options', registerLimit, async (req, res) => {
+  async function registerOptions(req: Request, res: Response) {
     const { email } = textFields(req.body, ['email'] as const);
     const problem = emailProblem(email);
     if (problem) throw new AppError(400, 'email_invalid', problem, { email: problem });
@@ -87,12 +87,9 @@ export function passkeySignInRoutes(ctx: AppContext, flow: SignInFlow): Router {
     const options = await registrationOptions(ctx, { id: newUserId, email: normaliseEmail(email) }, []);
     await storeChallenge(db, 'register', options.challenge, { newUserId, email: normaliseEmail(email) }, ctx.now());
     res.json(options);
-  });
+  }
 
-  // Not limited again: each try needs options, which the registration limit already counted.
-  router.post('/register/passkey', async (req, res) => registerWithPasskey(ctx, flow, req, res));
-
-  router.post('/api/passkeys/confirm/options', requireApiAuth(ctx), async (_req, res) => {
+  async function confirmOptions(_req: Request, res: Response) {
     const auth = signInState(res);
     const passkeys = await listPasskeys(db, auth.userId);
     if (passkeys.length === 0)
@@ -100,9 +97,9 @@ export function passkeySignInRoutes(ctx: AppContext, flow: SignInFlow): Router {
     const options = await authenticationOptions(ctx, passkeys);
     await storeChallenge(db, 'confirm', options.challenge, { userId: auth.userId }, ctx.now());
     res.json(options);
-  });
+  }
 
-  router.post('/account/confirm/passkey', requirePageAuth(ctx), async (req, res) => {
+  async function confirmWithPasskey(req: Request, res: Response) {
     const user = await findSignedInUser(ctx, res);
     const form = textFields(req.body, ['response', 'next'] as const);
     const nextPath = safeNextPath(form.next, '/account');
@@ -121,8 +118,15 @@ export function passkeySignInRoutes(ctx: AppContext, flow: SignInFlow): Router {
     if (used.kind !== 'ok') return refuse(used);
     countPasskey(ctx.metrics, 'confirmed');
     await flow.renewAuthTime(req, res, { userId: user.id, method: 'passkey', next: nextPath });
-  });
+  }
 
+  router.post('/api/passkeys/sign-in/options', optionLimit, signInOptions);
+  router.post('/login/passkey', signInLimit, signInWithPasskey);
+  router.post('/api/passkeys/register/options', registerLimit, registerOptions);
+  // Not limited again: each try needs options, which the registration limit already counted.
+  router.post('/register/passkey', (req, res) => registerWithPasskey(ctx, flow, req, res));
+  router.post('/api/passkeys/confirm/options', requireApiAuth(ctx), confirmOptions);
+  router.post('/account/confirm/passkey', requirePageAuth(ctx), confirmWithPasskey);
   return router;
 }
 
