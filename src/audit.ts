@@ -20,6 +20,8 @@ export const AUDIT = {
   recoveryCodeUsed: 'recovery_code_used',
   recoveryCodesRegenerated: 'recovery_codes_regenerated',
   stepUp: 'step_up',
+  /** A fresh sign-in proved one account while the browser held another account's session: nothing renewed. */
+  stepUpRefused: 'step_up_refused',
   /** A wrong current password (account page, step-up): counted as a failed sign-in of the account. */
   passwordCheckFailed: 'password_check_failed',
   /** A current-password check refused by the sign-in limits, before any check. */
@@ -32,6 +34,8 @@ export const AUDIT = {
   passkeyAdded: 'passkey_added',
   passkeyRemoved: 'passkey_removed',
   passkeyRenamed: 'passkey_renamed',
+  /** Proving the mailbox removed the ways in added while the address was unproved. */
+  waysInRemoved: 'ways_in_removed',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

@@ -13,6 +13,8 @@ import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
+import { proveMailbox } from '../sign-in/mailbox-proof.js';
+import { endPendingSignIns } from '../sign-in/pending.js';
 import { sendMail } from './mail.js';
 import {
   consumeReset,
@@ -146,21 +148,26 @@ export function passwordResetRoutes(ctx: AppContext): Router {
 async function resetPassword(ctx: AppContext, req: Request, parts: ResetTokenParts, hash: string): Promise<boolean> {
   const { userId } = parts;
   const at = new Date(ctx.now());
+  const client = clientInfo(req);
   const done = await ctx.db.transaction(async (tx) => {
-    if (!(await consumeReset(tx, parts, at))) return false;
+    if (!(await consumeReset(tx, parts, at))) return undefined;
+    // The link proved the mailbox and the new password is the way in: nothing added before stays.
+    const removed = await proveMailbox(ctx, tx, { userId, at, client, keepWaysIn: false });
     await updatePasswordHash(tx, userId, hash, at);
     await revokeResets(tx, userId, at);
+    await endPendingSignIns(tx, userId, at);
     const sessions = (await endSessions(tx, userId, 'password_reset', at, { keep: null })).length;
     await recordAudit(tx, ctx.logger, {
       type: AUDIT.passwordReset,
       userId,
-      ...clientInfo(req),
+      ...client,
       at,
       detail: { sessions_revoked: sessions },
     });
-    return true;
+    return { removed };
   });
   if (!done) return false;
+  if (done.removed.length > 0) sendSecurityEmail(ctx, userId, 'ways_in_removed', { ...client, at, removed: done.removed });
   // The person proved they hold the mailbox: failed sign-ins before the reset no longer block them.
   const user = await findUserById(ctx.db, userId);
   if (user) await clearSignInFailures(ctx.db, user.email);

@@ -26,6 +26,12 @@ function signedIn(ctx: AppContext): RequestHandler {
 
 const capped = (seconds: number) => `You asked for several links this hour. Please wait ${waitPhrase(seconds)} and try again.`;
 
+/** The ways in added before the address was proved were removed when this browser held none of them. */
+function verifiedSentence(email: string, removed: string[]): string {
+  if (removed.length === 0) return `Thank you: ${email} is verified.`;
+  return `Thank you: ${email} is verified. It was not yet proved when ${removed.join(', ')} ${removed.length === 1 ? 'was' : 'were'} added, so Smriti removed ${removed.length === 1 ? 'it' : 'them'} and signed out the account's sessions; we emailed you the list. To sign in, use your password or choose one with "Forgot your password?".`;
+}
+
 export function emailRoutes(ctx: AppContext): Router {
   const router = Router();
   const recent = requireRecentSignIn(ctx);
@@ -49,7 +55,7 @@ export function emailRoutes(ctx: AppContext): Router {
     if (opened.kind === 'taken') {
       return render(409, 'That address is taken', 'Another Smriti account now uses that address, so your email was not changed.');
     }
-    if (opened.kind === 'verified') return render(200, 'Email verified', `Thank you: ${opened.email} is verified.`);
+    if (opened.kind === 'verified') return render(200, 'Email verified', verifiedSentence(opened.email, opened.removed));
     const others = opened.sessionsEnded === 1 ? 'one other session was' : `${opened.sessionsEnded} other sessions were`;
     render(200, 'Email changed', `Your email is now ${opened.email}${opened.sessionsEnded ? `, and ${others} signed out` : ''}.`);
   });

@@ -21,6 +21,11 @@ export interface SecurityEmailDetails {
   previousEmail?: string;
   /** passkey_added: the name its owner gave it. */
   passkeyName?: string;
+  /** identity_linked: the provider's name and the address it gave. */
+  provider?: string;
+  providerEmail?: string | null;
+  /** ways_in_removed: each way in that was removed, in words. */
+  removed?: string[];
 }
 
 type Deps = Pick<AppContext, 'config' | 'db' | 'logger' | 'mailer' | 'metrics' | 'now'>;
@@ -61,6 +66,9 @@ async function deliver(deps: Deps, userId: string, kind: SecurityEmailKind, deta
     origin: deps.config.appOrigin,
     endedSession,
     passkeyName: details.passkeyName,
+    provider: details.provider,
+    providerEmail: details.providerEmail ?? undefined,
+    removed: details.removed,
     newEmail: kind === 'email_changed' ? owner.email : undefined,
   });
   const to = kind === 'email_changed' && details.previousEmail ? details.previousEmail : owner.email;

@@ -28,7 +28,8 @@ import { sendVerificationLink } from '../identity/verification.js';
 import { rememberDevice } from '../notify/devices.js';
 import { describeDevice } from '../notify/user-agent.js';
 import { completeSignIn } from '../sign-in/flow.js';
-import { renderConfirm, renewAuthTime } from '../sign-in/routes.js';
+import { renewAuthTime } from '../sign-in/fresh-sign-in.js';
+import { renderConfirm } from '../sign-in/routes.js';
 import { usePasskey } from './assertions.js';
 import {
   authenticationOptions,
@@ -146,7 +147,7 @@ export function passkeySignInRoutes(ctx: AppContext): Router {
     const used = await usePasskey(ctx, user.id, read.response, read.challenge);
     if (used.kind !== 'ok') return refuse(used);
     countPasskey(ctx.metrics, 'confirmed');
-    await renewAuthTime(ctx, req, res, nextPath);
+    await renewAuthTime(ctx, req, res, { userId: user.id, method: 'passkey', next: nextPath });
   });
 
   return router;

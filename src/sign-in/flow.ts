@@ -3,7 +3,7 @@
 import type { Request, Response } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
-import { clientInfo } from '../auth/middleware.js';
+import { clientInfo, saveWriterTimeZone } from '../auth/middleware.js';
 import { startSession } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
 import type { AppContext } from '../context.js';
@@ -44,6 +44,8 @@ export async function completeSignIn(ctx: AppContext, req: Request, res: Respons
     detail: { method: signIn.method },
   });
   countSignIn(ctx.metrics, 'ok');
+  // Saved only now: a first factor alone (two-step still to come) changes nothing of the account.
+  await saveWriterTimeZone(ctx, signIn.userId, req.body?.time_zone);
   setAuthCookies(res, ctx.config, issued, issued.shared);
   rememberDevice(ctx, req, res, { id: signIn.userId });
   res.redirect(303, signIn.next);

@@ -3,16 +3,7 @@
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { setAuthCookies } from '../auth/cookies.js';
-import {
-  auditEvent,
-  checkAccess,
-  clientInfo,
-  findSignedInUser,
-  refreshSession,
-  requirePageAuth,
-  saveWriterTimeZone,
-  signInState,
-} from '../auth/middleware.js';
+import { auditEvent, checkAccess, clientInfo, findSignedInUser, requirePageAuth, saveWriterTimeZone } from '../auth/middleware.js';
 import { checkCurrentPassword, LOGIN_IP_LIMIT, limitedAnswer, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { startSession } from '../auth/sessions.js';
@@ -34,6 +25,7 @@ import { rememberDevice } from '../notify/devices.js';
 import { countPasskeys } from '../passkeys/credentials.js';
 import { PASSKEY_SCRIPTS } from '../passkeys/static.js';
 import { afterFirstFactor, completeSignIn } from './flow.js';
+import { type FreshSignInMethod, renewAuthTime } from './fresh-sign-in.js';
 import {
   clearPendingCookie,
   endPendingSignIn,
@@ -122,7 +114,6 @@ export function signInRoutes(ctx: AppContext): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await upgradePasswordHash(ctx, user, form.password);
-    await saveWriterTimeZone(ctx, user.id, req.body?.time_zone);
     const signIn = { userId: user.id, email: user.email, method: 'password' as const, shared: form.shared_computer !== '', next: nextPath };
     await afterFirstFactor(ctx, req, res, signIn);
   });
@@ -181,8 +172,9 @@ export function signInRoutes(ctx: AppContext): Router {
     const at = new Date(ctx.now());
     const hash = await hashPassword(ctx.passwords, form.password, `email:${normaliseEmail(form.email)}`);
     let userId: string;
+    let email: string;
     try {
-      userId = (await createUser(db, form.email, hash, at)).id;
+      ({ id: userId, email } = await createUser(db, form.email, hash, at));
     } catch (error) {
       if (error instanceof DuplicateEmailError)
         return render(409, { email: 'An account with this email already exists. Sign in instead?' });
@@ -195,7 +187,7 @@ export function signInRoutes(ctx: AppContext): Router {
     rememberDevice(ctx, req, res, { id: userId }, { newAccount: true });
     res.redirect(303, '/journal');
     // After the response: the journal works at once, and a mail failure never fails the registration.
-    void sendVerificationLink(ctx, userId, form.email);
+    void sendVerificationLink(ctx, userId, email);
   });
 
   router.use(CONFIRM_PATH, requirePageAuth(ctx));
@@ -217,6 +209,7 @@ export function signInRoutes(ctx: AppContext): Router {
     const check = await checkCurrentPassword(ctx, req, user, form.current_password);
     if (check.kind === 'limited') throw limitedAnswer(res, check);
     if (check.kind === 'wrong') return render(401, { current_password: 'That is not your password.' });
+    let method: FreshSignInMethod = 'password';
     if (withCode) {
       const factor = await useSecondFactor(ctx, user.id, form.code);
       if (factor.kind === 'wrong') {
@@ -225,22 +218,12 @@ export function signInRoutes(ctx: AppContext): Router {
         return render(401, { code: WRONG_CODE });
       }
       await noteRecoveryCode(ctx, req, user.id, factor);
+      method = `password+${factor.kind}`;
     }
-    await renewAuthTime(ctx, req, res, nextPath);
+    await renewAuthTime(ctx, req, res, { userId: user.id, method, next: nextPath });
   });
 
   return router;
-}
-
-/** A fresh sign-in proved on the confirm page (password and code, or a passkey): a new pair in this session with auth_time now. */
-export async function renewAuthTime(ctx: AppContext, req: Request, res: Response, nextPath: string): Promise<void> {
-  const nowSeconds = Math.floor(ctx.now() / 1000);
-  const rotation = await refreshSession(ctx, req, res, nowSeconds);
-  if (rotation.kind !== 'ok' && rotation.kind !== 'grace')
-    return res.redirect(303, `/login?flash=session_expired&next=${encodeURIComponent(nextPath)}`);
-  const auth = signInState(res);
-  await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.stepUp, userId: auth.userId, sessionId: auth.sid }));
-  res.redirect(303, nextPath);
 }
 
 /** The confirm page: the password (and code) when the account has one, its passkeys when it has any. */
