@@ -20,7 +20,7 @@ import {
 } from './email-links.js';
 
 export type OpenedLink =
-  | { kind: 'verified'; email: string; removed: string[]; sessionsEnded: number }
+  | { kind: 'verified'; email: string; removed: string[] }
   | { kind: 'changed'; email: string; oldEmail: string; sessionsEnded: number }
   | { kind: 'taken'; email: string }
   | { kind: 'invalid' };
@@ -96,8 +96,9 @@ export async function openEmailLink(
         const removed = await proveMailbox(ctx, tx, { userId, at, client: clientInfo(req), keepWaysIn: keepSid !== undefined });
         await tx.query('UPDATE users SET email_verified_at = $2 WHERE id = $1', [userId, at]);
         await recordAudit(tx, ctx.logger, { type: AUDIT.emailVerified, userId, ...clientInfo(req), at });
-        const sessionsEnded = removed.length > 0 ? (await endSessions(tx, userId, 'ways_in_removed', at, { keep: null })).length : 0;
-        return { kind: 'verified', email: oldEmail, removed, sessionsEnded };
+        // Whatever those ways in signed in to ends with them.
+        if (removed.length > 0) await endSessions(tx, userId, 'ways_in_removed', at, { keep: null });
+        return { kind: 'verified', email: oldEmail, removed };
       }
       const taken = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2', [link.email, userId]);
       if (taken.rows.length > 0) return { kind: 'taken', email: link.email };
