@@ -162,6 +162,24 @@ describe('a fresh sign-in renews only the session of the account that proved its
     expect(exported.headers.location).toMatch(/^\/account\/confirm/);
   });
 
+  it('refuses the passkey confirm when the refresh cookie beside it is another account’s', async () => {
+    const { browser: victim } = await signedInBrowser(t.app);
+    const { browser: attacker } = await signedInBrowser(t.app);
+    const authenticator = new SoftAuthenticator(TEST_ORIGIN);
+    const adding = await attacker.json('post', '/api/passkeys/add/options', {});
+    await attacker.post('/account/passkeys', { name: 'Mine', response: JSON.stringify(authenticator.register(adding.body)) });
+    t.clock.advance(STALE);
+    await attacker.get('/account');
+    attacker.jar.set(REFRESH_COOKIE, victim.jar.get(REFRESH_COOKIE)!);
+
+    const options = await attacker.json('post', '/api/passkeys/confirm/options', {});
+    expect(options.status).toBe(200);
+    const response = JSON.stringify(authenticator.assert(options.body));
+    const confirmed = await attacker.post('/account/confirm/passkey', { response, next: '/account/export' });
+    expect(confirmed.status).toBe(403);
+    expect((await thiefWith(attacker.jar.get(REFRESH_COOKIE)!).get('/account/export')).headers.location).toMatch(/^\/account\/confirm/);
+  });
+
   it('still renews the session of the account that confirmed, with its method recorded', async () => {
     const { browser, email } = await signedInBrowser(t.app);
     t.clock.advance(STALE);
@@ -251,6 +269,19 @@ describe('linking a provider account', () => {
     expect(res.text).toContain('Verify your email address first');
     const rows = await db.query('SELECT 1 FROM user_identities WHERE user_id = $1', [await userId(email)]);
     expect(rows.rows).toEqual([]);
+  });
+
+  it('is refused on the waiting link too, when the account found by the provider’s address is unproved', async () => {
+    const { browser: owner, email } = await signedInBrowser(t.app);
+    await owner.post('/logout');
+    const visitor = new Browser(t.app);
+    const parked = await visitor.get(await throughProvider(visitor, providerAccount(email)));
+    expect(parked.headers.location).toBe('/login?next=%2Fauth%2Foidc%2Flink');
+    await visitor.post('/login', { email, password: TEST_PASSWORD, next: '/auth/oidc/link' });
+    const linked = await visitor.post('/auth/oidc/link');
+    expect(linked.status).toBe(403);
+    expect(linked.text).toContain('Verify your email address first');
+    expect((await db.query('SELECT 1 FROM user_identities WHERE user_id = $1', [await userId(email)])).rows).toEqual([]);
   });
 
   it('emails the owner, as adding a passkey does', async () => {
