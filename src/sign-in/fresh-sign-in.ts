@@ -12,7 +12,7 @@ import { AppError } from '../http/errors.js';
 /** How the person proved it: recorded on the step_up event. */
 export type FreshSignInMethod = 'password' | 'password+totp' | 'password+recovery_code' | 'passkey' | 'oidc';
 
-export const NOT_YOUR_SESSION =
+const NOT_YOUR_SESSION =
   'This browser is signed in to a different Smriti account than the one you just confirmed, so nothing was renewed. Sign out and sign in to your own account.';
 
 /**
