@@ -73,9 +73,9 @@ export interface AppDeps {
   signInMethods?: readonly SignInMethod[];
 }
 
-/** The ways in, in the order their buttons appear: passkeys, the provider when configured, then any handed in. */
-function waysIn(config: Config, deps: AppDeps): SignInMethod[] {
-  return [passkeyMethod, ...(config.oidc ? [oidcMethod] : []), ...(deps.signInMethods ?? [])];
+/** The ways in, in the order their buttons appear: passkeys, the provider (buttons only when configured), then any handed in. */
+function waysIn(deps: AppDeps): SignInMethod[] {
+  return [passkeyMethod, oidcMethod, ...(deps.signInMethods ?? [])];
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {
@@ -94,7 +94,7 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     events: createSecurityEvents({ logger: deps.logger, now }),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
     secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
-    accountSections: [identityAccountSection, ...waysIn(config, deps).flatMap((m) => m.accountSection ?? []), twoFactorAccountSection],
+    accountSections: [identityAccountSection, ...waysIn(deps).flatMap((m) => m.accountSection ?? []), twoFactorAccountSection],
   };
 }
 
@@ -140,7 +140,7 @@ function requestIdFrom(header: unknown): string {
 
 export function createApp(config: Config, deps: AppDeps): Express {
   const ctx = buildContext(config, deps);
-  const methods = waysIn(config, deps);
+  const methods = waysIn(deps);
   ctx.events.on(emailOwner(ctx));
   ctx.events.on(verifyNewAddresses(ctx));
   const flow = createSignInFlow(ctx, { methods, secondFactors: [totpFactor], onSessionStarted: [rememberDevices(ctx)] });
@@ -226,8 +226,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
   app.use(activityRoutes(ctx));
   app.use(accountRoutes(ctx));
-  app.use(emailRoutes(ctx));
-  app.use(passwordResetRoutes(ctx));
+  app.use(emailRoutes(ctx, flow));
+  app.use(passwordResetRoutes(ctx, flow));
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

@@ -20,7 +20,7 @@ export const AUDIT = {
   recoveryCodeUsed: 'recovery_code_used',
   recoveryCodesRegenerated: 'recovery_codes_regenerated',
   stepUp: 'step_up',
-  /** A confirm proved one user while the browser held another's session: refused (never renewed). */
+  /** A fresh sign-in proved one account while the browser held another account's session: nothing renewed. */
   stepUpRefused: 'step_up_refused',
   /** A wrong current password (account page, step-up): counted as a failed sign-in of the account. */
   passwordCheckFailed: 'password_check_failed',
@@ -34,6 +34,8 @@ export const AUDIT = {
   passkeyAdded: 'passkey_added',
   passkeyRemoved: 'passkey_removed',
   passkeyRenamed: 'passkey_renamed',
+  /** Proving the mailbox removed the ways in added while the address was unproved. */
+  waysInRemoved: 'ways_in_removed',
 } as const;
 
 export type AuditType = (typeof AUDIT)[keyof typeof AUDIT];

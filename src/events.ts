@@ -16,6 +16,8 @@ export type SecurityEvent = Facts &
     | { kind: 'theft' /** The session (refresh-token family) that was ended. */; sessionId: string }
     | { kind: 'email_changed' /** The address the account had, which is the one told. */; previousEmail: string }
     | { kind: 'passkey_added'; passkeyName: string }
+    | { kind: 'identity_linked'; provider: string; providerEmail: string | null }
+    | { kind: 'ways_in_removed' /** Each way in taken back, in words. */; removed: string[] }
     | { kind: 'account_created'; email: string; emailVerified: boolean }
     | { kind: 'password_changed' | 'password_reset' | 'two_factor_disabled' }
   );

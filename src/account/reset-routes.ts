@@ -13,6 +13,8 @@ import { textFields } from '../http/forms.js';
 import { emailKey, limiter } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { sendMail } from '../mail.js';
+import type { SignInFlow } from '../sign-in/methods.js';
+import { endPendingSignIns } from '../sign-in/pending.js';
 import {
   consumeReset,
   isResetUsable,
@@ -45,7 +47,7 @@ function privatePage(res: Response): void {
   res.set('Referrer-Policy', 'no-referrer');
 }
 
-export function passwordResetRoutes(ctx: AppContext): Router {
+export function passwordResetRoutes(ctx: AppContext, flow: SignInFlow): Router {
   const router = Router();
   const { config, db, logger } = ctx;
   const limits = ctx.rateLimits;
@@ -129,7 +131,7 @@ export function passwordResetRoutes(ctx: AppContext): Router {
       return renderResetForm(res, form.token, 400, { new_password_confirm: 'The two new passwords do not match.' });
     }
     const hash = await hashPassword(ctx.passwords, form.new_password, parts.userId);
-    if (!(await resetPassword(ctx, req, parts, hash))) return renderInvalidLink(res);
+    if (!(await resetPassword(ctx, flow, req, parts, hash))) return renderInvalidLink(res);
     clearAuthCookies(res, config);
     res.redirect(303, '/login?flash=password_reset');
     ctx.events.emit({ kind: 'password_reset', userId: parts.userId, ...clientInfo(req) });
@@ -142,24 +144,29 @@ export function passwordResetRoutes(ctx: AppContext): Router {
  * Spends the link and, in the same transaction, sets the new hash, kills the user's other links and
  * ends every session. False when the link was spent meanwhile (two submissions racing).
  */
-async function resetPassword(ctx: AppContext, req: Request, parts: ResetTokenParts, hash: string): Promise<boolean> {
+async function resetPassword(ctx: AppContext, flow: SignInFlow, req: Request, parts: ResetTokenParts, hash: string): Promise<boolean> {
   const { userId } = parts;
   const at = new Date(ctx.now());
+  const client = clientInfo(req);
   const done = await ctx.db.transaction(async (tx) => {
-    if (!(await consumeReset(tx, parts, at))) return false;
+    if (!(await consumeReset(tx, parts, at))) return undefined;
+    // The link proved the mailbox and the new password is the way in: nothing added before stays.
+    const removed = await flow.proveMailbox(tx, { userId, at, client, keepWaysIn: false });
     await updatePasswordHash(tx, userId, hash, at);
     await revokeResets(tx, userId, at);
+    await endPendingSignIns(tx, userId, at);
     const sessions = (await endSessions(tx, userId, 'password_reset', at, { keep: null })).length;
     await recordAudit(tx, ctx.logger, {
       type: AUDIT.passwordReset,
       userId,
-      ...clientInfo(req),
+      ...client,
       at,
       detail: { sessions_revoked: sessions },
     });
-    return true;
+    return { removed };
   });
   if (!done) return false;
+  if (done.removed.length > 0) ctx.events.emit({ kind: 'ways_in_removed', userId, ...client, at, removed: done.removed });
   // The person proved they hold the mailbox: failed sign-ins before the reset no longer block them.
   const user = await findUserById(ctx.db, userId);
   if (user) await clearSignInFailures(ctx.db, user.email);

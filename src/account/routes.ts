@@ -1,6 +1,6 @@
 // The account page: live sessions, revoking them, password change, recent security events (export,
 // import and deletion are in data-routes.ts).
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { findSignedInUser, loadTimeZone, requirePageAuth, signInState } from '../auth/middleware.js';
@@ -14,6 +14,7 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { endPendingSignIns } from '../sign-in/pending.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
 import { renderAccount } from './page.js';
@@ -54,6 +55,7 @@ export function accountRoutes(ctx: AppContext): Router {
     const revoked = await db.transaction(async (tx) => {
       await updatePasswordHash(tx, user.id, hash, at);
       await revokeResets(tx, user.id, at);
+      await endPendingSignIns(tx, user.id, at);
       return (await endSessions(tx, user.id, 'password_changed', at, { keep: auth.sid })).length;
     });
     await recordAudit(db, logger, {
@@ -85,7 +87,11 @@ export function accountRoutes(ctx: AppContext): Router {
     res.redirect(303, '/account');
   });
 
-  router.post('/account/sessions/:sid/revoke', async (req, res) => {
+  // Signing this browser out needs nothing more; ending another session is as sensitive as ending them all.
+  const recentUnlessThisSession: RequestHandler<{ sid: string }> = (req, res, next) =>
+    req.params.sid === signInState(res).sid ? next() : recent(req, res, next);
+
+  router.post('/account/sessions/:sid/revoke', recentUnlessThisSession, async (req, res) => {
     const auth = signInState(res);
     const sid = req.params.sid;
     const ended = isUuid(sid) ? await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { only: sid }) : [];

@@ -15,7 +15,8 @@ export type RevokeReason =
   | 'password_changed'
   | 'password_reset'
   | 'account_deleted'
-  | 'email_changed';
+  | 'email_changed'
+  | 'ways_in_removed';
 
 export type SessionDeps = Pick<AppContext, 'config' | 'db' | 'tokenKeys' | 'logger' | 'now' | 'revokedSessions'>;
 

@@ -19,6 +19,8 @@ export const SECURITY_EMAIL_KINDS = [
   'email_changed',
   'two_factor_disabled',
   'passkey_added',
+  'identity_linked',
+  'ways_in_removed',
 ] as const;
 export const SECURITY_EMAIL_OUTCOMES = ['sent', 'failed', 'logged'] as const;
 export type SecurityEmailKind = (typeof SECURITY_EMAIL_KINDS)[number];

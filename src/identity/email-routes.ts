@@ -11,6 +11,7 @@ import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
 import { textFields } from '../http/forms.js';
 import { waitPhrase } from '../http/rate-limit.js';
+import type { SignInFlow } from '../sign-in/methods.js';
 import { parseEmailLinkToken } from './email-links.js';
 import { mailEmailLink, openEmailLink, requestEmailLink } from './verification.js';
 
@@ -27,7 +28,13 @@ function signedIn(ctx: AppContext): RequestHandler {
 
 const capped = (seconds: number) => `You asked for several links this hour. Please wait ${waitPhrase(seconds)} and try again.`;
 
-export function emailRoutes(ctx: AppContext): Router {
+/** The ways in added before the address was proved were removed when this browser held none of them. */
+function verifiedSentence(email: string, removed: string[]): string {
+  if (removed.length === 0) return `Thank you: ${email} is verified.`;
+  return `Thank you: ${email} is verified. It was not yet proved when ${removed.join(', ')} ${removed.length === 1 ? 'was' : 'were'} added, so Smriti removed ${removed.length === 1 ? 'it' : 'them'} and signed out the account's sessions; we emailed you the list. To sign in, use your password or choose one with "Forgot your password?".`;
+}
+
+export function emailRoutes(ctx: AppContext, flow: SignInFlow): Router {
   const router = Router();
   const recent = requireRecentSignIn(ctx);
 
@@ -37,7 +44,7 @@ export function emailRoutes(ctx: AppContext): Router {
     const parts = parseEmailLinkToken(token);
     const access = checkAccess(ctx, req);
     const here = access.kind === 'signed_in' && parts && access.auth.userId === parts.userId ? access.auth : undefined;
-    const opened = parts ? await openEmailLink(ctx, req, parts, here?.sid) : { kind: 'invalid' as const };
+    const opened = parts ? await openEmailLink(ctx, flow, req, parts, here?.sid) : { kind: 'invalid' as const };
     const render = (status: number, heading: string, message: string) =>
       res.status(status).render('identity/email-link', { title: heading, heading, message, signedIn: Boolean(here) });
     if (opened.kind === 'invalid') {
@@ -50,7 +57,7 @@ export function emailRoutes(ctx: AppContext): Router {
     if (opened.kind === 'taken') {
       return render(409, 'That address is taken', 'Another Smriti account now uses that address, so your email was not changed.');
     }
-    if (opened.kind === 'verified') return render(200, 'Email verified', `Thank you: ${opened.email} is verified.`);
+    if (opened.kind === 'verified') return render(200, 'Email verified', verifiedSentence(opened.email, opened.removed));
     const others = opened.sessionsEnded === 1 ? 'one other session was' : `${opened.sessionsEnded} other sessions were`;
     render(200, 'Email changed', `Your email is now ${opened.email}${opened.sessionsEnded ? `, and ${others} signed out` : ''}.`);
   });

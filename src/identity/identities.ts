@@ -58,3 +58,10 @@ export async function unlinkIdentity(db: Queryable, userId: string, issuer: stri
   ]);
   return result.rowCount === 1;
 }
+
+/** Every provider identity of the account, unlinked; answers the address each one had there. */
+export async function unlinkAllIdentities(db: Queryable, userId: string): Promise<Array<string | null>> {
+  return (await db.query<{ email: string | null }>('DELETE FROM user_identities WHERE user_id = $1 RETURNING email', [userId])).rows.map(
+    (i) => i.email,
+  );
+}

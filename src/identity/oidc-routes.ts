@@ -8,6 +8,7 @@ import { requireRecentSignIn } from '../auth/step-up.js';
 import { createUser, DuplicateEmailError, findUserByEmail, findUserById } from '../auth/users.js';
 import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { limiter } from '../http/rate-limit.js';
@@ -17,6 +18,7 @@ import type { SignInFlow } from '../sign-in/methods.js';
 import { findIdentityOwner, linkIdentity, listIdentities, noteIdentityUsed, unlinkIdentity } from './identities.js';
 import { CALLBACK_PATH, type CallbackFailure, createOidcProvider, type OidcProvider, type ProviderClaims } from './oidc-client.js';
 import { clearFlowCookie, findWaitingLink, type OidcFlow, parkLink, startFlow, takeFlow, takeWaitingLink } from './oidc-flows.js';
+import { tellOwnerOfLink } from './verification.js';
 
 const LINK_PATH = '/auth/oidc/link';
 
@@ -70,6 +72,7 @@ export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
   }
 
   async function startLink(_req: Request, res: Response) {
+    if (!(await findSignedInUser(ctx, res)).emailVerifiedAt) throw unverifiedAccount(provider.name);
     await begin(res, { intent: 'link', userId: signInState(res).userId, shared: false, next: '/account' });
   }
 
@@ -112,15 +115,17 @@ export function oidcRoutes(ctx: AppContext, signIn: SignInFlow): Router {
       const link = await takeWaitingLink(tx, req, at);
       if (!link) return 'expired' as const;
       if (link.userId !== auth.userId) throw wrongAccount(provider.name, link.email);
+      if (!(await isEmailVerified(tx, auth.userId))) throw unverifiedAccount(provider.name);
       if (!(await linkIdentity(tx, { ...link }, at))) return 'taken' as const;
       const event = { type: AUDIT.identityLinked, userId: auth.userId, sessionId: auth.sid, detail: { provider: provider.name } };
       await recordAudit(tx, ctx.logger, auditEvent(ctx, req, event));
-      return 'linked' as const;
+      return link;
     });
     clearFlowCookie(ctx, res);
     if (result === 'expired') throw new AppError(400, 'link_expired', failureSentence('expired', provider.name));
     if (result === 'taken')
       throw new AppError(409, 'identity_taken', `That ${provider.name} account is already linked to a Smriti account.`);
+    tellOwnerOfLink(ctx, req, auth.userId, provider.name, result.email);
     req.flash('info', `Your ${provider.name} account is linked: you can now continue with ${provider.name} to sign in.`);
     res.redirect(303, '/account');
   }
@@ -203,6 +208,21 @@ async function finishSignIn(
   res.redirect(303, `/login?${new URLSearchParams({ next: LINK_PATH })}`);
 }
 
+async function isEmailVerified(db: Queryable, userId: string): Promise<boolean> {
+  const result = await db.query('SELECT 1 FROM users WHERE id = $1 AND email_verified_at IS NOT NULL', [userId]);
+  return result.rows.length > 0;
+}
+
+// A way in added before the address is proved would be removed when it is (sign-in/mailbox-proof.ts);
+// a provider is refused outright, so an account someone made with another's address gains none.
+function unverifiedAccount(name: string): AppError {
+  return new AppError(
+    403,
+    'email_unverified',
+    `Verify your email address first (open the link we sent you, or ask for a new one on your account page), then link your ${name} account.`,
+  );
+}
+
 function wrongAccount(name: string, email: string): AppError {
   return new AppError(
     403,
@@ -264,6 +284,7 @@ async function finishLinkFromAccount(
   if (owner && owner !== userId) return refuse(`That ${provider.name} account is already linked to another Smriti account.`, 409);
   if (!owner) {
     if (!claims.emailVerified) return refuse(failureSentence('unverified', provider.name));
+    if (!(await isEmailVerified(ctx.db, userId))) throw unverifiedAccount(provider.name);
     const at = new Date(ctx.now());
     await linkIdentity(ctx.db, { userId, issuer: claims.issuer, subject: claims.subject, email: claims.email ?? null }, at);
     await recordAudit(
@@ -271,6 +292,7 @@ async function finishLinkFromAccount(
       ctx.logger,
       auditEvent(ctx, req, { type: AUDIT.identityLinked, userId, detail: { provider: provider.name } }),
     );
+    tellOwnerOfLink(ctx, req, userId, provider.name, claims.email ?? null);
   }
   req.flash('info', owner ? `That ${provider.name} account was already linked to yours.` : `Your ${provider.name} account is linked.`);
   res.redirect(303, '/account');

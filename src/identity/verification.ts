@@ -1,12 +1,15 @@
-// Email verification and change of email: making links, mailing them, and what opening one does.
+// Email verification and change of email: making links, mailing them, and what opening one does;
+// and the owner's email when a provider account is linked.
 import type { Request } from 'express';
 import { revokeResets } from '../account/password-reset.js';
 import { AUDIT, recordAudit } from '../audit.js';
 import { endSessions } from '../auth/sessions.js';
+import { normaliseEmail } from '../auth/users.js';
 import { clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { SecurityListener } from '../events.js';
 import { sendMail } from '../mail.js';
+import type { SignInFlow } from '../sign-in/methods.js';
 import {
   consumeEmailLink,
   createEmailLink,
@@ -17,7 +20,7 @@ import {
 } from './email-links.js';
 
 export type OpenedLink =
-  | { kind: 'verified'; email: string }
+  | { kind: 'verified'; email: string; removed: string[] }
   | { kind: 'changed'; email: string; oldEmail: string; sessionsEnded: number }
   | { kind: 'taken'; email: string }
   | { kind: 'invalid' };
@@ -25,7 +28,11 @@ export type OpenedLink =
 const LINK_TEXT: Record<EmailLinkPurpose, { subject: string; lines: string[] }> = {
   verify: {
     subject: 'Confirm your email for Smriti',
-    lines: ['Please confirm that this address belongs to your new Smriti journal by opening this link within 24 hours:'],
+    lines: [
+      'Please confirm that this address belongs to your new Smriti journal by opening this link within 24 hours.',
+      'Open it in the browser where you are signed in to Smriti: opened anywhere else, the passkeys and other ways to sign in added before the address was confirmed are removed, in case someone else signed up with your address.',
+      '',
+    ],
   },
   change: {
     subject: 'Confirm your new email for Smriti',
@@ -33,12 +40,16 @@ const LINK_TEXT: Record<EmailLinkPurpose, { subject: string; lines: string[] }> 
   },
 };
 
-/** A link in a transaction of its own; `capped` when the account asked too often this hour. */
+/**
+ * A link in a transaction of its own; `capped` when the account asked too often this hour. The
+ * address is kept as users.email keeps it (trimmed, lower case), or opening the link would not match.
+ */
 export function requestEmailLink(
   ctx: AppContext,
   link: { userId: string; purpose: EmailLinkPurpose; email: string; sessionId?: string },
 ): Promise<EmailLinkRequest> {
-  return ctx.db.transaction((tx) => createEmailLink(tx, link, new Date(ctx.now())));
+  const normalised = { ...link, email: normaliseEmail(link.email) };
+  return ctx.db.transaction((tx) => createEmailLink(tx, normalised, new Date(ctx.now())));
 }
 
 /** Never rejects (sendMail logs a failure); the token and link are never logged in production. */
@@ -72,6 +83,7 @@ export function verifyNewAddresses(ctx: AppContext): SecurityListener {
  */
 export async function openEmailLink(
   ctx: AppContext,
+  flow: SignInFlow,
   req: Request,
   parts: EmailLinkParts,
   keepSid: string | undefined,
@@ -88,9 +100,13 @@ export async function openEmailLink(
       if (link.purpose === 'verify') {
         // A link to an address the account no longer has proves nothing about the current one.
         if (oldEmail.toLowerCase() !== link.email.toLowerCase()) return { kind: 'invalid' };
+        // Opened in a browser signed in to this account, the ways in are the prover's own; elsewhere they go.
+        const removed = await flow.proveMailbox(tx, { userId, at, client: clientInfo(req), keepWaysIn: keepSid !== undefined });
         await tx.query('UPDATE users SET email_verified_at = $2 WHERE id = $1', [userId, at]);
         await recordAudit(tx, ctx.logger, { type: AUDIT.emailVerified, userId, ...clientInfo(req), at });
-        return { kind: 'verified', email: oldEmail };
+        // Whatever those ways in signed in to ends with them.
+        if (removed.length > 0) await endSessions(tx, userId, 'ways_in_removed', at, { keep: null });
+        return { kind: 'verified', email: oldEmail, removed };
       }
       const taken = await tx.query('SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2', [link.email, userId]);
       if (taken.rows.length > 0) return { kind: 'taken', email: link.email };
@@ -117,6 +133,13 @@ export async function openEmailLink(
       throw error;
     });
   // The old address is told through the one security-email path (device, IP, time, and a metric).
+  if (opened.kind === 'verified' && opened.removed.length > 0)
+    ctx.events.emit({ kind: 'ways_in_removed', userId, ...clientInfo(req), at, removed: opened.removed });
   if (opened.kind === 'changed') ctx.events.emit({ kind: 'email_changed', userId, ...clientInfo(req), previousEmail: opened.oldEmail });
   return opened;
+}
+
+/** The owner hears of every provider account linked, as of a passkey added (passkeys/events.ts). */
+export function tellOwnerOfLink(ctx: AppContext, req: Request, userId: string, provider: string, providerEmail: string | null): void {
+  ctx.events.emit({ kind: 'identity_linked', userId, ...clientInfo(req), provider, providerEmail });
 }

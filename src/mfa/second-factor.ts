@@ -5,8 +5,8 @@ import { AUDIT, recordAudit } from '../audit.js';
 import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { SecondFactor } from '../sign-in/methods.js';
-import { useRecoveryCode } from './recovery-codes.js';
-import { isTotpEnabled, useTotpCode } from './totp.js';
+import { removeRecoveryCodes, useRecoveryCode } from './recovery-codes.js';
+import { isTotpEnabled, removeTotp, useTotpCode } from './totp.js';
 
 export type CodeCheck = { kind: 'totp' } | { kind: 'recovery_code'; left: number } | { kind: 'wrong' };
 
@@ -36,5 +36,11 @@ export const totpFactor: SecondFactor = {
     if (used.kind === 'wrong') return used;
     if (used.kind === 'totp') return { kind: 'passed', name: 'totp' };
     return { kind: 'passed', name: 'recovery_code', notice: await noteRecoveryCode(ctx, req, userId, used.left) };
+  },
+  async removeAll(_ctx, tx, userId) {
+    const enabled = await isTotpEnabled(tx, userId);
+    await removeTotp(tx, userId);
+    await removeRecoveryCodes(tx, userId);
+    return { removed: enabled ? ['two-step sign-in (the authenticator app and its recovery codes)'] : [], detail: { two_factor: enabled } };
   },
 };

@@ -73,6 +73,10 @@ function labelOf(row: ActivityRow): string {
       return 'Password reset link asked for';
     case 'password_reset':
       return 'Password reset';
+    case 'step_up_refused':
+      return 'Refused: another account’s sign-in tried to renew this session';
+    case 'ways_in_removed':
+      return 'Ways to sign in added before your email was proved were removed';
     default: {
       // Events of features added later read as words until they get a sentence here.
       const words = row.type.replaceAll('_', ' ');

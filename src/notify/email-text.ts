@@ -11,6 +11,11 @@ export interface EmailFacts {
   /** theft: the session that was ended, e.g. "Firefox on Android, signed in 3 March 2026, 09:12 UTC". */
   endedSession?: string;
   passkeyName?: string;
+  /** identity_linked: the provider, and the address of the account there when it gave one. */
+  provider?: string;
+  providerEmail?: string;
+  /** ways_in_removed: what no longer signs in, in words. */
+  removed?: string[];
   /** email_changed: the address the account uses now. */
   newEmail?: string;
 }
@@ -115,6 +120,22 @@ const DRAFTS: Record<SecurityEmailKind, (f: EmailFacts) => Draft> = {
     facts: [...(f.passkeyName ? ([['Passkey', f.passkeyName]] as Array<[string, string]>) : []), ...where(f)],
     advice: 'If this was not you, remove that passkey and change your password on your account page:',
     link: `${f.origin}/account`,
+  }),
+  identity_linked: (f) => ({
+    subject: `A ${f.provider ?? 'single sign-on'} account was linked to your Smriti account`,
+    opening: `An account at ${f.provider ?? 'your single sign-on provider'} can now sign in to your Smriti account.`,
+    facts: [...(f.providerEmail ? ([['Account', f.providerEmail]] as Array<[string, string]>) : []), ...where(f)],
+    advice: 'If this was not you, unlink it and change your password on your account page:',
+    link: `${f.origin}/account`,
+  }),
+  ways_in_removed: (f) => ({
+    subject: 'We removed ways to sign in to your Smriti account',
+    opening:
+      "Someone proved that this address is yours (with a link sent here). The ways to sign in that were added before the address was proved could have been anyone's, so Smriti removed them and signed out every session they could have started.",
+    facts: [...(f.removed ?? []).map((item): [string, string] => ['Removed', item]), ...where(f)],
+    advice:
+      'If you added them yourself, add them again from your account page. To sign in now, use your password, or choose one with a link sent to this address:',
+    link: `${f.origin}/password/forgot`,
   }),
 };
 

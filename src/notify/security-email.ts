@@ -22,6 +22,11 @@ export interface SecurityEmailDetails {
   previousEmail?: string;
   /** passkey_added: the name its owner gave it. */
   passkeyName?: string;
+  /** identity_linked: the provider's name and the address it gave. */
+  provider?: string;
+  providerEmail?: string | null;
+  /** ways_in_removed: each way in that was removed, in words. */
+  removed?: string[];
 }
 
 type Deps = Pick<AppContext, 'config' | 'db' | 'logger' | 'mailer' | 'metrics' | 'now'>;
@@ -62,6 +67,9 @@ async function deliver(deps: Deps, userId: string, kind: SecurityEmailKind, deta
     origin: deps.config.appOrigin,
     endedSession,
     passkeyName: details.passkeyName,
+    provider: details.provider,
+    providerEmail: details.providerEmail ?? undefined,
+    removed: details.removed,
     newEmail: kind === 'email_changed' ? owner.email : undefined,
   });
   const to = kind === 'email_changed' && details.previousEmail ? details.previousEmail : owner.email;
@@ -99,6 +107,9 @@ export function emailOwner(deps: Deps): SecurityListener {
       sessionId: event.kind === 'theft' ? event.sessionId : undefined,
       previousEmail: event.kind === 'email_changed' ? event.previousEmail : undefined,
       passkeyName: event.kind === 'passkey_added' ? event.passkeyName : undefined,
+      provider: event.kind === 'identity_linked' ? event.provider : undefined,
+      providerEmail: event.kind === 'identity_linked' ? event.providerEmail : undefined,
+      removed: event.kind === 'ways_in_removed' ? event.removed : undefined,
     };
     return deliverLogged(deps, event.userId, event.kind as SecurityEmailKind, details);
   };

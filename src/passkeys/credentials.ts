@@ -122,3 +122,10 @@ export async function removePasskey(db: Db, userId: string, id: string): Promise
     return { kind: 'removed', passkey };
   });
 }
+
+/** Every passkey of the account, removed; answers their names. */
+export async function removeAllPasskeys(db: Queryable, userId: string): Promise<string[]> {
+  return (await db.query<{ name: string }>('DELETE FROM webauthn_credentials WHERE user_id = $1 RETURNING name', [userId])).rows.map(
+    (p) => p.name,
+  );
+}

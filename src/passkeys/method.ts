@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { SignInMethod } from '../sign-in/methods.js';
 import { passkeyAccountRoutes } from './account-routes.js';
 import { passkeyAccountSection } from './account-section.js';
-import { countPasskeys } from './credentials.js';
+import { countPasskeys, removeAllPasskeys } from './credentials.js';
 import { passkeySignInRoutes } from './sign-in-routes.js';
 import { PASSKEY_SCRIPTS } from './static.js';
 
@@ -15,4 +15,8 @@ export const passkeyMethod: SignInMethod = {
   canConfirm: async (ctx, user) => (await countPasskeys(ctx.db, user.id)) > 0,
   scripts: PASSKEY_SCRIPTS,
   accountSection: passkeyAccountSection,
+  async removeAll(_ctx, tx, userId) {
+    const names = await removeAllPasskeys(tx, userId);
+    return { removed: names.map((name) => `the passkey "${name}"`), detail: { passkeys: names.length } };
+  },
 };

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { findSignedInUser, requireApiAuth, requirePageAuth, saveWriterTimeZone, signInState } from '../auth/middleware.js';
+import { findSignedInUser, requireApiAuth, requirePageAuth, signInState } from '../auth/middleware.js';
 import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail } from '../auth/users.js';
 import { auditEvent, clientInfo, describeDevice } from '../client.js';
 import type { AppContext } from '../context.js';
@@ -160,7 +160,6 @@ async function registerWithPasskey(ctx: AppContext, flow: SignInFlow, req: Reque
   }
   if (passkey) await passkeyAdded(ctx, req, newUserId, passkey, undefined, { newAccount: true });
   countPasskey(ctx.metrics, 'registered');
-  await saveWriterTimeZone(ctx, newUserId, req.body?.time_zone);
   const signIn = {
     userId: newUserId,
     email,

@@ -3,15 +3,15 @@
 import type { Request, Response } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { REFRESH_COOKIE, readCookie, setAuthCookies } from '../auth/cookies.js';
-import { refreshSession } from '../auth/middleware.js';
-import { startSession } from '../auth/sessions.js';
+import { refreshSession, saveWriterTimeZone } from '../auth/middleware.js';
+import { sessionOfRefreshToken, startSession } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
-import { checkToken } from '../auth/tokens.js';
 import type { User } from '../auth/users.js';
 import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { countSignIn } from '../http/metrics.js';
+import { proveMailbox } from './mailbox-proof.js';
 import type { SecondFactor, SessionHook, SignIn, SignInFlow, SignInMethod, SignInPartials } from './methods.js';
 import { startPendingSignIn } from './pending.js';
 
@@ -21,13 +21,14 @@ export interface FlowParts {
   onSessionStarted: readonly SessionHook[];
 }
 
-const SESSION_OF_ANOTHER =
-  'This browser is signed in to a different Smriti account than the one you just confirmed. Nothing was changed: sign out, then sign in again.';
+const NOT_YOUR_SESSION =
+  'This browser is signed in to a different Smriti account than the one you just confirmed, so nothing was renewed. Sign out and sign in to your own account.';
 
 export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow {
   const slot = (name: keyof SignInPartials) => parts.methods.flatMap((m) => (m.partials?.[name] ? [m.partials[name]] : []));
   const wayIn = { login: slot('login'), register: slot('register') };
   const scripts = [...new Set(parts.methods.flatMap((m) => m.scripts ?? []))];
+  const removers = [...parts.methods.flatMap((m) => (m.removeAll ? [m.removeAll] : [])), ...parts.secondFactors.map((f) => f.removeAll)];
 
   async function hasSecondFactor(userId: string): Promise<boolean> {
     for (const factor of parts.secondFactors) if (await factor.isEnabled(ctx, userId)) return true;
@@ -43,6 +44,8 @@ export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow 
     const event = { type, userId: signIn.userId, sessionId: issued.sid, detail: { method: signIn.method } };
     await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
     if (!signIn.registration) countSignIn(ctx.metrics, 'ok');
+    // Saved only now: a first factor alone (two-step still to come) changes nothing of the account.
+    await saveWriterTimeZone(ctx, signIn.userId, req.body?.time_zone);
     setAuthCookies(res, ctx.config, issued, issued.shared);
     for (const hook of parts.onSessionStarted) hook(req, res, signIn);
     if (signIn.newAccount) {
@@ -55,6 +58,7 @@ export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow 
   return {
     hasSecondFactor,
     completeSignIn,
+    proveMailbox: (tx, proof) => proveMailbox(ctx, removers, tx, proof),
 
     async afterFirstFactor(req, res, signIn) {
       if (!(await hasSecondFactor(signIn.userId))) return completeSignIn(req, res, signIn);
@@ -74,11 +78,13 @@ export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow 
     async renewAuthTime(req, res, proof) {
       // The proof is of `proof.userId`; the cookie renewed must be that user's session, or anyone
       // holding a stolen cookie could confirm it with their own password, passkey or provider.
-      const presented = checkToken(ctx.tokenKeys, 'refresh', readCookie(req.cookies, REFRESH_COOKIE), ctx.now());
-      if (presented.kind === 'valid' && presented.claims.sub !== proof.userId) {
-        const detail = { method: proof.method, session_user: presented.claims.sub };
-        await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.stepUpRefused, userId: proof.userId, detail }));
-        throw new AppError(403, 'session_of_another_user', SESSION_OF_ANOTHER);
+      const session = sessionOfRefreshToken(ctx, readCookie(req.cookies, REFRESH_COOKIE));
+      if (session && session.userId !== proof.userId) {
+        // Written under the account whose session was presented: it is the one someone tried to use.
+        const detail = { method: proof.method, proven_user: proof.userId };
+        const event = { type: AUDIT.stepUpRefused, userId: session.userId, sessionId: session.sid, detail };
+        await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
+        throw new AppError(403, 'wrong_session', NOT_YOUR_SESSION);
       }
       const rotation = await refreshSession(ctx, req, res, Math.floor(ctx.now() / 1000));
       if (rotation.kind !== 'ok' && rotation.kind !== 'grace')

@@ -2,7 +2,9 @@
 // A way in (passkeys, a provider, a test's fake) is one more entry in createApp's list.
 import type { Request, Response, Router } from 'express';
 import type { User } from '../auth/users.js';
+import type { ClientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../db/db.js';
 import type { FieldErrors } from '../http/errors.js';
 
 /** Who proved themselves, how, and where they go next. */
@@ -22,8 +24,21 @@ export interface SignIn {
 /** A second factor's answer to a code: passed (named as recorded), or wrong. */
 export type SecondFactorCheck = { kind: 'passed'; name: string; notice?: string } | { kind: 'wrong' };
 
+/** What removing a way in took away: words for the owner's email, counts for the audit row. */
+export interface Removed {
+  removed: string[];
+  detail: Record<string, number | boolean>;
+}
+
+/**
+ * Removes every credential of a way in or factor from the account, inside the caller's transaction
+ * (proving the mailbox takes the account back: sign-in/mailbox-proof.ts).
+ */
+export type RemoveAll = (ctx: AppContext, tx: Queryable, userId: string) => Promise<Removed>;
+
 export interface SecondFactor {
   isEnabled(ctx: AppContext, userId: string): Promise<boolean>;
+  removeAll: RemoveAll;
   /** Spends `code` if it is right (each code works once), recording what it must. */
   check(ctx: AppContext, req: Request, userId: string, code: string): Promise<SecondFactorCheck>;
 }
@@ -54,6 +69,15 @@ export interface SignInMethod {
   canConfirm?(ctx: AppContext, user: User): Promise<boolean>;
   scripts?: readonly string[];
   accountSection?: AccountSection;
+  removeAll?: RemoveAll;
+}
+
+export interface MailboxProof {
+  userId: string;
+  at: Date;
+  client: ClientInfo;
+  /** The prover holds the account's ways in already (a link opened in its own signed-in browser). */
+  keepWaysIn: boolean;
 }
 
 /** What the flow gives every way in: the one path to a session, and its pages. */
@@ -69,6 +93,8 @@ export interface SignInFlow {
   renderLogin(res: Response, status: number, locals: { next: string; email?: string; errors?: FieldErrors; messages?: string[] }): void;
   renderRegister(res: Response, status: number, locals: { email?: string; errors?: FieldErrors }): void;
   renderConfirm(res: Response, status: number, user: User, next: string, errors: FieldErrors): Promise<void>;
+  /** Inside the caller's transaction: marks the address proved, and takes back what was added before (docs/security.md). */
+  proveMailbox(tx: Queryable, proof: MailboxProof): Promise<string[]>;
 }
 
 /** Called after a session starts (remembering the device is one); before the response is sent. */

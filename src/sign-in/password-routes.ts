@@ -1,7 +1,7 @@
 // The password as a way in: the sign-in page, registration, and their forms.
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { checkAccess, saveWriterTimeZone } from '../auth/middleware.js';
+import { checkAccess } from '../auth/middleware.js';
 import { LOGIN_IP_LIMIT, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { recordSignInFailure, signInBlockedFor } from '../auth/sign-in-failures.js';
@@ -79,7 +79,6 @@ export function passwordRoutes(ctx: AppContext, flow: SignInFlow): Router {
       return render(401, { form: WRONG_CREDENTIALS });
     }
     await upgradePasswordHash(ctx, user, form.password);
-    await saveWriterTimeZone(ctx, user.id, req.body?.time_zone);
     await flow.afterFirstFactor(req, res, {
       userId: user.id,
       email: user.email,
@@ -109,7 +108,6 @@ export function passwordRoutes(ctx: AppContext, flow: SignInFlow): Router {
       if (error instanceof DuplicateEmailError) return render(409, { email: EMAIL_TAKEN });
       throw error;
     }
-    await saveWriterTimeZone(ctx, userId, req.body?.time_zone);
     const signIn = {
       userId,
       email,

@@ -96,3 +96,8 @@ export async function endPendingSignIn(db: Queryable, pending: PendingSignIn, at
 export async function prunePendingSignIns(db: Queryable, before: Date): Promise<number> {
   return (await db.query('DELETE FROM pending_sign_ins WHERE expires_at < $1', [before])).rowCount;
 }
+
+/** Ends every pending sign-in of the user: a first factor proved before a password reset or change is no longer one. */
+export async function endPendingSignIns(db: Queryable, userId: string, at: Date): Promise<number> {
+  return (await db.query('UPDATE pending_sign_ins SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL', [userId, at])).rowCount;
+}

@@ -242,8 +242,10 @@ describe('signing in with two-step on', () => {
     expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
   });
 
-  it('still asks for the code after a password reset by email', async () => {
+  it('still asks for the code after a password reset by email, once the address was proved', async () => {
     const { t, email, secret } = await accountWithTwoStep();
+    // Two-step turned on before the address was proved is removed by the reset (docs/security.md).
+    await ctx.db.query('UPDATE users SET email_verified_at = $2 WHERE email = $1', [email, new Date(t.clock.now())]);
     await new Browser(t.app).post('/password/forgot', { email });
     const [mail] = await smtp.waitFor(email, 1, 'Reset your Smriti password');
     const token = new URL(mail!.text!.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
@@ -259,6 +261,18 @@ describe('signing in with two-step on', () => {
     expect(browser.jar.get(ACCESS_COOKIE)).toBeUndefined();
     t.clock.advance(30);
     expect((await browser.post('/login/two-factor', { code: await codeAt(secret, t.clock.now()) })).status).toBe(303);
+  });
+
+  it('is removed by a password reset when it was turned on before the address was proved, and the owner is told', async () => {
+    const { t, email } = await accountWithTwoStep();
+    await new Browser(t.app).post('/password/forgot', { email });
+    const [mail] = await smtp.waitFor(email, 1, 'Reset your Smriti password');
+    const token = new URL(mail!.text!.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    const password = 'a wholly new passphrase';
+    await new Browser(t.app).post('/password/reset', { token, new_password: password, new_password_confirm: password });
+    expect((await new Browser(t.app).post('/login', { email, password })).headers.location).toBe('/journal');
+    const [told] = await smtp.waitFor(email, 1, 'We removed ways to sign in to your Smriti account');
+    expect(told!.text).toContain('two-step sign-in (the authenticator app and its recovery codes)');
   });
 });
 
