@@ -8,6 +8,7 @@ import { startSession } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
 import type { AppContext } from '../context.js';
 import { countSignIn } from '../http/metrics.js';
+import { releaseTries } from '../http/rate-limit-postgres.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
 import { type FirstFactorMethod, startPendingSignIn } from './pending.js';
@@ -23,6 +24,8 @@ export interface SignIn {
 
 /** After a first factor: the second step when two-step is on (303 /login/two-factor), else the session. */
 export async function afterFirstFactor(ctx: AppContext, req: Request, res: Response, signIn: SignIn & { method: FirstFactorMethod }) {
+  // A right password is no failure: the address's tries it took are given back (DESIGN §8).
+  await releaseTries(ctx, res);
   if (!(await isTotpEnabled(ctx.db, signIn.userId))) return completeSignIn(ctx, req, res, signIn);
   await startPendingSignIn(ctx, res, signIn);
   res.redirect(303, '/login/two-factor');
@@ -34,6 +37,7 @@ export async function completeSignIn(ctx: AppContext, req: Request, res: Respons
   const at = new Date(ctx.now());
   // Only a complete sign-in clears the failures: a known password must not reset the count of wrong codes.
   await clearSignInFailures(ctx.db, signIn.email);
+  await releaseTries(ctx, res);
   const issued = await startSession(ctx, signIn.userId, client, { shared: signIn.shared });
   await recordAudit(ctx.db, ctx.logger, {
     type: AUDIT.loginSucceeded,

@@ -13,10 +13,10 @@ import {
   saveWriterTimeZone,
   signInState,
 } from '../auth/middleware.js';
-import { checkCurrentPassword, LOGIN_IP_LIMIT, limitedAnswer, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
+import { checkCurrentPassword, limitedAnswer, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
 import { startSession } from '../auth/sessions.js';
-import { recordSignInFailure, signInBlockedFor } from '../auth/sign-in-failures.js';
+import { withSignInTry } from '../auth/sign-in-failures.js';
 import { CONFIRM_PATH } from '../auth/step-up.js';
 import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, findUserById, normaliseEmail, type User } from '../auth/users.js';
 import type { AppContext } from '../context.js';
@@ -25,10 +25,10 @@ import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { countSecondStep, countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
-import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { failureLimiter, PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { sendVerificationLink } from '../identity/verification.js';
-import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
+import { checkSecondFactor, type SecondFactorCheck } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
 import { countPasskeys } from '../passkeys/credentials.js';
@@ -38,9 +38,10 @@ import {
   clearPendingCookie,
   endPendingSignIn,
   findPendingSignIn,
+  giveBackCodeTry,
   MAX_CODE_FAILURES,
   type PendingSignIn,
-  recordCodeFailure,
+  takeCodeTry,
 } from './pending.js';
 
 export const LOGIN_FLASH_MESSAGES: Record<string, string> = {
@@ -63,20 +64,21 @@ export function signInRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, logger } = ctx;
   const limits = ctx.rateLimits;
-  // Counted in PostgreSQL, so several app processes allow together what one allows.
+  // Counted in PostgreSQL, so several app processes allow together what one allows. Each counts
+  // failures only: a try is taken before the check and a right password or code gives it back (flow.ts).
   const shared = (name: string) => new PostgresStore(db, ctx.now, name);
   const onLimited = () => countSignIn(ctx.metrics, 'limited');
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared(LOGIN_IP_LIMIT), onLimited }),
-    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
+    failureLimiter(ctx, limits.loginPerIp, 'login_ip', 'sign-in attempts', { onLimited }),
+    failureLimiter(ctx, limits.loginPerEmail, 'login_email', 'sign-in attempts for this account', { key: emailKey, onLimited }),
   ];
-  const codeLimits = limiter(limits.loginPerIp, ctx.now, 'sign-in codes', {
-    store: shared('two_factor_ip'),
+  const codeLimits = failureLimiter(ctx, limits.loginPerIp, 'two_factor_ip', 'sign-in codes', {
     onLimited: () => countSecondStep(ctx.metrics, 'limited'),
   });
-
-  /** Seconds the account must wait before another try, counting wrong passwords and wrong codes alike. */
-  const blockedFor = (email: string) => signInBlockedFor(db, email, limits.failedSignInsPerAccount, ctx.now());
+  const accountLimited = (render: (status: number, message: string) => unknown, res: Response, seconds: number) => {
+    res.set('Retry-After', String(seconds));
+    return render(429, `Too many failed sign-ins for this account. Please wait ${waitPhrase(seconds)} and try again.`);
+  };
 
   router.get('/login', (req, res) => {
     const nextPath = safeNextPath(req.query.next);
@@ -106,17 +108,15 @@ export function signInRoutes(ctx: AppContext): Router {
       });
     if (Object.keys(errors).length > 0) return render(400, errors);
 
-    const waitSeconds = await blockedFor(form.email);
-    if (waitSeconds > 0) {
-      countSignIn(ctx.metrics, 'limited');
-      res.set('Retry-After', String(waitSeconds));
-      return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(waitSeconds)} and try again.` });
-    }
     const user = await findUserByEmail(db, form.email);
-    const ok = await verifySignInPassword(ctx, form.email, user, form.password);
-    if (!user || !ok) {
+    const check = () => verifySignInPassword(ctx, form.email, user, form.password);
+    const tried = await withSignInTry(ctx, form.email, check, (ok) => ok && user !== undefined);
+    if (tried.kind === 'limited') {
+      countSignIn(ctx.metrics, 'limited');
+      return accountLimited((status, message) => render(status, { form: message }), res, tried.retryAfterSeconds);
+    }
+    if (!user || !tried.result) {
       countSignIn(ctx.metrics, 'wrong_credentials');
-      await recordSignInFailure(db, form.email, ctx.now());
       const event = { type: AUDIT.loginFailed, userId: user?.id ?? null, detail: { known_user: Boolean(user) } };
       await recordAudit(db, logger, auditEvent(ctx, req, event));
       return render(401, { form: WRONG_CREDENTIALS });
@@ -143,14 +143,16 @@ export function signInRoutes(ctx: AppContext): Router {
       res.status(status).render('auth/two-factor', { title: 'Two-step sign-in', errors: { code: message } });
     if (code.trim() === '') return render(400, ENTER_CODE);
 
-    const waitSeconds = await blockedFor(user.email);
-    if (waitSeconds > 0) {
+    // One of the pending sign-in's five tries, then one of the account's, each taken before the check.
+    const tries = await takeCodeTry(db, pending, new Date(ctx.now()));
+    if (tries === undefined) return pendingGone(ctx, res);
+    const factor = await checkSecondFactor(ctx, user, code);
+    if (factor.kind === 'limited') {
+      await giveBackCodeTry(db, pending);
       countSecondStep(ctx.metrics, 'limited');
-      res.set('Retry-After', String(waitSeconds));
-      return render(429, `Too many failed sign-ins for this account. Please wait ${waitPhrase(waitSeconds)} and try again.`);
+      return accountLimited(render, res, factor.retryAfterSeconds);
     }
-    const factor = await useSecondFactor(ctx, user.id, code);
-    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, pending, user, render);
+    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, { ...pending, failures: tries }, user, render);
     // Spent once: a second request with the same pending cookie finds it ended.
     if (!(await endPendingSignIn(db, pending, new Date(ctx.now())))) return pendingGone(ctx, res);
     clearPendingCookie(ctx, res);
@@ -218,9 +220,9 @@ export function signInRoutes(ctx: AppContext): Router {
     if (check.kind === 'limited') throw limitedAnswer(res, check);
     if (check.kind === 'wrong') return render(401, { current_password: 'That is not your password.' });
     if (withCode) {
-      const factor = await useSecondFactor(ctx, user.id, form.code);
+      const factor = await checkSecondFactor(ctx, user, form.code);
+      if (factor.kind === 'limited') throw limitedAnswer(res, factor);
       if (factor.kind === 'wrong') {
-        await recordSignInFailure(db, user.email, ctx.now());
         await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { step_up: true } }));
         return render(401, { code: WRONG_CODE });
       }
@@ -276,8 +278,7 @@ async function wrongCode(
   user: User,
   render: (status: number, message: string) => void,
 ): Promise<void> {
-  const failures = await recordCodeFailure(ctx.db, pending);
-  await recordSignInFailure(ctx.db, user.email, ctx.now());
+  const { failures } = pending;
   await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { failures } }));
   if (failures >= MAX_CODE_FAILURES) {
     countSecondStep(ctx.metrics, 'locked');
