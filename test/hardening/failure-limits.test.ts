@@ -1,10 +1,11 @@
 // Limits that count failures (DESIGN §8): a burst of concurrent guesses is counted before anything
-// is checked, and right answers never count against an address.
+// is checked, right answers never count against an address, and one outside mailbox gets only so
+// many change-of-email links whoever asks.
 import { generate } from 'otplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from '../../src/http/rate-limit.js';
-import { Browser, buildTestApp, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
+import { Browser, buildTestApp, signedInBrowser, TEST_ORIGIN, TEST_PASSWORD, type TestApp, uniqueEmail } from '../helpers/app.js';
 import { createTestDb } from '../helpers/db.js';
 import { type MailCatcher, startMailCatcher } from '../helpers/smtp.js';
 import { SoftAuthenticator } from '../helpers/webauthn.js';
@@ -134,5 +135,29 @@ describe('right answers never count against the address', { timeout: 120_000 }, 
     expect(statuses).not.toContain(429);
     expect(statuses.filter((status) => status === 303)).toHaveLength(48);
     expect(statuses.filter((status) => status === 401)).toHaveLength(6);
+  });
+});
+
+describe('change-of-email links to one outside address', { timeout: 60_000 }, () => {
+  it('sends at most three an hour whichever accounts ask, refusing the rest with 429, and again after the hour', async () => {
+    const t = app({}, { STEP_UP_SECONDS: '86400' });
+    const outside = uniqueEmail('outside').toLowerCase();
+    const accounts = await Promise.all(Array.from({ length: 6 }, () => signedInBrowser(t.app)));
+    const ask = (browser: Browser) => browser.post('/account/email', { new_email: outside, current_password: TEST_PASSWORD });
+
+    const answers = await Promise.all(accounts.map(({ browser }) => ask(browser)));
+    expect(answers.map((res) => res.status).sort()).toEqual([303, 303, 303, 429, 429, 429]);
+    for (const refused of answers.filter((res) => res.status === 429)) {
+      expect(refused.text).toContain('That address was sent several links this hour.');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    const links = await db.query('SELECT 1 FROM email_links WHERE email = $1', [outside]);
+    expect(links.rows).toHaveLength(3);
+    expect(await smtp.waitFor(outside, 3)).toHaveLength(3);
+
+    t.clock.advance(3601);
+    const later = await ask(accounts[5]!.browser);
+    expect(later.status).toBe(303);
+    expect(later.headers.location).toBe('/account');
   });
 });
