@@ -46,8 +46,8 @@ export function parseEmailLinkToken(token: string): EmailLinkParts | undefined {
 
 /**
  * A new link for `email`, unless the account reached its hourly cap (or, for a change, the address
- * reached its own). Older unused links of the same
- * purpose die, so only the newest link works. Run inside a transaction.
+ * reached its own). Older unused links of the same purpose die, so only the newest link works. Run
+ * inside a transaction.
  */
 export async function createEmailLink(
   tx: Queryable,
