@@ -138,6 +138,34 @@ describe('right answers never count against the address', { timeout: 120_000 }, 
   });
 });
 
+describe('codes on the account’s own forms', { timeout: 60_000 }, () => {
+  it('count against the account, never the address: the owner is stopped, a neighbour still signs in', async () => {
+    const t = app({ failedSignInsPerAccount: { limit: 4, windowSeconds: 900 }, loginPerIp: { limit: 2, windowSeconds: 900 } });
+    const home = '198.51.100.30';
+    const { email, secret } = await accountWithTwoStep(t);
+    const browser = await pendingSignIn(t, email, home);
+    t.clock.advance(30);
+    expect((await browser.post('/login/two-factor', { code: await codeAt(secret, t.clock.now()) })).status).toBe(303);
+
+    const wrong = { current_password: TEST_PASSWORD, code: WRONG_CODE };
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i += 1) statuses.push((await browser.post('/account/two-factor/disable', wrong)).status);
+    for (let i = 0; i < 2; i += 1) statuses.push((await browser.post('/account/confirm', { ...wrong, next: '/account' })).status);
+    t.clock.advance(30);
+    const right = await browser.post('/account/two-factor/disable', {
+      current_password: TEST_PASSWORD,
+      code: await codeAt(secret, t.clock.now()),
+    });
+    statuses.push(right.status);
+    expect(statuses).toEqual([400, 400, 401, 401, 429]);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await codesChecked(email)).toBe(4);
+
+    const { email: neighbour } = await signedInBrowser(t.app);
+    expect((await from(t, home).post('/login', { email: neighbour, password: TEST_PASSWORD })).status).toBe(303);
+  });
+});
+
 describe('change-of-email links to one outside address', { timeout: 60_000 }, () => {
   it('sends at most three an hour whichever accounts ask, refusing the rest with 429, and again after the hour', async () => {
     const t = app({}, { STEP_UP_SECONDS: '86400' });
