@@ -6,7 +6,6 @@ import { pruneRefreshTokens } from './auth/sessions.js';
 import { pruneSignInFailures } from './auth/sign-in-failures.js';
 import type { Config } from './config.js';
 import { type Db, type Queryable, STATEMENT_TIMEOUTS, withStatementTimeout } from './db/db.js';
-import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
 import { pruneOidcFlows } from './identity/oidc-flows.js';
@@ -16,8 +15,6 @@ import { prunePendingSignIns } from './sign-in/pending.js';
 
 // A day past expiry, so a late replay of a just-expired refresh token is still recognised.
 const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
-// Failed sign-ins matter only inside the per-account limit's window.
-const SIGN_IN_FAILURES_KEPT_MS = DEFAULT_RATE_LIMITS.failedSignInsPerAccount.windowSeconds * 1000;
 // Reset links count towards the hourly mail cap until they are an hour old, used or not.
 const PASSWORD_RESETS_KEPT_MS = 60 * 60 * 1000;
 
@@ -40,7 +37,8 @@ export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): P
   const prune = (work: (tx: Queryable) => Promise<number>) => withStatementTimeout(db, STATEMENT_TIMEOUTS.prune, work);
   return {
     refreshTokens: await prune((tx) => pruneRefreshTokens(tx, new Date(nowMs - REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS))),
-    signInFailures: await prune((tx) => pruneSignInFailures(tx, new Date(nowMs - SIGN_IN_FAILURES_KEPT_MS))),
+    // A failed-sign-in counter matters only until its window closes.
+    signInFailures: await prune((tx) => pruneSignInFailures(tx, new Date(nowMs))),
     revocations: await prune((tx) => pruneRevocations(tx, new Date(nowMs - revocationKeepMs(config.jwt)))),
     passwordResets: await prune((tx) => prunePasswordResets(tx, new Date(nowMs - PASSWORD_RESETS_KEPT_MS))),
     // Email links count towards the resend cap for its window, used or not.

@@ -1,20 +1,15 @@
-// Every check of a password someone types: the same limits as sign-in (per account and per IP,
-// counted in PostgreSQL so every process shares them), an audit event for each failure, the dummy
-// check for unknown emails at the stored hashes' cost, and re-hashing at a changed cost.
+// Every check of a password someone types: the signed-in user's own password counted against the
+// account's failed-sign-in limit (never the address's: DESIGN §8), an audit event for each failure,
+// the dummy check for unknown emails at the stored hashes' cost, and re-hashing at a changed cost.
 import type { Request, Response } from 'express';
-import { ipKeyGenerator } from 'express-rate-limit';
 import { AUDIT, type AuditType, logAudit, recordAudit } from '../audit.js';
 import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
-import { retryAfterSeconds, waitPhrase } from '../http/rate-limit.js';
-import { countHit } from '../http/rate-limit-postgres.js';
+import { waitPhrase } from '../http/rate-limit.js';
 import { hashCost, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords.js';
-import { recordSignInFailure, signInBlockedFor } from './sign-in-failures.js';
+import { type SignInTry, withSignInTry } from './sign-in-failures.js';
 import { normaliseEmail, replacePasswordHash, type User } from './users.js';
-
-/** The per-IP counter POST /login counts in; current-password checks count in the same one. */
-export const LOGIN_IP_LIMIT = 'login_ip';
 
 export type CurrentPasswordCheck =
   | { kind: 'ok' }
@@ -30,24 +25,6 @@ function limited(retryAfter: number, message: string): CurrentPasswordCheck & { 
 }
 
 type Limited = CurrentPasswordCheck & { kind: 'limited' };
-
-/** Past the failed-sign-in limit of the account, or the sign-in limit of the client's address. */
-async function limitReached(ctx: AppContext, req: Request, user: User): Promise<{ check: Limited; scope: 'account' | 'ip' } | undefined> {
-  const now = ctx.now();
-  const { failedSignInsPerAccount, loginPerIp } = ctx.rateLimits;
-  const blockedFor = await signInBlockedFor(ctx.db, user.email, failedSignInsPerAccount, now);
-  if (blockedFor > 0) {
-    const message = `Too many wrong passwords for this account. Please wait ${waitPhrase(blockedFor)} and try again.`;
-    return { check: limited(blockedFor, message), scope: 'account' };
-  }
-  const hit = await countHit(ctx.db, LOGIN_IP_LIMIT, ipKeyGenerator(req.ip ?? ''), now, loginPerIp.windowSeconds * 1000);
-  if (hit.totalHits <= loginPerIp.limit) return undefined;
-  const seconds = retryAfterSeconds(hit.resetTime, now);
-  return {
-    check: limited(seconds, `Too many password attempts from here. Please wait ${waitPhrase(seconds)} and try again.`),
-    scope: 'ip',
-  };
-}
 
 // Accounts this process found limited, until when: a flood of refused guesses is answered from
 // memory, with one audit row per refusal window and log lines for the rest, so it costs next to
@@ -83,8 +60,10 @@ function audit(ctx: AppContext, req: Request, user: User, type: AuditType): Prom
 
 /**
  * The signed-in user's current password, typed again to confirm something (deleting the account,
- * a new password, a new email, two-step changes, step-up). A wrong one counts as a failed sign-in of
- * the account; past the limits nothing is checked and the answer is `limited` (429 + Retry-After).
+ * a new password, a new email, two-step changes, step-up). It is one try of the account's
+ * failed-sign-in limit, taken before the check and given back when right; past the limit nothing
+ * is checked and the answer is `limited` (429 + Retry-After). The address is not counted: nobody
+ * signed in may lock out the others behind the same address (DESIGN §8).
  */
 export async function checkCurrentPassword(ctx: AppContext, req: Request, user: User, password: string): Promise<CurrentPasswordCheck> {
   if (password === '') return { kind: 'wrong', message: 'Enter your current password.' };
@@ -93,24 +72,28 @@ export async function checkCurrentPassword(ctx: AppContext, req: Request, user: 
     logAudit(ctx.logger, auditEvent(ctx, req, { type: AUDIT.passwordCheckLimited, userId: user.id, detail: { path: req.path } }));
     return remembered;
   }
-  const refused = await limitReached(ctx, req, user);
-  if (refused) {
-    // Only the account's own limit is remembered: an address's limit must not refuse the account elsewhere.
-    if (refused.scope === 'account') rememberLimit(ctx, user, refused.check);
-    await audit(ctx, req, user, AUDIT.passwordCheckLimited);
-    return refused.check;
-  }
-  let ok: boolean;
+  let tried: SignInTry<boolean>;
   try {
-    ok = await verifyPassword(ctx.passwords, password, user.passwordHash, user.id);
+    tried = await withSignInTry(
+      ctx,
+      user.email,
+      () => verifyPassword(ctx.passwords, password, user.passwordHash, user.id),
+      (ok) => ok,
+    );
   } catch (error) {
     // The account already has its share of the bcrypt queue in flight (a flood of guesses).
     if (!(error instanceof AppError && error.status === 429)) throw error;
     await audit(ctx, req, user, AUDIT.passwordCheckLimited);
     return limited(ACCOUNT_BUSY_RETRY_SECONDS, error.message);
   }
-  if (ok) return { kind: 'ok' };
-  await recordSignInFailure(ctx.db, user.email, ctx.now());
+  if (tried.kind === 'limited') {
+    const wait = tried.retryAfterSeconds;
+    const check = limited(wait, `Too many wrong passwords for this account. Please wait ${waitPhrase(wait)} and try again.`);
+    rememberLimit(ctx, user, check);
+    await audit(ctx, req, user, AUDIT.passwordCheckLimited);
+    return check;
+  }
+  if (tried.result) return { kind: 'ok' };
   await audit(ctx, req, user, AUDIT.passwordCheckFailed);
   return { kind: 'wrong', message: WRONG_CURRENT };
 }

@@ -2,12 +2,19 @@
 // confirm a new one), stored only as a hash of their secret.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
+import { reserveHit } from '../http/rate-limit-postgres.js';
 import { isUuid } from '../uuid.js';
 
 /** DESIGN §13: a verification link works for 24 hours. */
 export const EMAIL_LINK_TTL_SECONDS = 24 * 3600;
 /** At most this many links per account per hour (resends and change requests together), counted here so every process agrees. */
 export const EMAIL_LINK_CAP = { limit: 3, windowSeconds: 3600 };
+/**
+ * At most this many change-of-email links to one address per hour, whichever accounts ask: the
+ * account cap alone let many accounts flood an outside mailbox. Counted in rate_limits (the address
+ * belongs to no user yet), taken in the link's transaction, so a refused or failed link costs none.
+ */
+export const EMAIL_LINK_RECIPIENT_CAP = { limit: 3, windowSeconds: 3600 };
 
 export type EmailLinkPurpose = 'verify' | 'change';
 
@@ -26,7 +33,10 @@ export interface UsedEmailLink {
   sessionId: string | null;
 }
 
-export type EmailLinkRequest = { kind: 'created'; token: string } | { kind: 'capped'; retryAfterSeconds: number };
+/** `capped`: the account asked too often this hour, or (`address`) the new address was sent too many. */
+export type EmailLinkRequest =
+  | { kind: 'created'; token: string }
+  | { kind: 'capped'; retryAfterSeconds: number; scope: 'account' | 'address' };
 
 export function parseEmailLinkToken(token: string): EmailLinkParts | undefined {
   const [userId, secret, ...rest] = token.split('.');
@@ -35,8 +45,9 @@ export function parseEmailLinkToken(token: string): EmailLinkParts | undefined {
 }
 
 /**
- * A new link for `email`, unless the account reached its hourly cap. Older unused links of the same
- * purpose die, so only the newest link works. Run inside a transaction.
+ * A new link for `email`, unless the account reached its hourly cap (or, for a change, the address
+ * reached its own). Older unused links of the same purpose die, so only the newest link works. Run
+ * inside a transaction.
  */
 export async function createEmailLink(
   tx: Queryable,
@@ -54,7 +65,11 @@ export async function createEmailLink(
   const { n, oldest } = recent.rows[0]!;
   if (n >= EMAIL_LINK_CAP.limit) {
     const freeAt = new Date(oldest!).getTime() + EMAIL_LINK_CAP.windowSeconds * 1000;
-    return { kind: 'capped', retryAfterSeconds: Math.max(1, Math.ceil((freeAt - at.getTime()) / 1000)) };
+    return { kind: 'capped', scope: 'account', retryAfterSeconds: Math.max(1, Math.ceil((freeAt - at.getTime()) / 1000)) };
+  }
+  if (purpose === 'change') {
+    const sent = await reserveHit(tx, 'email_link_to', link.email.trim().toLowerCase(), at.getTime(), EMAIL_LINK_RECIPIENT_CAP);
+    if (sent.kind === 'limited') return { kind: 'capped', scope: 'address', retryAfterSeconds: sent.retryAfterSeconds };
   }
   await tx.query(`UPDATE email_links SET revoked_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL`, [
     userId,

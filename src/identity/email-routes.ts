@@ -26,7 +26,10 @@ function signedIn(ctx: AppContext): RequestHandler {
   return (req, res, next) => (res.locals.auth ? next() : check(req, res, next));
 }
 
-const capped = (seconds: number) => `You asked for several links this hour. Please wait ${waitPhrase(seconds)} and try again.`;
+const capped = ({ retryAfterSeconds: seconds, scope }: { retryAfterSeconds: number; scope: 'account' | 'address' }) =>
+  scope === 'account'
+    ? `You asked for several links this hour. Please wait ${waitPhrase(seconds)} and try again.`
+    : `That address was sent several links this hour. Please wait ${waitPhrase(seconds)} and try again.`;
 
 /** The ways in added before the address was proved were removed when this browser held none of them. */
 function verifiedSentence(email: string, removed: string[]): string {
@@ -71,7 +74,7 @@ export function emailRoutes(ctx: AppContext, flow: SignInFlow): Router {
     const outcome = await requestEmailLink(ctx, { userId: user.id, purpose: 'verify', email: user.email });
     if (outcome.kind === 'capped') {
       res.set('Retry-After', String(outcome.retryAfterSeconds));
-      return renderAccount(ctx, res, 429, { verify: capped(outcome.retryAfterSeconds) });
+      return renderAccount(ctx, res, 429, { verify: capped(outcome) });
     }
     req.flash('info', `We sent a new link to ${user.email}. It works for 24 hours.`);
     res.redirect(303, '/account');
@@ -99,7 +102,7 @@ export function emailRoutes(ctx: AppContext, flow: SignInFlow): Router {
     const outcome = await requestEmailLink(ctx, { userId: user.id, purpose: 'change', email: newEmail, sessionId: auth.sid });
     if (outcome.kind === 'capped') {
       res.set('Retry-After', String(outcome.retryAfterSeconds));
-      return renderAccount(ctx, res, 429, { new_email: capped(outcome.retryAfterSeconds) });
+      return renderAccount(ctx, res, 429, { new_email: capped(outcome) });
     }
     await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.emailChangeRequested, userId: user.id, sessionId: auth.sid }));
     req.flash('info', `We sent a link to ${newEmail}. Your email changes when you open it (within 24 hours).`);

@@ -12,8 +12,8 @@ import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { countRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
-import { useSecondFactor } from './second-factor.js';
-import { beginTotpSetup, enableTotp, findTotp, removeTotp, useTotpCode } from './totp.js';
+import { checkSecondFactor, checkSetupCode } from './second-factor.js';
+import { beginTotpSetup, enableTotp, findTotp, removeTotp } from './totp.js';
 
 const PAGE = '/account/two-factor';
 
@@ -34,7 +34,9 @@ export function twoFactorRoutes(ctx: AppContext): Router {
     if (problem) return render(problem.status, problem.errors);
     const state = await findTotp(db, ctx.secretBox, user.id);
     if (state?.enabled) return res.redirect(303, PAGE);
-    if (!(await useTotpCode(db, ctx.secretBox, user.id, form.code.replace(/\s/g, ''), ctx.now()))) {
+    const factor = await checkSetupCode(ctx, user, form.code);
+    if (factor.kind === 'limited') throw limitedAnswer(res, factor);
+    if (factor.kind === 'wrong') {
       return render(400, { code: 'That code is not right. Enter the 6-digit code your authenticator app shows now.' });
     }
     const at = new Date(ctx.now());
@@ -52,7 +54,9 @@ export function twoFactorRoutes(ctx: AppContext): Router {
     const render = (status: number, errors: FieldErrors) => renderTwoFactor(ctx, req, res, status, user, errors);
     const problem = await passwordAndCodeProblem(ctx, req, res, user, form);
     if (problem) return render(problem.status, problem.errors);
-    if ((await useSecondFactor(ctx, user.id, form.code)).kind === 'wrong') {
+    const factor = await checkSecondFactor(ctx, user, form.code);
+    if (factor.kind === 'limited') throw limitedAnswer(res, factor);
+    if (factor.kind === 'wrong') {
       await recordAudit(
         db,
         ctx.logger,

@@ -1,14 +1,19 @@
-// The second factor as one check: an authenticator code, or else one of the recovery codes. Handed
-// to the sign-in flow by createApp as `totpFactor`.
+// The second factor as one check (an authenticator code, or else one of the recovery codes), counted
+// as one try of the account's failed-sign-in limit; handed to the sign-in flow by createApp as `totpFactor`.
 import type { Request } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
+import { withSignInTry } from '../auth/sign-in-failures.js';
 import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
+import { waitPhrase } from '../http/rate-limit.js';
 import type { SecondFactor } from '../sign-in/methods.js';
 import { removeRecoveryCodes, useRecoveryCode } from './recovery-codes.js';
 import { isTotpEnabled, removeTotp, useTotpCode } from './totp.js';
 
 export type CodeCheck = { kind: 'totp' } | { kind: 'recovery_code'; left: number } | { kind: 'wrong' };
+export type CodesLimited = { kind: 'limited'; retryAfterSeconds: number; message: string };
+export type CountedCodeCheck = CodeCheck | CodesLimited;
+type Deps = Pick<AppContext, 'db' | 'secretBox' | 'now' | 'rateLimits'>;
 
 /** Spends `code` if it is right: each authenticator time step and each recovery code works once. */
 export async function useSecondFactor(
@@ -23,6 +28,39 @@ export async function useSecondFactor(
   return left === undefined ? { kind: 'wrong' } : { kind: 'recovery_code', left };
 }
 
+/** Wrong codes and wrong passwords count against the one failed-sign-in limit of the account. */
+function codesLimited(retryAfterSeconds: number): CodesLimited {
+  const message = `Too many wrong passwords or codes for this account. Please wait ${waitPhrase(retryAfterSeconds)} and try again.`;
+  return { kind: 'limited', retryAfterSeconds, message };
+}
+
+/**
+ * The code as one try of the account's failed-sign-in limit (DESIGN §8): taken before the check,
+ * given back when right; past the limit nothing is checked.
+ */
+export async function checkSecondFactor(ctx: Deps, user: { id: string; email: string }, input: string): Promise<CountedCodeCheck> {
+  const tried = await withSignInTry(
+    ctx,
+    user.email,
+    () => useSecondFactor(ctx, user.id, input),
+    (factor) => factor.kind !== 'wrong',
+  );
+  return tried.kind === 'limited' ? codesLimited(tried.retryAfterSeconds) : tried.result;
+}
+
+/** The first code of an authenticator being set up, counted as checkSecondFactor counts it. */
+export async function checkSetupCode(ctx: Deps, user: { id: string; email: string }, input: string): Promise<CountedCodeCheck> {
+  const code = input.replace(/\s/g, '');
+  const tried = await withSignInTry(
+    ctx,
+    user.email,
+    () => useTotpCode(ctx.db, ctx.secretBox, user.id, code, ctx.now()),
+    (ok) => ok,
+  );
+  if (tried.kind === 'limited') return codesLimited(tried.retryAfterSeconds);
+  return tried.result ? { kind: 'totp' } : { kind: 'wrong' };
+}
+
 /** A used recovery code is recorded, and the person is told how many are left. */
 async function noteRecoveryCode(ctx: AppContext, req: Request, userId: string, left: number): Promise<string> {
   await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.recoveryCodeUsed, userId, detail: { left } }));
@@ -31,11 +69,11 @@ async function noteRecoveryCode(ctx: AppContext, req: Request, userId: string, l
 
 export const totpFactor: SecondFactor = {
   isEnabled: (ctx, userId) => isTotpEnabled(ctx.db, userId),
-  async check(ctx, req, userId, code) {
-    const used = await useSecondFactor(ctx, userId, code);
-    if (used.kind === 'wrong') return used;
+  async check(ctx, req, user, code) {
+    const used = await checkSecondFactor(ctx, user, code);
+    if (used.kind === 'wrong' || used.kind === 'limited') return used;
     if (used.kind === 'totp') return { kind: 'passed', name: 'totp' };
-    return { kind: 'passed', name: 'recovery_code', notice: await noteRecoveryCode(ctx, req, userId, used.left) };
+    return { kind: 'passed', name: 'recovery_code', notice: await noteRecoveryCode(ctx, req, user.id, used.left) };
   },
   async removeAll(_ctx, tx, userId) {
     const enabled = await isTotpEnabled(tx, userId);

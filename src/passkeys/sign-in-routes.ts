@@ -13,7 +13,7 @@ import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { countPasskey, countSignIn } from '../http/metrics.js';
 import { limiter } from '../http/rate-limit.js';
-import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { failureLimiter, PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import type { SignInFlow } from '../sign-in/methods.js';
 import { usePasskey } from './assertions.js';
@@ -43,7 +43,8 @@ export function passkeySignInRoutes(ctx: AppContext, flow: SignInFlow): Router {
   const shared = (name: string) => new PostgresStore(db, ctx.now, name);
   // Every /login page asks for options (autofill), so they get the looser per-request limit.
   const optionLimit = limiter(limits.refreshPerIp, ctx.now, 'passkey requests', { store: shared('passkey_options_ip') });
-  const signInLimit = limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared('login_ip') });
+  // Failures only: a passkey that signs in gives its try back (completeSignIn).
+  const signInLimit = failureLimiter(ctx, limits.loginPerIp, 'login_ip', 'sign-in attempts');
   const registerLimit = limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') });
 
   async function signInOptions(_req: Request, res: Response) {

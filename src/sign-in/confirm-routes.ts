@@ -4,7 +4,6 @@ import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { findSignedInUser, requirePageAuth } from '../auth/middleware.js';
 import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
-import { recordSignInFailure } from '../auth/sign-in-failures.js';
 import { CONFIRM_PATH } from '../auth/step-up.js';
 import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
@@ -36,9 +35,9 @@ export function confirmRoutes(ctx: AppContext, flow: SignInFlow): Router {
     if (check.kind === 'wrong') return render(401, { current_password: 'That is not your password.' });
     let method = 'password';
     if (withCode) {
-      const factor = await flow.checkSecondFactor(req, user.id, form.code);
+      const factor = await flow.checkSecondFactor(req, user, form.code);
+      if (factor.kind === 'limited') throw limitedAnswer(res, factor);
       if (factor.kind === 'wrong') {
-        await recordSignInFailure(ctx.db, user.email, ctx.now());
         await recordAudit(
           ctx.db,
           ctx.logger,

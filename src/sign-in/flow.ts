@@ -11,6 +11,7 @@ import { auditEvent, clientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { countSignIn } from '../http/metrics.js';
+import { releaseTries } from '../http/rate-limit-postgres.js';
 import { proveMailbox } from './mailbox-proof.js';
 import type { SecondFactor, SessionHook, SignIn, SignInFlow, SignInMethod, SignInPartials } from './methods.js';
 import { startPendingSignIn } from './pending.js';
@@ -39,6 +40,7 @@ export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow 
     const client = clientInfo(req);
     // Only a complete sign-in clears the failures: a known password must not reset the count of wrong codes.
     if (!signIn.registration) await clearSignInFailures(ctx.db, signIn.email);
+    await releaseTries(ctx, res);
     const issued = await startSession(ctx, signIn.userId, client, { shared: signIn.shared });
     const type = signIn.registration ? AUDIT.registered : AUDIT.loginSucceeded;
     const event = { type, userId: signIn.userId, sessionId: issued.sid, detail: { method: signIn.method } };
@@ -61,16 +63,18 @@ export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow 
     proveMailbox: (tx, proof) => proveMailbox(ctx, removers, tx, proof),
 
     async afterFirstFactor(req, res, signIn) {
+      // A right first factor is no failure: the address's tries it took are given back (DESIGN §8).
+      await releaseTries(ctx, res);
       if (!(await hasSecondFactor(signIn.userId))) return completeSignIn(req, res, signIn);
       await startPendingSignIn(ctx, res, signIn);
       res.redirect(303, '/login/two-factor');
     },
 
-    async checkSecondFactor(req, userId, code) {
+    async checkSecondFactor(req, user, code) {
       for (const factor of parts.secondFactors) {
-        if (!(await factor.isEnabled(ctx, userId))) continue;
-        const checked = await factor.check(ctx, req, userId, code);
-        if (checked.kind === 'passed') return checked;
+        if (!(await factor.isEnabled(ctx, user.id))) continue;
+        const checked = await factor.check(ctx, req, user, code);
+        if (checked.kind !== 'wrong') return checked;
       }
       return { kind: 'wrong' };
     },

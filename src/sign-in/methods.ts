@@ -22,7 +22,11 @@ export interface SignIn {
 }
 
 /** A second factor's answer to a code: passed (named as recorded), or wrong. */
-export type SecondFactorCheck = { kind: 'passed'; name: string; notice?: string } | { kind: 'wrong' };
+export type SecondFactorCheck =
+  | { kind: 'passed'; name: string; notice?: string }
+  | { kind: 'wrong' }
+  /** The account's failed-sign-in limit is reached: nothing was checked. */
+  | { kind: 'limited'; retryAfterSeconds: number; message: string };
 
 /** What removing a way in took away: words for the owner's email, counts for the audit row. */
 export interface Removed {
@@ -40,7 +44,8 @@ export interface SecondFactor {
   isEnabled(ctx: AppContext, userId: string): Promise<boolean>;
   removeAll: RemoveAll;
   /** Spends `code` if it is right (each code works once), recording what it must. */
-  check(ctx: AppContext, req: Request, userId: string, code: string): Promise<SecondFactorCheck>;
+  /** Spends `code` if it is right, as one try of the account's failed-sign-in limit. */
+  check(ctx: AppContext, req: Request, user: { id: string; email: string }, code: string): Promise<SecondFactorCheck>;
 }
 
 /** A part of /account that a feature brings, drawn by its own partial. */
@@ -89,7 +94,7 @@ export interface SignInFlow {
   /** A fresh proof on the confirm page by `userId`: auth_time renewed in this session, if it is theirs. */
   renewAuthTime(req: Request, res: Response, proof: { userId: string; method: string; next: string }): Promise<void>;
   hasSecondFactor(userId: string): Promise<boolean>;
-  checkSecondFactor(req: Request, userId: string, code: string): Promise<SecondFactorCheck>;
+  checkSecondFactor(req: Request, user: { id: string; email: string }, code: string): Promise<SecondFactorCheck>;
   renderLogin(res: Response, status: number, locals: { next: string; email?: string; errors?: FieldErrors; messages?: string[] }): void;
   renderRegister(res: Response, status: number, locals: { email?: string; errors?: FieldErrors }): void;
   renderConfirm(res: Response, status: number, user: User, next: string, errors: FieldErrors): Promise<void>;

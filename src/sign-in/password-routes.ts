@@ -2,9 +2,9 @@
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { checkAccess } from '../auth/middleware.js';
-import { LOGIN_IP_LIMIT, upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
+import { upgradePasswordHash, verifySignInPassword } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
-import { recordSignInFailure, signInBlockedFor } from '../auth/sign-in-failures.js';
+import { withSignInTry } from '../auth/sign-in-failures.js';
 import { createUser, DuplicateEmailError, emailProblem, findUserByEmail, normaliseEmail } from '../auth/users.js';
 import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
@@ -13,7 +13,7 @@ import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { countSignIn } from '../http/metrics.js';
 import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
-import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { failureLimiter, PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import type { SignInFlow } from './methods.js';
 
@@ -35,14 +35,16 @@ const EMAIL_TAKEN = 'An account with this email already exists. Sign in instead?
 export function passwordRoutes(ctx: AppContext, flow: SignInFlow): Router {
   const router = Router();
   const limits = ctx.rateLimits;
-  // Counted in PostgreSQL, so several app processes allow together what one allows.
-  const shared = (name: string) => new PostgresStore(ctx.db, ctx.now, name);
+  // Counted in PostgreSQL, so several app processes allow together what one allows. The sign-in
+  // limits count failures only: a try is taken before the check and a right password gives it back.
   const onLimited = () => countSignIn(ctx.metrics, 'limited');
   const loginLimits = [
-    limiter(limits.loginPerIp, ctx.now, 'sign-in attempts', { store: shared(LOGIN_IP_LIMIT), onLimited }),
-    limiter(limits.loginPerEmail, ctx.now, 'sign-in attempts for this account', { store: shared('login_email'), key: emailKey, onLimited }),
+    failureLimiter(ctx, limits.loginPerIp, 'login_ip', 'sign-in attempts', { onLimited }),
+    failureLimiter(ctx, limits.loginPerEmail, 'login_email', 'sign-in attempts for this account', { key: emailKey, onLimited }),
   ];
-  const registerLimit = limiter(limits.registerPerIp, ctx.now, 'new accounts', { store: shared('register_ip') });
+  const registerLimit = limiter(limits.registerPerIp, ctx.now, 'new accounts', {
+    store: new PostgresStore(ctx.db, ctx.now, 'register_ip'),
+  });
 
   function showLogin(req: Request, res: Response) {
     const next = safeNextPath(req.query.next);
@@ -63,17 +65,18 @@ export function passwordRoutes(ctx: AppContext, flow: SignInFlow): Router {
     if (form.password === '') errors.password = 'Enter your password.';
     if (Object.keys(errors).length > 0) return render(400, errors);
 
-    const waitSeconds = await signInBlockedFor(ctx.db, form.email, limits.failedSignInsPerAccount, ctx.now());
-    if (waitSeconds > 0) {
-      countSignIn(ctx.metrics, 'limited');
-      res.set('Retry-After', String(waitSeconds));
-      return render(429, { form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(waitSeconds)} and try again.` });
-    }
     const user = await findUserByEmail(ctx.db, form.email);
-    const ok = await verifySignInPassword(ctx, form.email, user, form.password);
-    if (!user || !ok) {
+    const check = () => verifySignInPassword(ctx, form.email, user, form.password);
+    const tried = await withSignInTry(ctx, form.email, check, (ok) => ok && user !== undefined);
+    if (tried.kind === 'limited') {
+      countSignIn(ctx.metrics, 'limited');
+      res.set('Retry-After', String(tried.retryAfterSeconds));
+      return render(429, {
+        form: `Too many failed sign-ins for this account. Please wait ${waitPhrase(tried.retryAfterSeconds)} and try again.`,
+      });
+    }
+    if (!user || !tried.result) {
       countSignIn(ctx.metrics, 'wrong_credentials');
-      await recordSignInFailure(ctx.db, form.email, ctx.now());
       const event = { type: AUDIT.loginFailed, userId: user?.id ?? null, detail: { known_user: Boolean(user) } };
       await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, event));
       return render(401, { form: WRONG_CREDENTIALS });

@@ -1,5 +1,5 @@
 // The pending sign-in: a first factor accepted, the second awaited. A signed `pending` token in its
-// own short-lived cookie names a row of pending_sign_ins, which counts wrong codes and is spent once.
+// own short-lived cookie names a row of pending_sign_ins, which counts its tries and is spent once.
 import { randomUUID } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
 import { readCookie } from '../auth/cookies.js';
@@ -74,13 +74,27 @@ export async function findPendingSignIn(ctx: AppContext, req: Request): Promise<
   };
 }
 
-/** One more wrong code; answers how many the pending sign-in has had. */
-export async function recordCodeFailure(db: Queryable, pending: PendingSignIn): Promise<number> {
+/**
+ * Takes one of the pending sign-in's five tries before its code is checked, in one statement, so
+ * concurrent codes can never pass five; answers how many it has had, or undefined when none is left
+ * (or it ended or lapsed meanwhile).
+ */
+export async function takeCodeTry(db: Queryable, pending: PendingSignIn, now: Date): Promise<number | undefined> {
   const result = await db.query<{ failures: number }>(
-    'UPDATE pending_sign_ins SET failures = failures + 1 WHERE id = $1 AND user_id = $2 RETURNING failures',
-    [pending.id, pending.userId],
+    `UPDATE pending_sign_ins SET failures = failures + 1
+      WHERE id = $1 AND user_id = $2 AND ended_at IS NULL AND expires_at > $3 AND failures < $4
+      RETURNING failures`,
+    [pending.id, pending.userId, now, MAX_CODE_FAILURES],
   );
-  return result.rows[0]?.failures ?? MAX_CODE_FAILURES;
+  return result.rows[0]?.failures;
+}
+
+/** The code was not checked after all (the account's limit refused it): the try is given back. */
+export async function giveBackCodeTry(db: Queryable, pending: PendingSignIn): Promise<void> {
+  await db.query('UPDATE pending_sign_ins SET failures = failures - 1 WHERE id = $1 AND user_id = $2 AND failures > 0', [
+    pending.id,
+    pending.userId,
+  ]);
 }
 
 /** Spends the pending sign-in; false when it was already spent or ended (the token is single-use). */

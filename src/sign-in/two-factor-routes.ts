@@ -2,22 +2,22 @@
 // the pending sign-in that a first factor started.
 import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
-import { recordSignInFailure, signInBlockedFor } from '../auth/sign-in-failures.js';
 import { findUserById, type User } from '../auth/users.js';
 import { auditEvent } from '../client.js';
 import type { AppContext } from '../context.js';
 import { textFields } from '../http/forms.js';
 import { countSecondStep } from '../http/metrics.js';
-import { limiter, waitPhrase } from '../http/rate-limit.js';
-import { PostgresStore } from '../http/rate-limit-postgres.js';
+import { waitPhrase } from '../http/rate-limit.js';
+import { failureLimiter } from '../http/rate-limit-postgres.js';
 import type { SignInFlow } from './methods.js';
 import {
   clearPendingCookie,
   endPendingSignIn,
   findPendingSignIn,
+  giveBackCodeTry,
   MAX_CODE_FAILURES,
   type PendingSignIn,
-  recordCodeFailure,
+  takeCodeTry,
 } from './pending.js';
 
 export const WRONG_CODE = 'That code is not right. Enter the 6-digit code your authenticator app shows now, or a recovery code.';
@@ -27,8 +27,8 @@ type RenderCode = (status: number, message: string) => void;
 
 export function twoStepRoutes(ctx: AppContext, flow: SignInFlow): Router {
   const router = Router();
-  const codeLimits = limiter(ctx.rateLimits.loginPerIp, ctx.now, 'sign-in codes', {
-    store: new PostgresStore(ctx.db, ctx.now, 'two_factor_ip'),
+  // Failures only: a right code gives the address's try back (completeSignIn).
+  const codeLimits = failureLimiter(ctx, ctx.rateLimits.loginPerIp, 'two_factor_ip', 'sign-in codes', {
     onLimited: () => countSecondStep(ctx.metrics, 'limited'),
   });
 
@@ -46,14 +46,17 @@ export function twoStepRoutes(ctx: AppContext, flow: SignInFlow): Router {
       res.status(status).render('auth/two-factor', { title: 'Two-step sign-in', errors: { code: message } });
     if (code.trim() === '') return render(400, ENTER_CODE);
 
-    const waitSeconds = await signInBlockedFor(ctx.db, user.email, ctx.rateLimits.failedSignInsPerAccount, ctx.now());
-    if (waitSeconds > 0) {
+    // One of the pending sign-in's five tries, then one of the account's, each taken before the check.
+    const tries = await takeCodeTry(ctx.db, pending, new Date(ctx.now()));
+    if (tries === undefined) return pendingGone(ctx, res);
+    const factor = await flow.checkSecondFactor(req, user, code);
+    if (factor.kind === 'limited') {
+      await giveBackCodeTry(ctx.db, pending);
       countSecondStep(ctx.metrics, 'limited');
-      res.set('Retry-After', String(waitSeconds));
-      return render(429, `Too many failed sign-ins for this account. Please wait ${waitPhrase(waitSeconds)} and try again.`);
+      res.set('Retry-After', String(factor.retryAfterSeconds));
+      return render(429, `Too many failed sign-ins for this account. Please wait ${waitPhrase(factor.retryAfterSeconds)} and try again.`);
     }
-    const factor = await flow.checkSecondFactor(req, user.id, code);
-    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, pending, user, render);
+    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, { ...pending, failures: tries }, user, render);
     // Spent once: a second request with the same pending cookie finds it ended.
     if (!(await endPendingSignIn(ctx.db, pending, new Date(ctx.now())))) return pendingGone(ctx, res);
     clearPendingCookie(ctx, res);
@@ -68,8 +71,7 @@ export function twoStepRoutes(ctx: AppContext, flow: SignInFlow): Router {
 }
 
 async function wrongCode(ctx: AppContext, req: Request, res: Response, pending: PendingSignIn, user: User, render: RenderCode) {
-  const failures = await recordCodeFailure(ctx.db, pending);
-  await recordSignInFailure(ctx.db, user.email, ctx.now());
+  const { failures } = pending;
   await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { failures } }));
   if (failures >= MAX_CODE_FAILURES) {
     countSecondStep(ctx.metrics, 'locked');

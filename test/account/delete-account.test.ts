@@ -16,7 +16,7 @@ async function rowsOf(userId: string, email: string) {
     refresh_tokens: await count('SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1', userId),
     password_resets: await count('SELECT count(*)::int AS n FROM password_resets WHERE user_id = $1', userId),
     audit_events: await count('SELECT count(*)::int AS n FROM audit_events WHERE user_id = $1', userId),
-    sign_in_failures: await count('SELECT count(*)::int AS n FROM sign_in_failures WHERE email = $1', email),
+    sign_in_failures: await count('SELECT coalesce(sum(failures), 0)::int AS n FROM sign_in_failure_counts WHERE email = $1', email),
   };
 }
 

@@ -125,7 +125,7 @@ describe('pruning', () => {
     const counts = async () =>
       (
         await db.query<{ failures: number; revocations: number }>(
-          `SELECT (SELECT count(*)::int FROM sign_in_failures WHERE email = $1) AS failures,
+          `SELECT (SELECT coalesce(sum(failures), 0)::int FROM sign_in_failure_counts WHERE email = $1) AS failures,
                   (SELECT count(*)::int FROM session_revocations r JOIN users u ON u.id = r.user_id WHERE u.email = $1) AS revocations`,
           [email],
         )
