@@ -1,6 +1,6 @@
 // What every import format shares: the checks each entry gets, and problems said the same way.
 import { z } from 'zod';
-import { checkEntry } from '../journal/entries.js';
+import { checkEntry, isDay } from '../journal/entries.js';
 import type { ImportedEntry } from '../journal/entries-bulk.js';
 import { checkTimeZone, localDay } from '../time-zone.js';
 
@@ -37,6 +37,10 @@ export interface RawEntry {
   timeZone?: string;
 }
 
+function outOfRange(createdAt: Date, day: string, zone: string): string {
+  return `written ${createdAt.toISOString()}, which is the day ${day} in ${zone}; a journal day must be between 0001-01-01 and 9999-12-31`;
+}
+
 /** The checks every imported entry gets, whatever the format; problems are collected, not thrown. */
 export function checkRawEntries(raws: RawEntry[], timeZone: string): ParsedImport {
   const problems: string[] = [];
@@ -52,7 +56,10 @@ export function checkRawEntries(raws: RawEntry[], timeZone: string): ParsedImpor
       for (const [field, message] of Object.entries(checked.errors)) problems.push(`entries[${index}].${field}: ${message}`);
     }
     const content = checked.kind === 'valid' ? checked.entry : { title: raw.title, body: raw.body, tags: [] };
-    const entryDate = raw.entryDate ?? localDay(raw.createdAt, checkTimeZone(raw.timeZone) ?? timeZone);
+    const zone = checkTimeZone(raw.timeZone) ?? timeZone;
+    const entryDate = raw.entryDate ?? localDay(raw.createdAt, zone);
+    // A time in the first or last hours of the range can fall on a day outside it in the zone.
+    if (!isDay(entryDate)) problems.push(`entries[${index}]: ${outOfRange(raw.createdAt, entryDate, zone)}`);
     return { ...raw, ...content, tags: content.tags ?? [], entryDate };
   });
   return problems.length > 0 ? { kind: 'invalid', problems } : { kind: 'ok', entries };
