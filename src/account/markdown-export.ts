@@ -89,7 +89,11 @@ export function readMarkdownExport(text: string): unknown[] | undefined {
     } catch {
       return { problem: 'its smriti-entry line is not valid JSON' };
     }
-    const changed = meta.headings && typeof meta.headings === 'object' ? (meta.headings as Record<string, string>) : {};
+    const changed = Object.fromEntries(
+      Object.entries(meta.headings && typeof meta.headings === 'object' ? meta.headings : {}).filter(
+        ([, line]) => typeof line === 'string',
+      ),
+    );
     const { headings: _, trashedAt, ...rest } = meta;
     return { ...rest, ...(trashedAt ? { trashedAt } : {}), body: restoreHeadings(body, changed) };
   });
