@@ -15,6 +15,31 @@ export const dateTime = z.iso
     return time >= MIN_DATE && time <= MAX_DATE;
   }, 'must be a date between the years 1 and 9999');
 
+// JSON.parse spends seconds per million levels of nesting ("[[[[…"), however little the file holds,
+// and blocks every other request meanwhile. Journals nest a few levels (Day One's places and photos
+// under ten), so a deeper text is refused before it is parsed; the scan costs ~1% of an import.
+const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text opens more than MAX_JSON_DEPTH lists or objects inside each other. */
+export function nestsTooDeep(json: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+export const TOO_DEEP = `The file nests lists or objects more than ${MAX_JSON_DEPTH} deep, which no journal does; choose the file Smriti or Day One exported.`;
+
 export type ParsedImport = { kind: 'ok'; entries: ImportedEntry[] } | { kind: 'invalid'; problems: string[] };
 
 export function describeIssue(path: ReadonlyArray<PropertyKey>, message: string): string {

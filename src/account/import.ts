@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { isDay } from '../journal/entries.js';
 import { dayOneEntries, isDayOneExport } from './day-one.js';
 import { EXPORT_FORMAT, EXPORT_VERSION } from './export.js';
-import { checkRawEntries, dateTime, describeIssue, type ParsedImport, type RawEntry } from './import-checks.js';
+import { checkRawEntries, dateTime, describeIssue, nestsTooDeep, type ParsedImport, type RawEntry, TOO_DEEP } from './import-checks.js';
 import { readMarkdownExport } from './markdown-export.js';
 
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
@@ -77,6 +77,7 @@ export function parseExportFile(bytes: Buffer, timeZone = 'UTC'): ParsedImport {
   if (markdown) {
     return smritiEntries({ format: EXPORT_FORMAT, version: EXPORT_VERSION, entries: markdown }, timeZone);
   }
+  if (nestsTooDeep(text)) return { kind: 'invalid', problems: [TOO_DEEP] };
   let json: unknown;
   try {
     json = JSON.parse(text);

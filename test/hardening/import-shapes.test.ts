@@ -121,6 +121,25 @@ describe('an import file of the wrong shape', () => {
     }
   });
 
+  it('refuses a file nested far deeper than any journal before parsing it (JSON.parse takes seconds per million levels)', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const levels = 200_000;
+    for (const file of ['['.repeat(levels) + ']'.repeat(levels), `{"entries":[${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}]}`]) {
+      const res = await importAnswer(browser, file);
+      expect(res.status).toBe(400);
+      expect(res.text).toContain('The file nests lists or objects more than 64 deep, which no journal does');
+    }
+    // Day One's own nesting (a place, its region, its centre; photos) is well inside the limit.
+    const place = { placeName: 'Pier', region: { center: { latitude: 1, longitude: 2 }, radius: 75 } };
+    const entry = {
+      text: 'Deep enough',
+      creationDate: '2021-01-01T00:00:00Z',
+      location: place,
+      photos: [{ md5: 'a', exif: { lens: {} } }],
+    };
+    expect((await importAnswer(browser, JSON.stringify({ metadata: {}, entries: [entry] }))).status).toBe(303);
+  });
+
   it('never throws on any JSON: each file is entries whose days are all in range, or problems in words', () => {
     fc.assert(
       fc.property(anyFile, fc.constantFrom('UTC', 'Pacific/Kiritimati', 'Etc/GMT+12'), (json, zone) => {
