@@ -77,6 +77,19 @@ describe('imported days at the ends of the range', () => {
     expect(await daysOf(setup.db, browser)).toEqual([]);
   });
 
+  it('answers the API and the form a day outside the range with a sentence naming the range', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    for (const entryDate of ['10000-01-01', '0000-12-31']) {
+      const api = await browser.json('post', '/api/entries', { title: 'x', body: 'y', entryDate });
+      expect(api.status).toBe(400);
+      expect(api.body.message).toContain('must be a day from 0001-01-01 to 9999-12-31');
+      const form = await browser.post('/journal', { title: 'x', body: 'y', entry_date: entryDate });
+      expect(form.status).toBe(400);
+      expect(form.text).toContain('must be a day from 0001-01-01 to 9999-12-31');
+    }
+    expect(await daysOf(setup.db, browser)).toEqual([]);
+  });
+
   it('stores the first and last days exactly (not 2012-01-01) and every page and both exports show them', async () => {
     const browser = await writerIn(setup.t, 'Asia/Kolkata');
     const file = smriti([
@@ -132,7 +145,7 @@ describe('a day already stored outside the range (a row older than the check)', 
     // Saving the entry as it is asks for a day in range, in a sentence, rather than failing.
     const saved = await browser.post(`/journal/${rows[0]!.id}`, { title: 'Odd', body: 'meteor', entry_date: '10000-01-01' });
     expect(saved.status).toBe(400);
-    expect(saved.text).toContain('The date must be a day written as YYYY-MM-DD');
+    expect(saved.text).toContain('The date must be a day from 0001-01-01 to 9999-12-31, written as YYYY-MM-DD');
   });
 });
 
