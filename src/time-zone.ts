@@ -53,9 +53,37 @@ export async function saveTimeZone(db: Queryable, userId: string, timeZone: unkn
   return true;
 }
 
-/** The calendar day (YYYY-MM-DD) a moment falls on in a zone. */
+// en-CA writes YYYY-MM-DD, but with the year unpadded ("1-01-12") and no era (1 BC reads as 1 AD).
+// Days from the year 1000 on (two days' margin for the zones) take the fast path; earlier ones are
+// built from their parts.
+const PADDED_FROM = Date.UTC(1000, 0, 3);
+const eraDayFormat = (timeZone: string) =>
+  formatter(`era-day ${timeZone}`, 'en-CA', { timeZone, era: 'short', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/**
+ * The calendar day (YYYY-MM-DD) a moment falls on in a zone. A year outside 1 to 9999 comes out
+ * as it is ("10000-01-01", "0000-12-31" for 1 BC), which isDay refuses: callers check.
+ */
 export function localDay(at: Date, timeZone: string): string {
-  return dayFormat(timeZone).format(at);
+  if (at.getTime() >= PADDED_FROM) return dayFormat(timeZone).format(at);
+  const parts = Object.fromEntries(
+    eraDayFormat(timeZone)
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  const year = parts.era === 'BC' ? 1 - Number(parts.year) : Number(parts.year);
+  return `${year < 0 ? '-' : ''}${String(Math.abs(year)).padStart(4, '0')}-${parts.month}-${parts.day}`;
+}
+
+/** A YYYY-MM-DD day (or with `month`, a YYYY-MM month's first day) as midnight UTC; undefined when it is none. */
+function utcDay(text: string, month = false): Date | undefined {
+  const match = (month ? /^(\d{4,6})-(\d{2})()$/ : /^(\d{4,6})-(\d{2})-(\d{2})$/).exec(text);
+  if (!match) return undefined;
+  const [year, monthNumber, day] = [Number(match[1]), Number(match[2]), Number(match[3] || '1')];
+  const at = new Date(Date.UTC(2000, monthNumber - 1, day));
+  at.setUTCFullYear(year); // Date.UTC reads the years 0 to 99 as 1900 to 1999
+  const same = at.getUTCFullYear() === year && at.getUTCMonth() === monthNumber - 1 && at.getUTCDate() === day;
+  return year > 0 && same ? at : undefined;
 }
 
 const MOMENT_STYLES = {
@@ -71,12 +99,17 @@ export function formatMoment(at: Date, style: 'date' | 'datetime', timeZone: str
 const LONG_DAY = new Intl.DateTimeFormat('en-GB', { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
 const LONG_MONTH = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'long', timeZone: 'UTC' });
 
-/** A calendar day (YYYY-MM-DD, no zone): "Sunday, 9 March 2025". */
+/**
+ * A calendar day (YYYY-MM-DD, no zone): "Sunday, 9 March 2025". Whatever an old row holds
+ * ("10000-01-01", "infinity") is shown as it is rather than failing the page.
+ */
 export function formatDay(day: string): string {
-  return LONG_DAY.format(new Date(`${day}T00:00:00Z`));
+  const at = utcDay(day);
+  return at ? LONG_DAY.format(at) : day;
 }
 
-/** A month (YYYY-MM): "March 2025". */
+/** A month (YYYY-MM): "March 2025"; anything else as it is. */
 export function formatMonth(month: string): string {
-  return LONG_MONTH.format(new Date(`${month}-01T00:00:00Z`));
+  const at = utcDay(month, true);
+  return at ? LONG_MONTH.format(at) : month;
 }

@@ -74,8 +74,10 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     try {
       await pipeline(Readable.from(text), res);
     } catch (error) {
-      // The headers are gone: the download is cut off rather than ended as if it were whole.
+      // The headers are gone: the download is cut off (pipeline destroys the socket; made sure of
+      // here) rather than ended as if it were whole, so the client sees a failed download.
       if (!res.writableFinished && !req.destroyed) logger.error({ err: error, userId }, 'export failed midway');
+      if (!res.destroyed) res.destroy();
     }
   });
 

@@ -1,6 +1,6 @@
 // What every import format shares: the checks each entry gets, and problems said the same way.
 import { z } from 'zod';
-import { checkEntry } from '../journal/entries.js';
+import { checkEntry, isDay } from '../journal/entries.js';
 import type { ImportedEntry } from '../journal/entries-bulk.js';
 import { checkTimeZone, localDay } from '../time-zone.js';
 
@@ -14,6 +14,31 @@ export const dateTime = z.iso
     const time = Date.parse(text);
     return time >= MIN_DATE && time <= MAX_DATE;
   }, 'must be a date between the years 1 and 9999');
+
+// JSON.parse spends seconds per million levels of nesting ("[[[[…"), however little the file holds,
+// and blocks every other request meanwhile. Journals nest a few levels (Day One's places and photos
+// under ten), so a deeper text is refused before it is parsed; the scan costs ~1% of an import.
+const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text opens more than MAX_JSON_DEPTH lists or objects inside each other. */
+export function nestsTooDeep(json: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+export const TOO_DEEP = `The file nests lists or objects more than ${MAX_JSON_DEPTH} deep, which no journal does; choose the file Smriti or Day One exported.`;
 
 export type ParsedImport = { kind: 'ok'; entries: ImportedEntry[] } | { kind: 'invalid'; problems: string[] };
 
@@ -37,6 +62,10 @@ export interface RawEntry {
   timeZone?: string;
 }
 
+function outOfRange(createdAt: Date, day: string, zone: string): string {
+  return `written ${createdAt.toISOString()}, which is the day ${day} in ${zone}; a journal day must be between 0001-01-01 and 9999-12-31`;
+}
+
 /** The checks every imported entry gets, whatever the format; problems are collected, not thrown. */
 export function checkRawEntries(raws: RawEntry[], timeZone: string): ParsedImport {
   const problems: string[] = [];
@@ -52,7 +81,10 @@ export function checkRawEntries(raws: RawEntry[], timeZone: string): ParsedImpor
       for (const [field, message] of Object.entries(checked.errors)) problems.push(`entries[${index}].${field}: ${message}`);
     }
     const content = checked.kind === 'valid' ? checked.entry : { title: raw.title, body: raw.body, tags: [] };
-    const entryDate = raw.entryDate ?? localDay(raw.createdAt, checkTimeZone(raw.timeZone) ?? timeZone);
+    const zone = checkTimeZone(raw.timeZone) ?? timeZone;
+    const entryDate = raw.entryDate ?? localDay(raw.createdAt, zone);
+    // A time in the first or last hours of the range can fall on a day outside it in the zone.
+    if (!isDay(entryDate)) problems.push(`entries[${index}]: ${outOfRange(raw.createdAt, entryDate, zone)}`);
     return { ...raw, ...content, tags: content.tags ?? [], entryDate };
   });
   return problems.length > 0 ? { kind: 'invalid', problems } : { kind: 'ok', entries };

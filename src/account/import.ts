@@ -4,30 +4,33 @@ import { z } from 'zod';
 import { isDay } from '../journal/entries.js';
 import { dayOneEntries, isDayOneExport } from './day-one.js';
 import { EXPORT_FORMAT, EXPORT_VERSION } from './export.js';
-import { checkRawEntries, dateTime, describeIssue, type ParsedImport, type RawEntry } from './import-checks.js';
+import { checkRawEntries, dateTime, describeIssue, nestsTooDeep, type ParsedImport, type RawEntry, TOO_DEEP } from './import-checks.js';
 import { readMarkdownExport } from './markdown-export.js';
 
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
 const MAX_PROBLEMS_SHOWN = 5;
 
-const day = z.string({ error: 'must be a day such as 2024-05-01' }).refine(isDay, 'must be a day such as 2024-05-01');
+const day = z.string({ error: 'must be a day such as 2024-05-01' }).refine(isDay, 'must be a day from 0001-01-01 to 9999-12-31, such as 2024-05-01');
 
-const entrySchema = z.object({
-  id: z.guid({ error: 'must be an entry id such as 0b8c7c1e-6f6a-4a51-9d55-2f1f6c1f0a3e' }).optional(),
-  title: z.string({ error: 'must be text' }),
-  body: z.string({ error: 'must be text' }),
-  entryDate: day.optional(),
-  tags: z.array(z.string({ error: 'must be text' }), { error: 'must be a list of words' }).optional(),
-  createdAt: dateTime,
-  updatedAt: dateTime.optional(),
-  trashedAt: dateTime.optional(),
-});
+const entrySchema = z.object(
+  {
+    id: z.guid({ error: 'must be an entry id such as 0b8c7c1e-6f6a-4a51-9d55-2f1f6c1f0a3e' }).optional(),
+    title: z.string({ error: 'must be text' }),
+    body: z.string({ error: 'must be text' }),
+    entryDate: day.optional(),
+    tags: z.array(z.string({ error: 'must be text' }), { error: 'must be a list of words' }).optional(),
+    createdAt: dateTime,
+    updatedAt: dateTime.optional(),
+    trashedAt: dateTime.optional(),
+  },
+  { error: 'must be an entry object with "title", "body" and "createdAt"' },
+);
 
 const exportSchema = z.object(
   {
     format: z.literal(EXPORT_FORMAT, { error: `must be "${EXPORT_FORMAT}" (this is not a Smriti export)` }),
     version: z.literal(EXPORT_VERSION, { error: `must be ${EXPORT_VERSION}, the only version this Smriti reads` }),
-    exportedAt: z.string().optional(),
+    exportedAt: z.string({ error: 'must be text' }).optional(),
     entries: z.array(entrySchema, { error: 'must be a list of entries' }),
   },
   { error: 'must be a JSON object with "format", "version" and "entries"' },
@@ -74,6 +77,7 @@ export function parseExportFile(bytes: Buffer, timeZone = 'UTC'): ParsedImport {
   if (markdown) {
     return smritiEntries({ format: EXPORT_FORMAT, version: EXPORT_VERSION, entries: markdown }, timeZone);
   }
+  if (nestsTooDeep(text)) return { kind: 'invalid', problems: [TOO_DEEP] };
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -4,6 +4,7 @@
 import type { Entry } from '../journal/entries.js';
 import { headingLines } from '../journal/markdown.js';
 import { formatDay, formatMoment } from '../time-zone.js';
+import { nestsTooDeep } from './import-checks.js';
 
 export const MARKDOWN_HEAD = '# Smriti journal';
 const MARKER = '<!-- smriti-entry ';
@@ -84,12 +85,17 @@ export function readMarkdownExport(text: string): unknown[] | undefined {
     const end = i + 1 < heads.length ? heads[i + 1]!.index : text.length;
     const body = text.slice(start, end).replace(/\n$/, '');
     let meta: Record<string, unknown>;
+    if (nestsTooDeep(head[1]!)) return { problem: 'its smriti-entry line nests too deep' };
     try {
       meta = JSON.parse(head[1]!) as Record<string, unknown>;
     } catch {
       return { problem: 'its smriti-entry line is not valid JSON' };
     }
-    const changed = meta.headings && typeof meta.headings === 'object' ? (meta.headings as Record<string, string>) : {};
+    const changed = Object.fromEntries(
+      Object.entries(meta.headings && typeof meta.headings === 'object' ? meta.headings : {}).filter(
+        ([, line]) => typeof line === 'string',
+      ),
+    );
     const { headings: _, trashedAt, ...rest } = meta;
     return { ...rest, ...(trashedAt ? { trashedAt } : {}), body: restoreHeadings(body, changed) };
   });

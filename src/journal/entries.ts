@@ -59,7 +59,7 @@ export function checkEntry(input: { title: unknown; body: unknown; entryDate?: u
   const errors: FieldErrors = {};
   const entryDate = input.entryDate === '' || input.entryDate === null ? undefined : input.entryDate;
   if (entryDate !== undefined && (typeof entryDate !== 'string' || !isDay(entryDate)))
-    errors.entry_date = 'The date must be a day written as YYYY-MM-DD, such as 2025-03-05.';
+    errors.entry_date = 'The date must be a day from 0001-01-01 to 9999-12-31, written as YYYY-MM-DD (such as 2025-03-05).';
   const tags = checkTags(input.tags);
   if (tags.kind === 'invalid') errors.tags = tags.message;
   if (typeof input.title !== 'string') errors.title = 'The title must be text.';

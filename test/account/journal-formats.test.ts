@@ -80,16 +80,36 @@ describe('Day One JSON import', () => {
     const file = dayOne([trip, { text: 'No heading here.', creationDate: '2021-01-01T00:00:00Z' }]);
     expect((await browser.upload('/account/import', 'file', file, 'Journal.json')).status).toBe(303);
     const entries = await entriesOf(browser);
-    expect(entries.map((e) => e.title)).toEqual(['Road trip!', '']);
+    expect(entries.map((e) => e.title)).toEqual(['Road trip!', 'No heading here.']);
     expect(entries[0]).toMatchObject({
       body: 'Drove to the coast. #sea',
       entryDate: '2021-08-02',
       tags: ['road-trip', 'summer', 'sea'],
       createdAt: '2021-08-01T19:30:00.000Z',
     });
-    expect(entries[1]).toMatchObject({ body: 'No heading here.', entryDate: '2021-01-01' });
+    expect(entries[1]).toMatchObject({ body: '', entryDate: '2021-01-01' });
     await browser.upload('/account/import', 'file', file, 'Journal.json');
     expect((await browser.get('/account')).text).toContain('Imported 0 entries. 2 were already in your journal and skipped.');
+  });
+
+  it('takes off Day One’s escapes of punctuation and titles an entry by its first line, heading or not (issue 34, defect 5)', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const long = `${'A long first paragraph that goes on '.repeat(4)}and on.`;
+    const file = dayOne([
+      {
+        text: 'A great day\\!\n\nDrove 340\\.5 km \\(not 300\\), paths C:\\Users stay and \\\\ is one.',
+        creationDate: '2021-03-01T00:00:00Z',
+      },
+      { text: '\n\n## Second \\#1 ##\nBody line.', creationDate: '2021-03-02T00:00:00Z' },
+      { text: `${long}\nNext line.`, creationDate: '2021-03-03T00:00:00Z' },
+    ]);
+    expect((await browser.upload('/account/import', 'file', file, 'Journal.json')).status).toBe(303);
+    const entries = (await entriesOf(browser)).reverse();
+    expect(entries[0]).toMatchObject({ title: 'A great day!', body: 'Drove 340.5 km (not 300), paths C:\\Users stay and \\ is one.' });
+    expect(entries[1]).toMatchObject({ title: 'Second #1', body: 'Body line.' });
+    // A first line too long for a title gives the title its start and stays whole in the body.
+    expect(entries[2]!.title).toBe('A long first paragraph that goes on A long first paragraph that goes on A long first paragraph…');
+    expect(entries[2]!.body).toBe(`${long}\nNext line.`);
   });
 
   it('refuses the whole file when one entry is bad', async () => {

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
@@ -193,4 +195,50 @@ describe('database outage', () => {
     expect((await new Browser(t.app).post('/login', { email, password: TEST_PASSWORD })).status).toBe(303);
     expect((await phone.post('/refresh')).status).toBe(200);
   });
+
+  it('cuts off an export whose database goes away after its first page: the download is aborted, never a 200 that ends as if whole or hangs', async () => {
+    const { browser } = await signedInBrowser(t.app);
+    const userId = (await browser.json('post', '/api/entries', { title: 'First', body: 'x' })).body.id as string;
+    await base.query(
+      `INSERT INTO entries (user_id, title, body, entry_date) SELECT user_id, 'Page ' || n, 'x', '2024-01-01' FROM entries, generate_series(1, 500) AS n WHERE id = $1`,
+      [userId],
+    );
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      for (const format of ['json', 'markdown']) {
+        // The second page's statement (after the cursor) is where the database goes.
+        const cut = outage.cutWhenSent('(created_at, id) <');
+        const download = await exportDownload((server.address() as AddressInfo).port, browser, format);
+        await cut;
+        outage.restore();
+        expect([format, download]).toEqual([format, { status: 200, outcome: 'aborted' }]);
+      }
+      expect(t.logs.lines.filter((line) => line.includes('export failed midway'))).toHaveLength(2);
+    } finally {
+      outage.restore();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
+
+/** How an export download ended: read whole ('complete'), cut off ('aborted'), or still open after 5 s ('hangs'). */
+function exportDownload(port: number, browser: Browser, format: string): Promise<{ status: number; outcome: string }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: `/account/export?format=${format}`, headers: { Cookie: browser.jar.header() } });
+    req.on('response', (res) => {
+      const done = (outcome: string) => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, outcome });
+      };
+      const timer = setTimeout(() => done('hangs'), 5000);
+      res.resume();
+      res.on('end', () => done(res.complete ? 'complete' : 'aborted'));
+      res.on('error', () => done('aborted'));
+      res.on('aborted', () => done('aborted'));
+      res.on('close', () => done(res.complete ? 'complete' : 'aborted'));
+    });
+    req.on('error', () => resolve({ status: 0, outcome: 'refused' }));
+  });
+}
