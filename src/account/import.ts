@@ -10,7 +10,9 @@ import { readMarkdownExport } from './markdown-export.js';
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
 const MAX_PROBLEMS_SHOWN = 5;
 
-const day = z.string({ error: 'must be a day such as 2024-05-01' }).refine(isDay, 'must be a day from 0001-01-01 to 9999-12-31, such as 2024-05-01');
+const day = z
+  .string({ error: 'must be a day such as 2024-05-01' })
+  .refine(isDay, 'must be a day from 0001-01-01 to 9999-12-31, such as 2024-05-01');
 
 const entrySchema = z.object(
   {
