@@ -21,6 +21,7 @@ const entrySchema = z.object({
   createdAt: dateTime,
   updatedAt: dateTime.optional(),
   trashedAt: dateTime.optional(),
+  starred: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const exportSchema = z.object(
@@ -55,6 +56,7 @@ function smritiEntries(json: unknown, timeZone: string): ParsedImport {
       createdAt,
       updatedAt: raw.updatedAt ? new Date(raw.updatedAt) : createdAt,
       deletedAt: raw.trashedAt ? new Date(raw.trashedAt) : null,
+      starred: raw.starred,
     };
   });
   return checkRawEntries(raws, timeZone);
