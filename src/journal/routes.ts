@@ -9,6 +9,7 @@ import { textFields } from '../http/forms.js';
 import { localDay } from '../time-zone.js';
 import { entriesApiRoutes } from './api-routes.js';
 import { calendarRoutes } from './calendar.js';
+import { checklistRoutes, renderEntryPage } from './checklist-routes.js';
 import {
   BODY_MAX_CHARS,
   checkEntry,
@@ -23,7 +24,6 @@ import {
   type UpdateResult,
   updateEntry,
 } from './entries.js';
-import { renderMarkdown } from './markdown.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { isSearch, renderSearchPage } from './search-routes.js';
 import { starRoutes } from './starred.js';
@@ -60,6 +60,7 @@ export function journalRoutes(ctx: AppContext): Router {
   router.use(trashRoutes(ctx));
   router.use(starRoutes(ctx));
   router.use(calendarRoutes(ctx));
+  router.use(checklistRoutes(ctx));
 
   const renderEditor = (
     res: Response,
@@ -154,8 +155,7 @@ export function journalRoutes(ctx: AppContext): Router {
   );
 
   router.get('/journal/:id', async (req, res) => {
-    const entry = await ownEntry(res, req.params.id);
-    res.render('journal/show', { title: entry.title || 'Untitled', entry, html: renderMarkdown(entry.body), messages: takeFlash(req) });
+    renderEntryPage(res, await ownEntry(res, req.params.id), takeFlash(req));
   });
 
   router.get('/journal/:id/edit', async (req, res) => {
