@@ -25,7 +25,7 @@ import {
   updateEntry,
 } from './entries.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
-import { isSearch, renderSearchPage } from './search-routes.js';
+import { isSearch, renderSearchPage, searchRoutes } from './search-routes.js';
 import { starRoutes } from './starred.js';
 import { currentStreak } from './streak.js';
 import { typedTags } from './tags.js';
@@ -168,5 +168,6 @@ export function journalRoutes(ctx: AppContext): Router {
   });
 
   router.use(entriesApiRoutes(ctx));
+  router.use(searchRoutes(ctx));
   return router;
 }
