@@ -4,28 +4,36 @@ import { signInState } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
-import { localDay } from '../time-zone.js';
+import { formatMonth, localDay } from '../time-zone.js';
 import { currentStreak } from './streak.js';
 
 export interface CalendarDay {
   /** YYYY-MM-DD */
   day: string;
+  /** The day of the month, as the grid shows it. */
+  date: number;
   entries: number;
   /** Characters of title and text written that day, over all its entries. */
   chars: number;
   /** 0 (nothing) to 4 (a long day): the shade of the day in the grid. */
   level: number;
+  /** What a screen reader hears after the date: "March 2025: 2 entries, 1,234 characters". */
+  label: string;
 }
 
 export interface CalendarMonth {
   /** YYYY-MM */
   month: string;
+  /** "March 2025" */
+  label: string;
   /** Monday-first weeks; null pads the days of the first and last week outside the month. */
   weeks: Array<Array<CalendarDay | null>>;
 }
 
 // Characters in a day from which it takes the next shade: a line, a paragraph, a page, more.
 const LEVELS = [1, 500, 1500, 4000];
+
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
 export const levelOf = (chars: number) => LEVELS.filter((from) => chars >= from).length;
 
@@ -40,6 +48,11 @@ const SPAN_SQL = `SELECT (SELECT min(entry_date) FROM entries WHERE user_id = $1
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
+// One formatter for the whole process: Number#toLocaleString builds a new one per call (~100 µs),
+// which over a year of days was most of the page's time.
+const NUMBER = new Intl.NumberFormat('en');
+export const formatCount = (n: number) => NUMBER.format(n);
+
 /** The day `d` of month `m` (0-11) of `year`, as a Date at midnight UTC; years below 100 stay themselves. */
 function utcDay(year: number, m: number, d: number): Date {
   const at = new Date(0);
@@ -51,17 +64,19 @@ function utcDay(year: number, m: number, d: number): Date {
 export function monthGrids(year: number, totals: ReadonlyMap<string, { entries: number; chars: number }>): CalendarMonth[] {
   return Array.from({ length: 12 }, (_, m) => {
     const month = `${pad(year, 4)}-${pad(m + 1)}`;
+    const label = formatMonth(month);
     const lead = (utcDay(year, m, 1).getUTCDay() + 6) % 7;
     const length = utcDay(year, m + 1, 0).getUTCDate();
     const cells: Array<CalendarDay | null> = Array(lead).fill(null);
     for (let d = 1; d <= length; d++) {
       const day = `${month}-${pad(d)}`;
-      const total = totals.get(day) ?? { entries: 0, chars: 0 };
-      cells.push({ day, ...total, level: total.entries > 0 ? Math.max(1, levelOf(total.chars)) : 0 });
+      const { entries, chars } = totals.get(day) ?? { entries: 0, chars: 0 };
+      const said = `${label}: ${entries} entr${entries === 1 ? 'y' : 'ies'}, ${formatCount(chars)} characters`;
+      cells.push({ day, date: d, entries, chars, level: entries > 0 ? Math.max(1, levelOf(chars)) : 0, label: entries > 0 ? said : '' });
     }
     while (cells.length % 7 !== 0) cells.push(null);
     const weeks = Array.from({ length: cells.length / 7 }, (_, w) => cells.slice(w * 7, w * 7 + 7));
-    return { month, weeks };
+    return { month, label, weeks };
   });
 }
 
@@ -107,6 +122,8 @@ export function calendarRoutes(ctx: AppContext): Router {
     const latest = Math.max(calendar.lastYear, Number(today.slice(0, 4)), year);
     res.render('journal/calendar', {
       title: `Calendar ${year}`,
+      weekdays: WEEKDAYS,
+      formatCount,
       year,
       today,
       streak,

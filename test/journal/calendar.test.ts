@@ -1,8 +1,12 @@
 // Issue 34: the calendar of a year, the day filter it links to, the short timeline and the streak.
+import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
+import { ACCESS_COOKIE } from '../../src/auth/cookies.js';
+import { dayBefore } from '../../src/journal/streak.js';
 import { type Browser, signedInBrowser, useTestApp } from '../helpers/app.js';
 
 const setup = useTestApp();
+const userIdOf = (browser: Browser) => (jwt.decode(browser.jar.get(ACCESS_COOKIE)!) as { sub: string }).sub;
 
 /** Moves the shared clock to `iso`; every test sets its own "now". */
 function at(iso: string) {
@@ -146,5 +150,20 @@ describe('the timeline and the streak on /journal', () => {
     expect((await browser.get('/journal')).text).toContain('<strong>3 days</strong> in a row');
     await browser.json('delete', `/api/entries/${id}`);
     expect((await browser.get('/journal')).text).toContain('<strong>1 day</strong> in a row');
+  });
+
+  it('counts a streak longer than a year, across leap days, and stops at the first gap', async () => {
+    at('2025-06-15T12:00:00Z');
+    const { browser } = await signedInBrowser(setup.t.app);
+    // 1,000 days in a row up to today, two entries on some, then a gap, then more days.
+    await setup.db.query(
+      `INSERT INTO entries (user_id, title, body, entry_date)
+       SELECT $1::uuid, 'Day', 'x', date '2025-06-15' - g FROM generate_series(0, 999) g
+       UNION ALL SELECT $1::uuid, 'Again', 'x', date '2025-06-15' - g FROM generate_series(0, 999, 3) g
+       UNION ALL SELECT $1::uuid, 'Before the gap', 'x', date '2025-06-15' - g FROM generate_series(1001, 1100) g`,
+      [userIdOf(browser)],
+    );
+    expect((await browser.get('/journal')).text).toContain('<strong>1000 days</strong> in a row');
+    expect([dayBefore('2024-03-01'), dayBefore('2025-01-01'), dayBefore('0050-03-01')]).toEqual(['2024-02-29', '2024-12-31', '0050-02-28']);
   });
 });
