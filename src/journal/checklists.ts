@@ -26,8 +26,14 @@ export function taskLists(md: MarkdownIt): void {
       const found = first?.type === 'text' ? MARKER.exec(first.content) : null;
       if (!first || !found) return;
       first.content = first.content.slice(3).replace(/^[ \t]/, '');
+      // The item's words without Markdown ("**milk**" is heard as "milk").
+      const label = token
+        .children!.filter((child) => child.type === 'text' || child.type === 'code_inline')
+        .map((child) => child.content)
+        .join('')
+        .trim();
       const box = new state.Token('task_box', '', 0);
-      box.meta = { index: index++, checked: found[1] !== ' ', line: token.map?.[0] ?? -1, label: token.content.slice(3).trim() };
+      box.meta = { index: index++, checked: found[1] !== ' ', line: token.map?.[0] ?? -1, label };
       token.children!.unshift(box);
       state.tokens[i - 2]!.attrJoin('class', 'task-item');
     });

@@ -42,6 +42,7 @@ describe('checklists', () => {
 
   it('renders disabled checkboxes where there is no form, and brackets that open no list item as text', () => {
     expect(renderMarkdown('- [x] done')).toContain('<input type="checkbox" class="task-box" disabled checked aria-label="done">');
+    expect(renderMarkdown('- [ ] **buy** `milk` <b>')).toContain('aria-label="buy milk &lt;b&gt;"');
     expect(renderMarkdown('[ ] not in a list')).toContain('[ ] not in a list');
     expect(renderMarkdown('- [y] not a box')).toContain('[y] not a box');
   });
