@@ -64,7 +64,7 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const kind = exportKind(req.query.format);
     const { userId } = signInState(res);
     const at = new Date(ctx.now());
-    const pages = await openEntryPages(db, userId);
+    const pages = await openEntryPages(db, userId, kind === 'markdown' ? 'day' : 'written');
     res.set({
       'Content-Type': EXPORT_TYPES[kind].contentType,
       'Content-Disposition': `attachment; filename="${exportFileName(kind, at, res.locals.timeZone ?? 'UTC')}"`,

@@ -12,6 +12,7 @@ const dayOneEntry = z.object(
     creationDate: dateTime,
     modifiedDate: dateTime.optional(),
     timeZone: z.string({ error: 'must be a time zone name such as Asia/Tokyo' }).optional(),
+    starred: z.boolean({ error: 'must be true or false' }).optional(),
     tags: z.array(z.string({ error: 'must be text' }), { error: 'must be a list of words' }).optional(),
   },
   { error: 'must be an entry object' },
@@ -96,6 +97,7 @@ export function dayOneEntries(json: unknown, timeZone: string): ParsedImport {
       updatedAt: entry.modifiedDate ? new Date(entry.modifiedDate) : createdAt,
       deletedAt: null,
       timeZone: entry.timeZone,
+      starred: entry.starred,
     };
   });
   return checkRawEntries(raws, timeZone);

@@ -1,7 +1,7 @@
 // The journal as a download: Smriti JSON (importable) or Markdown, written page by page as it is read.
 import type { Db } from '../db/db.js';
 import type { Entry } from '../journal/entries.js';
-import { entriesPage, type PageCursor } from '../journal/entries-bulk.js';
+import { entriesPage, type PageCursor, type PageOrder } from '../journal/entries-bulk.js';
 import { localDay } from '../time-zone.js';
 import { markdownEntry, markdownHead } from './markdown-export.js';
 
@@ -24,14 +24,14 @@ export function exportFileName(kind: ExportKind, at: Date, timeZone: string): st
  * The user's entries, newest first, one page at a time. The first page is read before this
  * resolves, so a database outage still gets a proper error page instead of a broken download.
  */
-export async function openEntryPages(db: Db, userId: string): Promise<AsyncIterable<Entry[]>> {
-  const first = await entriesPage(db, userId, undefined, PAGE_SIZE);
+export async function openEntryPages(db: Db, userId: string, order: PageOrder = 'written'): Promise<AsyncIterable<Entry[]>> {
+  const first = await entriesPage(db, userId, undefined, PAGE_SIZE, order);
   return (async function* () {
     let page: { entries: Entry[]; next: PageCursor | undefined } = first;
     for (;;) {
       if (page.entries.length > 0) yield page.entries;
       if (!page.next) return;
-      page = await entriesPage(db, userId, page.next, PAGE_SIZE);
+      page = await entriesPage(db, userId, page.next, PAGE_SIZE, order);
     }
   })();
 }
@@ -49,6 +49,7 @@ export async function* jsonExport(pages: AsyncIterable<Entry[]>, exportedAt: Dat
         body: e.body,
         entryDate: e.entryDate,
         tags: e.tags,
+        ...(e.starred ? { starred: true } : {}),
         createdAt: e.createdAt.toISOString(),
         updatedAt: e.updatedAt.toISOString(),
         // An entry in the trash is exported too, marked, and goes back into the trash on import.

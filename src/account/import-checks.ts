@@ -58,6 +58,7 @@ export interface RawEntry {
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
+  starred?: boolean;
   /** The zone the entry was written in, when the file says (Day One does). */
   timeZone?: string;
 }

@@ -24,6 +24,7 @@ const entrySchema = z.object(
     createdAt: dateTime,
     updatedAt: dateTime.optional(),
     trashedAt: dateTime.optional(),
+    starred: z.boolean({ error: 'must be true or false' }).optional(),
   },
   { error: 'must be an entry object with "title", "body" and "createdAt"' },
 );
@@ -60,6 +61,7 @@ function smritiEntries(json: unknown, timeZone: string): ParsedImport {
       createdAt,
       updatedAt: raw.updatedAt ? new Date(raw.updatedAt) : createdAt,
       deletedAt: raw.trashedAt ? new Date(raw.trashedAt) : null,
+      starred: raw.starred,
     };
   });
   return checkRawEntries(raws, timeZone);

@@ -64,6 +64,7 @@ export function markdownEntry(e: Entry, timeZone: string): string {
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
     tags: e.tags,
+    ...(e.starred ? { starred: true } : {}),
     ...(e.deletedAt ? { trashedAt: e.deletedAt.toISOString() } : {}),
     ...(Object.keys(changed).length > 0 ? { headings: changed } : {}),
   };

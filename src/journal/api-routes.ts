@@ -19,8 +19,8 @@ function entryFromJson(body: unknown): EntryInput {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new AppError(400, 'body_invalid', 'Send a JSON object with "title" and "body".');
   }
-  const { title, body: text, entryDate, tags } = body as Record<string, unknown>;
-  const checked = checkEntry({ title: title ?? '', body: text ?? '', entryDate, tags });
+  const { title, body: text, entryDate, tags, starred } = body as Record<string, unknown>;
+  const checked = checkEntry({ title: title ?? '', body: text ?? '', entryDate, tags, starred });
   if (checked.kind === 'invalid') throw new AppError(400, 'entry_invalid', Object.values(checked.errors).join(' '), checked.errors);
   return checked.entry;
 }

@@ -6,27 +6,31 @@ export interface TextPart {
   marked: boolean;
 }
 
-// The same ranges as smriti_cjk_bigrams(): kana, CJK ideographs (with extension A and the
-// compatibility block) and Hangul syllables.
-const CJK_CHARS = '[\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uac00-\\ud7af]{2,}';
+// The same ranges as smriti_cjk_grams() (migration 043): kana, CJK ideographs (with extension A
+// and the compatibility block) and Hangul syllables.
+const CJK_CHARS = '[\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uac00-\\ud7af]+';
 const CJK_RUN = new RegExp(CJK_CHARS);
 const CJK_RUNS = new RegExp(CJK_CHARS, 'g');
 
-/** True when a search word holds two CJK characters in a row: the bigram path can find it anywhere. */
+/** True when a search word holds a CJK character: the grams path finds it anywhere in a sentence. */
 export function hasCjkRun(word: string): boolean {
   return CJK_RUN.test(word);
 }
 
-/** Every two adjacent CJK characters of the text, once each. */
+/**
+ * The grams a query word needs: every two adjacent CJK characters, or the character itself for a
+ * run of one ("金"), once each. The index holds both (migration 043).
+ */
 export function cjkBigrams(text: string): string[] {
   const grams = new Set<string>();
   for (const [run] of text.matchAll(CJK_RUNS)) {
+    if (run.length === 1) grams.add(run);
     for (let i = 0; i + 1 < run.length; i++) grams.add(run.slice(i, i + 2));
   }
   return [...grams];
 }
 
-/** A tsquery that every bigram must match; the characters are CJK only, so quoting them is safe. */
+/** A tsquery that every gram must match; the characters are CJK only, so quoting them is safe. */
 export function bigramTsquery(words: readonly string[]): string {
   return cjkBigrams(words.join(' '))
     .map((gram) => `'${gram}'`)

@@ -4,13 +4,25 @@ import type { Queryable } from '../db/db.js';
 import { nameBasedUuid } from '../uuid.js';
 import { ENTRY_COLUMNS, type Entry } from './entries.js';
 
-/** Where the next page starts: the last row's created_at as PostgreSQL text (microseconds kept) and id. */
+/** Where the next page starts: the last row's day, created_at as PostgreSQL text (microseconds kept) and id. */
 export interface PageCursor {
+  entryDate?: string;
   createdAt: string;
   id: string;
 }
 
+/** Newest written first, or newest by the entry's own day (then written): what a reader of the Markdown expects. */
+export type PageOrder = 'written' | 'day';
+
 const PAGE_COLUMNS = `${ENTRY_COLUMNS}, created_at::text AS "cursorAt"`;
+// $2 created_at, $3 id, ($5 day) of the cursor, $4 the limit; the first page has no cursor (null).
+const PAGE_SQL: Record<PageOrder, string> = {
+  written: `SELECT ${PAGE_COLUMNS} FROM entries WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+    ORDER BY created_at DESC, id DESC LIMIT $4`,
+  day: `SELECT ${PAGE_COLUMNS} FROM entries
+    WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (entry_date, created_at, id) < ($5::date, $2::timestamptz, $3::uuid))
+    ORDER BY entry_date DESC, created_at DESC, id DESC LIMIT $4`,
+};
 
 /** One page of the user's entries (those in the trash too), newest first, after `cursor` (from the start when undefined). */
 export async function entriesPage(
@@ -18,21 +30,14 @@ export async function entriesPage(
   userId: string,
   cursor: PageCursor | undefined,
   limit: number,
+  order: PageOrder = 'written',
 ): Promise<{ entries: Entry[]; next: PageCursor | undefined }> {
-  const result = cursor
-    ? await db.query<Entry & { cursorAt: string }>(
-        `SELECT ${PAGE_COLUMNS} FROM entries
-          WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
-          ORDER BY created_at DESC, id DESC LIMIT $4`,
-        [userId, cursor.createdAt, cursor.id, limit],
-      )
-    : await db.query<Entry & { cursorAt: string }>(
-        `SELECT ${PAGE_COLUMNS} FROM entries WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-        [userId, limit],
-      );
+  const params = [userId, cursor?.createdAt ?? null, cursor?.id ?? null, limit, ...(order === 'day' ? [cursor?.entryDate ?? null] : [])];
+  const result = await db.query<Entry & { cursorAt: string }>(PAGE_SQL[order], params);
   const last = result.rows.at(-1);
   const entries = result.rows.map(({ cursorAt: _, ...entry }) => entry);
-  return { entries, next: last && result.rows.length === limit ? { createdAt: last.cursorAt, id: last.id } : undefined };
+  const next = last && result.rows.length === limit ? { entryDate: last.entryDate, createdAt: last.cursorAt, id: last.id } : undefined;
+  return { entries, next };
 }
 
 export interface ImportedEntry {
@@ -46,6 +51,8 @@ export interface ImportedEntry {
   deletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Day One's `starred`, or an export's; not starred when the file does not say. */
+  starred?: boolean;
 }
 
 // Any fixed UUID works as the namespace; changing it would change every derived id.
@@ -77,11 +84,11 @@ const BATCH = 500;
 // A derived id cannot be taken by another account (only this code makes them, from this account's
 // id), so a conflict here means the entry is already in; it is counted as skipped. Tags travel as
 // one JSON array per entry: unnest would flatten a text[][] into single words.
-const INSERT_BATCH = `INSERT INTO entries (id, user_id, title, body, created_at, updated_at, entry_date, tags, deleted_at)
+const INSERT_BATCH = `INSERT INTO entries (id, user_id, title, body, created_at, updated_at, entry_date, tags, deleted_at, starred)
   SELECT i.id, $1, i.title, i.body, i.created_at, i.updated_at, i.entry_date,
-         array(SELECT jsonb_array_elements_text(i.tags)), i.deleted_at
-    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::date[], $8::jsonb[], $9::timestamptz[])
-      AS i(id, title, body, created_at, updated_at, entry_date, tags, deleted_at)
+         array(SELECT jsonb_array_elements_text(i.tags)), i.deleted_at, i.starred
+    FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::date[], $8::jsonb[], $9::timestamptz[], $10::boolean[])
+      AS i(id, title, body, created_at, updated_at, entry_date, tags, deleted_at, starred)
   ON CONFLICT (id) DO NOTHING
   RETURNING id`;
 
@@ -99,6 +106,7 @@ async function insertBatches(tx: Queryable, userId: string, entries: Array<Impor
       batch.map((e) => e.entryDate),
       batch.map((e) => JSON.stringify(e.tags)),
       batch.map((e) => e.deletedAt),
+      batch.map((e) => e.starred ?? false),
     ]);
     inserted += result.rowCount;
   }

@@ -18,6 +18,8 @@ export interface Entry {
   entryDate: string;
   /** Lowercase words: the typed tags and the text's #words. */
   tags: string[];
+  /** Starred by the writer, to find again at /journal?starred=1. */
+  starred: boolean;
   /** When it went to the trash; null for a live entry. */
   deletedAt: Date | null;
   createdAt: Date;
@@ -31,6 +33,8 @@ export interface EntryInput {
   entryDate: string | undefined;
   /** Every tag, typed and #word; undefined when none were sent (a change keeps the typed ones). */
   tags: string[] | undefined;
+  /** Undefined: not starred on a new entry, unchanged on a change. */
+  starred?: boolean;
 }
 
 // PostgreSQL text cannot hold U+0000; refuse it plainly rather than fail at the database.
@@ -39,7 +43,7 @@ const isEntryId = (id: unknown) => typeof id === 'string' && isUuid(id.toLowerCa
 
 const NUL_MESSAGE = 'The text holds a NUL character (\\0), which cannot be saved; remove it.';
 
-const COLUMNS = `id, title, body, version, entry_date::text AS "entryDate", tags, deleted_at AS "deletedAt",
+const COLUMNS = `id, title, body, version, entry_date::text AS "entryDate", tags, starred, deleted_at AS "deletedAt",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -55,8 +59,10 @@ export function isDay(value: string): boolean {
 export type EntryCheck = { kind: 'valid'; entry: EntryInput } | { kind: 'invalid'; errors: FieldErrors };
 
 /** Field-level checks shared by the form, the JSON API and import: the entry, or a message per field. */
-export function checkEntry(input: { title: unknown; body: unknown; entryDate?: unknown; tags?: unknown }): EntryCheck {
+export function checkEntry(input: { title: unknown; body: unknown; entryDate?: unknown; tags?: unknown; starred?: unknown }): EntryCheck {
   const errors: FieldErrors = {};
+  if (input.starred !== undefined && input.starred !== null && typeof input.starred !== 'boolean')
+    errors.starred = 'Starred is true or false.';
   const entryDate = input.entryDate === '' || input.entryDate === null ? undefined : input.entryDate;
   if (entryDate !== undefined && (typeof entryDate !== 'string' || !isDay(entryDate)))
     errors.entry_date = 'The date must be a day from 0001-01-01 to 9999-12-31, written as YYYY-MM-DD (such as 2025-03-05).';
@@ -78,14 +84,22 @@ export function checkEntry(input: { title: unknown; body: unknown; entryDate?: u
   const sentTags = input.tags !== undefined && input.tags !== null;
   return {
     kind: 'valid',
-    entry: { title, body, entryDate: entryDate as string | undefined, tags: sentTags ? entryTags(tags.tags, title, body) : undefined },
+    entry: {
+      title,
+      body,
+      entryDate: entryDate as string | undefined,
+      tags: sentTags ? entryTags(tags.tags, title, body) : undefined,
+      ...(typeof input.starred === 'boolean' ? { starred: input.starred } : {}),
+    },
   };
 }
 
-/** Which of the user's live entries a list shows: all, one month (YYYY-MM), one tag, or both. */
+/** Which of the user's live entries a list shows: all, or those of one month (YYYY-MM), one day, one tag, starred. */
 export interface ListFilter {
   month?: string;
+  day?: string;
   tag?: string;
+  starred?: boolean;
 }
 
 /** The WHERE clause of a list, its parameters after $1 (the user) numbered from $2. */
@@ -96,15 +110,21 @@ function listWhere(filter: ListFilter): { where: string; params: unknown[] } {
     params.push(`${filter.month}-01`);
     clauses.push(`entry_date >= $${params.length + 1}::date AND entry_date < ($${params.length + 1}::date + interval '1 month')::date`);
   }
+  if (filter.day) {
+    params.push(filter.day);
+    clauses.push(`entry_date = $${params.length + 1}::date`);
+  }
   if (filter.tag) {
     params.push([filter.tag]);
     clauses.push(`tags @> $${params.length + 1}::text[]`);
   }
+  if (filter.starred) clauses.push('starred');
   return { where: clauses.join(' AND '), params };
 }
 
 // Prepared per filter shape (the same name always carries the same SQL): planned once per connection.
-const shapeOf = (filter: ListFilter) => `${filter.month ? '_month' : ''}${filter.tag ? '_tag' : ''}`;
+const shapeOf = (filter: ListFilter) =>
+  `${filter.month ? '_month' : ''}${filter.day ? '_day' : ''}${filter.tag ? '_tag' : ''}${filter.starred ? '_starred' : ''}`;
 
 /** One page of the user's live entries, by their day, newest first. */
 export async function pageOfEntries(db: Queryable, userId: string, page: number, filter: ListFilter = {}): Promise<Entry[]> {
@@ -153,9 +173,17 @@ export async function findEntry(db: Queryable, userId: string, id: string): Prom
 /** `today` is the writer's day now, for an entry sent without one. */
 export async function createEntry(db: Queryable, userId: string, input: EntryInput, at: Date, today: string): Promise<Entry> {
   const result = await db.query<Entry>(
-    `INSERT INTO entries (user_id, title, body, entry_date, tags, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ${COLUMNS}`,
-    [userId, input.title, input.body, input.entryDate ?? today, input.tags ?? entryTags([], input.title, input.body), at],
+    `INSERT INTO entries (user_id, title, body, entry_date, tags, created_at, updated_at, starred)
+     VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING ${COLUMNS}`,
+    [
+      userId,
+      input.title,
+      input.body,
+      input.entryDate ?? today,
+      input.tags ?? entryTags([], input.title, input.body),
+      at,
+      input.starred ?? false,
+    ],
   );
   return result.rows[0]!;
 }
@@ -180,7 +208,8 @@ export async function updateEntry(
   if (!isEntryId(id)) return { kind: 'not_found' };
   const result = await db.query<Entry>(
     `UPDATE entries SET title = $3, body = $4, updated_at = $5, version = version + 1,
-            entry_date = coalesce($7::date, entry_date), tags = coalesce($9::text[], ${KEPT_TAGS})
+            entry_date = coalesce($7::date, entry_date), tags = coalesce($9::text[], ${KEPT_TAGS}),
+            starred = coalesce($10::boolean, starred)
      WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL AND ($6::integer IS NULL OR version = $6) RETURNING ${COLUMNS}`,
     [
       id,
@@ -192,6 +221,7 @@ export async function updateEntry(
       input.entryDate ?? null,
       entryTags([], input.title, input.body),
       input.tags ?? null,
+      input.starred ?? null,
     ],
   );
   if (result.rows[0]) return { kind: 'saved', entry: result.rows[0] };
@@ -207,6 +237,7 @@ export function toJson(entry: Entry) {
     version: entry.version,
     entryDate: entry.entryDate,
     tags: entry.tags,
+    starred: entry.starred,
     createdAt: entry.createdAt.toISOString(),
     updatedAt: entry.updatedAt.toISOString(),
   };

@@ -1,10 +1,12 @@
 // Entry bodies as Markdown: safe HTML for the page, and plain text for excerpts.
 import MarkdownIt from 'markdown-it';
+import { type ChecklistEnv, type ChecklistItem, itemsOf, taskLists } from './checklists.js';
 
 // Raw HTML off: whatever the writer types as <script> or <img onerror> stays text. Images are off
 // too, since the CSP (img-src 'self') would refuse any picture from elsewhere anyway.
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
 md.disable('image');
+md.use(taskLists);
 
 // markdown-it refuses javascript:, vbscript: and data: itself; this narrows links to the schemes a
 // journal needs, so no scheme a browser might treat as script ever becomes a link.
@@ -28,9 +30,28 @@ md.renderer.rules.heading_close = (tokens, index, options, _env, self) => {
   return self.renderToken(tokens, index, options);
 };
 
-/** The body as HTML to place in the page unescaped: markdown-it escapes every character of text. */
-export function renderMarkdown(body: string): string {
-  return md.render(body);
+// A wide table or code block scrolls inside its own box rather than widening the page; the box
+// takes focus so it can be scrolled from the keyboard.
+md.renderer.rules.table_open = (tokens, index, options, _env, self) =>
+  `<div class="table-scroll" tabindex="0" role="region" aria-label="Table">${self.renderToken(tokens, index, options)}`;
+md.renderer.rules.table_close = (tokens, index, options, _env, self) => `${self.renderToken(tokens, index, options)}</div>`;
+for (const rule of ['fence', 'code_block'] as const) {
+  const original = md.renderer.rules[rule]!;
+  md.renderer.rules[rule] = (tokens, index, options, env, self) =>
+    original(tokens, index, options, env, self).replace(/^<pre>/, '<pre tabindex="0">');
+}
+
+/**
+ * The body as HTML to place in the page unescaped: markdown-it escapes every character of text.
+ * With `env.checklist`, checklist boxes are buttons of that form; without, disabled checkboxes.
+ */
+export function renderMarkdown(body: string, env: ChecklistEnv = {}): string {
+  return md.render(body, { ...env });
+}
+
+/** The body's checklist items, as renderMarkdown numbers them. */
+export function checklistItems(body: string): ChecklistItem[] {
+  return itemsOf(md.parse(body, {}));
 }
 
 /** The words of the body without Markdown syntax, on one line. */

@@ -1,7 +1,7 @@
 // What the journal's pages and its JSON API read from a request the same way.
 import type { Request } from 'express';
 import { AppError } from '../http/errors.js';
-import type { ListFilter } from './entries.js';
+import { isDay, type ListFilter } from './entries.js';
 import { tagParam } from './tags.js';
 import { monthParam } from './timeline.js';
 import type { ExpectedVersion } from './versions.js';
@@ -17,10 +17,27 @@ export function pageNumber(req: Request): number {
   return Number(raw);
 }
 
-/** ?month=YYYY-MM and ?tag=word; a malformed one is a 400 with a sentence. */
+/** ?starred=1 (or true); 0, false or nothing lists every entry. */
+export function starredParam(value: unknown): boolean {
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new AppError(400, 'starred_invalid', 'Write starred=1 to list starred entries only.', { starred: '1 or 0.' });
+}
+
+/** A day named in a URL (?day=, ?from=, ?to=): YYYY-MM-DD, else a 400 naming the parameter. */
+export function dayParam(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'string' && isDay(value)) return value;
+  throw new AppError(400, `${name}_invalid`, `The ${name} must be a day written YYYY-MM-DD, such as 2025-03-05.`, { [name]: 'YYYY-MM-DD' });
+}
+
+/** ?month=YYYY-MM, ?day=YYYY-MM-DD, ?tag=word and ?starred=1; a malformed one is a 400 with a sentence. */
 export function listFilter(req: Request): ListFilter {
   const filter: ListFilter = {};
   const { month, tag } = req.query;
+  const day = dayParam(req.query.day, 'day');
+  if (day) filter.day = day;
+  if (starredParam(req.query.starred)) filter.starred = true;
   if (month !== undefined && month !== '') {
     filter.month = monthParam(month);
     if (!filter.month)

@@ -8,6 +8,8 @@ import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { localDay } from '../time-zone.js';
 import { entriesApiRoutes } from './api-routes.js';
+import { calendarRoutes } from './calendar.js';
+import { checklistRoutes, renderEntryPage } from './checklist-routes.js';
 import {
   BODY_MAX_CHARS,
   checkEntry,
@@ -22,11 +24,12 @@ import {
   type UpdateResult,
   updateEntry,
 } from './entries.js';
-import { renderMarkdown } from './markdown.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
-import { isSearch, renderSearchPage } from './search-routes.js';
+import { isSearch, renderSearchPage, searchRoutes } from './search-routes.js';
+import { starRoutes } from './starred.js';
+import { currentStreak } from './streak.js';
 import { typedTags } from './tags.js';
-import { monthsWithCounts, onThisDay } from './timeline.js';
+import { filterQuery, listTitle, monthsWithCounts, onThisDay } from './timeline.js';
 import { trashRoutes } from './trash-routes.js';
 import { expectedVersion } from './versions.js';
 
@@ -55,6 +58,9 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx));
   router.use(trashRoutes(ctx));
+  router.use(starRoutes(ctx));
+  router.use(calendarRoutes(ctx));
+  router.use(checklistRoutes(ctx));
 
   const renderEditor = (
     res: Response,
@@ -108,19 +114,22 @@ export function journalRoutes(ctx: AppContext): Router {
     if (isSearch(req)) return renderSearchPage(db, req, res, page);
     const { userId } = signInState(res);
     const filter = listFilter(req);
-    const filtered = Boolean(filter.month || filter.tag);
-    const [entries, months, tagTotal, earlier] = await Promise.all([
+    const filtered = Object.keys(filter).length > 0;
+    const [entries, months, narrowedTotal, earlier, streak] = await Promise.all([
       pageOfEntries(db, userId, page, filter),
       monthsWithCounts(db, userId),
-      // The timeline's counts already give the total, unless a tag narrows the list.
-      filter.tag ? countEntries(db, userId, filter) : undefined,
+      // The timeline's counts already give the total, unless a day, tag or star narrows the list.
+      filter.tag || filter.day || filter.starred ? countEntries(db, userId, filter) : undefined,
       filtered || page > 1 ? Promise.resolve([]) : onThisDay(db, userId, today(res)),
+      currentStreak(db, userId, today(res)),
     ]);
-    const total = tagTotal ?? months.reduce((sum, m) => sum + (!filter.month || m.month === filter.month ? m.count : 0), 0);
+    const total = narrowedTotal ?? months.reduce((sum, m) => sum + (!filter.month || m.month === filter.month ? m.count : 0), 0);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const query = (p: number) => new URLSearchParams({ ...filter, ...(p > 1 ? { page: String(p) } : {}) }).toString();
+    const query = (p: number) => filterQuery(filter, p);
     res.render('journal/index', {
-      title: filter.tag ? `#${filter.tag}` : 'Your journal',
+      title: listTitle(filter),
+      streak,
+      filtered,
       entries,
       groups: byMonth(entries),
       page,
@@ -146,8 +155,7 @@ export function journalRoutes(ctx: AppContext): Router {
   );
 
   router.get('/journal/:id', async (req, res) => {
-    const entry = await ownEntry(res, req.params.id);
-    res.render('journal/show', { title: entry.title || 'Untitled', entry, html: renderMarkdown(entry.body), messages: takeFlash(req) });
+    renderEntryPage(res, await ownEntry(res, req.params.id), takeFlash(req));
   });
 
   router.get('/journal/:id/edit', async (req, res) => {
@@ -160,5 +168,6 @@ export function journalRoutes(ctx: AppContext): Router {
   });
 
   router.use(entriesApiRoutes(ctx));
+  router.use(searchRoutes(ctx));
   return router;
 }

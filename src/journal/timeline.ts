@@ -1,6 +1,7 @@
 // The timeline (months with their counts) and "On this day" (the same day in earlier years).
 import type { Queryable } from '../db/db.js';
-import { ENTRY_COLUMNS, type Entry } from './entries.js';
+import { formatDay, formatMonth } from '../time-zone.js';
+import { ENTRY_COLUMNS, type Entry, type ListFilter } from './entries.js';
 
 export interface MonthCount {
   /** YYYY-MM */
@@ -40,4 +41,25 @@ export async function onThisDay(db: Queryable, userId: string, today: string): P
 export function monthParam(value: unknown): string | undefined {
   if (typeof value !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(value) || value === '0000') return undefined;
   return value.startsWith('0000') ? undefined : value;
+}
+
+/** The query string of a list with this filter, at page `page` ('' for the whole journal's first page). */
+export function filterQuery(filter: ListFilter, page = 1): string {
+  const params = new URLSearchParams();
+  if (filter.month) params.set('month', filter.month);
+  if (filter.day) params.set('day', filter.day);
+  if (filter.tag) params.set('tag', filter.tag);
+  if (filter.starred) params.set('starred', '1');
+  if (page > 1) params.set('page', String(page));
+  return params.toString();
+}
+
+/** What a list shows, in words: "Starred · #garden · 5 March 2025"; "Your journal" unfiltered. */
+export function listTitle(filter: ListFilter): string {
+  const parts = [
+    filter.starred ? 'Starred' : '',
+    filter.tag ? `#${filter.tag}` : '',
+    filter.day ? formatDay(filter.day) : filter.month ? formatMonth(filter.month) : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(' · ') : 'Your journal';
 }
