@@ -22,6 +22,7 @@ import {
   type UpdateResult,
   updateEntry,
 } from './entries.js';
+import { historyRoutes } from './history-routes.js';
 import { renderMarkdown } from './markdown.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { isSearch, renderSearchPage } from './search-routes.js';
@@ -55,6 +56,7 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx));
   router.use(trashRoutes(ctx));
+  router.use(historyRoutes(ctx));
 
   const renderEditor = (
     res: Response,
