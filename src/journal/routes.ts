@@ -27,6 +27,8 @@ import { renderMarkdown } from './markdown.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { isSearch, renderSearchPage } from './search-routes.js';
 import { typedTags } from './tags.js';
+import { NO_TEMPLATE, templateRoutes } from './template-routes.js';
+import { findTemplate } from './templates.js';
 import { monthsWithCounts, onThisDay } from './timeline.js';
 import { trashRoutes } from './trash-routes.js';
 import { expectedVersion } from './versions.js';
@@ -57,6 +59,7 @@ export function journalRoutes(ctx: AppContext): Router {
   router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx));
   router.use(trashRoutes(ctx));
   router.use(historyRoutes(ctx));
+  router.use(templateRoutes(ctx));
 
   const renderEditor = (
     res: Response,
@@ -136,8 +139,13 @@ export function journalRoutes(ctx: AppContext): Router {
     });
   });
 
-  router.get('/journal/new', (_req, res) => {
-    renderEditor(res, { entryDate: today(res) });
+  router.get('/journal/new', async (req, res) => {
+    const { template: id } = req.query;
+    if (id === undefined || id === '') return renderEditor(res, { entryDate: today(res) });
+    const template = typeof id === 'string' ? await findTemplate(db, signInState(res).userId, id) : undefined;
+    if (!template) throw new AppError(404, 'not_found', NO_TEMPLATE);
+    const { title, body, tags } = template;
+    renderEditor(res, { entryDate: today(res), title, body, typedTags: typedTags(tags, title, body).join(' ') });
   });
 
   router.post('/journal', (req, res) =>
