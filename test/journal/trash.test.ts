@@ -98,3 +98,28 @@ describe('the trash', () => {
     expect(await stored(live)).toEqual({ deleted: false });
   });
 });
+
+describe('deleting for good asks first (DESIGN §15)', () => {
+  it('links from the trash to a confirmation page; only that page’s form deletes', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const id = await writeEntry(browser, 'Ask first', 'x');
+    await browser.post(`/journal/${id}/delete`);
+    const trash = (await browser.get('/journal/trash')).text;
+    expect(trash).not.toContain(`action="/journal/${id}/purge"`);
+    expect(trash).toContain(`href="/journal/${id}/purge"`);
+    const confirm = await browser.get(`/journal/${id}/purge`);
+    expect(confirm.status).toBe(200);
+    expect(confirm.text).toContain('Delete this entry for good?');
+    expect(confirm.text).toContain(`action="/journal/${id}/purge"`);
+    expect(confirm.text).toContain('href="/journal/trash"');
+    expect(await stored(id)).toEqual({ deleted: true });
+  });
+
+  it('answers 404 for the confirmation page of an entry not in the trash', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const id = await writeEntry(browser, 'Live', 'x');
+    const res = await browser.get(`/journal/${id}/purge`);
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('There is no such entry in your trash.');
+  });
+});
