@@ -23,6 +23,7 @@ export function reminderRoutes(ctx: AppContext): Router {
       weekdays: WEEKDAYS,
       timeZone: res.locals.timeZone,
       summary: settings.enabled ? `On: ${describeDays(settings.weekdays)} at ${settings.time}.` : 'Off.',
+      scripts: ['/js/error-summary.js'],
     });
 
   router.get('/account/reminders', async (req, res) => {

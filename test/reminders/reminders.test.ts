@@ -109,7 +109,7 @@ describe('reminders', () => {
       ['time', '25:00'],
     ]);
     expect(res.status).toBe(400);
-    expect(res.text).toContain('class="error-summary" role="alert" tabindex="-1" id="error-summary" autofocus');
+    expect(res.text).toContain('class="error-summary" role="alert" tabindex="-1" id="error-summary" data-error-summary');
     expect(res.text).toContain('aria-invalid="true" aria-describedby="time-error"');
     expect(res.text).toContain('Choose a time of day, such as 21:00.');
     expect(res.text).toContain('Choose at least one day, or turn the reminder off.');
