@@ -41,7 +41,8 @@ export async function renderAccount(ctx: AppContext, res: Response, status = 200
     identity,
     errors,
     messages,
-    scripts: PASSKEY_SCRIPTS,
+    // error-summary.js focuses a refused form's summary (the password form sits far down the page).
+    scripts: [...PASSKEY_SCRIPTS, '/js/error-summary.js'],
   });
 }
 
