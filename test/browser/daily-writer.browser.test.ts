@@ -22,8 +22,9 @@ describe.skipIf(!chromiumAvailable)('the daily writer in a real browser', () => 
     for (const context of setup.contexts.splice(0)) await context.close();
   });
 
-  async function newPage(options: { viewport?: typeof DESKTOP; colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
+  async function newPage(options: { viewport?: typeof DESKTOP; colorScheme?: 'light' | 'dark'; locale?: string } = {}): Promise<Page> {
     const context = await setup.chromium.newContext({
+      locale: options.locale,
       baseURL: setup.server.origin,
       viewport: options.viewport ?? DESKTOP,
       colorScheme: options.colorScheme ?? 'light',
@@ -100,6 +101,18 @@ describe.skipIf(!chromiumAvailable)('the daily writer in a real browser', () => 
     await page.locator('#body').pressSequentially('!');
     await waitForSaveState(page, 'saved');
     expect(await page.getAttribute('#tags', 'aria-invalid')).toBeNull();
+  });
+
+  it('writes an entry’s date line in one style in an American browser too (defect 8)', async () => {
+    const page = await newPage({ locale: 'en-US' });
+    await register(page);
+    await page.goto('/journal/new');
+    await page.locator('#body').pressSequentially('Dates');
+    await waitForSaveState(page, 'saved');
+    const id = new URL(page.url()).pathname.split('/')[2];
+    await page.goto(`/journal/${id}`);
+    const line = page.locator('.entry > p.hint').first();
+    await expect.poll(() => line.textContent()).toMatch(/^\w+day, \d{1,2} \w+ \d{4} · written \w{3}, \d{1,2} \w{3} \d{4}, \d{2}:\d{2}$/);
   });
 
   it('finds no axe-core violations and no horizontal overflow on the history, templates and reminders pages', async () => {
