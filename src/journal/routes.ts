@@ -30,6 +30,7 @@ import { typedTags } from './tags.js';
 import { NO_TEMPLATE, templateRoutes } from './template-routes.js';
 import { findTemplate } from './templates.js';
 import { monthsWithCounts, onThisDay } from './timeline.js';
+import { findTrashed, purgeDate } from './trash.js';
 import { trashRoutes } from './trash-routes.js';
 import { expectedVersion } from './versions.js';
 
@@ -82,6 +83,15 @@ export function journalRoutes(ctx: AppContext): Router {
     const entry = id ? await findEntry(db, signInState(res).userId, id) : undefined;
     if (!entry) throw new AppError(404, 'not_found', NOT_FOUND);
     return entry;
+  }
+
+  /** A page for one entry: the live entry, or (404) a page pointing to the trash when it is there. */
+  async function entryOrTrashPage(res: Response, id: string | undefined): Promise<Entry | undefined> {
+    const entry = id ? await findEntry(db, signInState(res).userId, id) : undefined;
+    if (entry) return entry;
+    const trashed = id ? await findTrashed(db, signInState(res).userId, id) : undefined;
+    if (!trashed) throw new AppError(404, 'not_found', NOT_FOUND);
+    res.status(404).render('journal/in-trash', { title: 'In the trash', entry: trashed, purgeAt: purgeDate(trashed) });
   }
 
   /**
@@ -156,12 +166,14 @@ export function journalRoutes(ctx: AppContext): Router {
   );
 
   router.get('/journal/:id', async (req, res) => {
-    const entry = await ownEntry(res, req.params.id);
+    const entry = await entryOrTrashPage(res, req.params.id);
+    if (!entry) return;
     res.render('journal/show', { title: entry.title || 'Untitled', entry, html: renderMarkdown(entry.body), messages: takeFlash(req) });
   });
 
   router.get('/journal/:id/edit', async (req, res) => {
-    renderEditor(res, await ownEntry(res, req.params.id));
+    const entry = await entryOrTrashPage(res, req.params.id);
+    if (entry) renderEditor(res, entry);
   });
 
   router.post('/journal/:id', async (req, res) => {
