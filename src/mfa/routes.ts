@@ -12,7 +12,7 @@ import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { sendSecurityEmail } from '../notify/security-email.js';
 import { countRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
-import { useSecondFactor } from './second-factor.js';
+import { REUSED_CODE, useSecondFactor } from './second-factor.js';
 import { beginTotpSetup, enableTotp, findTotp, removeTotp, useTotpCode } from './totp.js';
 
 const PAGE = '/account/two-factor';
@@ -34,8 +34,9 @@ export function twoFactorRoutes(ctx: AppContext): Router {
     if (problem) return render(problem.status, problem.errors);
     const state = await findTotp(db, ctx.secretBox, user.id);
     if (state?.enabled) return res.redirect(303, PAGE);
-    if (!(await useTotpCode(db, ctx.secretBox, user.id, form.code.replace(/\s/g, ''), ctx.now()))) {
-      return render(400, { code: 'That code is not right. Enter the 6-digit code your authenticator app shows now.' });
+    const use = await useTotpCode(db, ctx.secretBox, user.id, form.code.replace(/\s/g, ''), ctx.now());
+    if (use !== 'ok') {
+      return render(400, { code: use === 'reused' ? REUSED_CODE : 'That code is not right. Enter the 6-digit code your authenticator app shows now.' });
     }
     const at = new Date(ctx.now());
     const codes = await db.transaction(async (tx) => {
@@ -52,13 +53,14 @@ export function twoFactorRoutes(ctx: AppContext): Router {
     const render = (status: number, errors: FieldErrors) => renderTwoFactor(ctx, req, res, status, user, errors);
     const problem = await passwordAndCodeProblem(ctx, req, res, user, form);
     if (problem) return render(problem.status, problem.errors);
-    if ((await useSecondFactor(ctx, user.id, form.code)).kind === 'wrong') {
+    const factor = await useSecondFactor(ctx, user.id, form.code);
+    if (factor.kind === 'wrong') {
       await recordAudit(
         db,
         ctx.logger,
         auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { disabling: true } }),
       );
-      return render(400, { code: 'That code is not right. Enter a code from your authenticator app, or a recovery code.' });
+      return render(400, { code: factor.reused ? REUSED_CODE : 'That code is not right. Enter a code from your authenticator app, or a recovery code.' });
     }
     await db.transaction(async (tx) => {
       await removeTotp(tx, user.id);

@@ -28,7 +28,7 @@ import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { sendVerificationLink } from '../identity/verification.js';
-import { type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
+import { REUSED_CODE, type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
 import { countPasskeys } from '../passkeys/credentials.js';
@@ -150,7 +150,7 @@ export function signInRoutes(ctx: AppContext): Router {
       return render(429, `Too many failed sign-ins for this account. Please wait ${waitPhrase(waitSeconds)} and try again.`);
     }
     const factor = await useSecondFactor(ctx, user.id, code);
-    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, pending, user, render);
+    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, pending, user, render, factor.reused ? REUSED_CODE : WRONG_CODE);
     // Spent once: a second request with the same pending cookie finds it ended.
     if (!(await endPendingSignIn(db, pending, new Date(ctx.now())))) return pendingGone(ctx, res);
     clearPendingCookie(ctx, res);
@@ -222,7 +222,7 @@ export function signInRoutes(ctx: AppContext): Router {
       if (factor.kind === 'wrong') {
         await recordSignInFailure(db, user.email, ctx.now());
         await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { step_up: true } }));
-        return render(401, { code: WRONG_CODE });
+        return render(401, { code: factor.reused ? REUSED_CODE : WRONG_CODE });
       }
       await noteRecoveryCode(ctx, req, user.id, factor);
     }
@@ -275,6 +275,7 @@ async function wrongCode(
   pending: PendingSignIn,
   user: User,
   render: (status: number, message: string) => void,
+  message = WRONG_CODE,
 ): Promise<void> {
   const failures = await recordCodeFailure(ctx.db, pending);
   await recordSignInFailure(ctx.db, user.email, ctx.now());
@@ -287,7 +288,7 @@ async function wrongCode(
   }
   countSecondStep(ctx.metrics, 'wrong_code');
   const left = MAX_CODE_FAILURES - failures;
-  render(401, `${WRONG_CODE} ${left} ${left === 1 ? 'try' : 'tries'} left.`);
+  render(401, `${message} ${left} ${left === 1 ? 'try' : 'tries'} left.`);
 }
 
 /** No live pending sign-in (expired, spent, ended, or never): start again from the password. */

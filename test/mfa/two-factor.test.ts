@@ -138,10 +138,13 @@ describe('signing in with two-step on', () => {
     const again = await passwordStep(t, email);
     const replay = await again.browser.post('/login/two-factor', { code });
     expect(replay.status).toBe(401);
-    expect(replay.text).toContain('That code is not right');
+    // Said plainly (defect 9 of issue 34): the code was right, but it was already used.
+    expect(replay.text).toContain('That code was already used: each code works once.');
+    expect(replay.text).not.toContain('That code is not right');
     // The previous step is within the drift allowed, but older than the one just used: refused.
     const older = await again.browser.post('/login/two-factor', { code: await codeAt(secret, t.clock.now() - 30_000) });
     expect(older.status).toBe(401);
+    expect(older.text).toContain('That code is not right');
   });
 
   it('allows one time step of clock drift either way, not two', async () => {
