@@ -36,7 +36,9 @@ export function twoFactorRoutes(ctx: AppContext): Router {
     if (state?.enabled) return res.redirect(303, PAGE);
     const use = await useTotpCode(db, ctx.secretBox, user.id, form.code.replace(/\s/g, ''), ctx.now());
     if (use !== 'ok') {
-      return render(400, { code: use === 'reused' ? REUSED_CODE : 'That code is not right. Enter the 6-digit code your authenticator app shows now.' });
+      return render(400, {
+        code: use === 'reused' ? REUSED_CODE : 'That code is not right. Enter the 6-digit code your authenticator app shows now.',
+      });
     }
     const at = new Date(ctx.now());
     const codes = await db.transaction(async (tx) => {
@@ -44,6 +46,7 @@ export function twoFactorRoutes(ctx: AppContext): Router {
       return replaceRecoveryCodes(tx, user.id, at);
     });
     await recordAudit(db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.twoFactorEnabled, userId: user.id }));
+    sendSecurityEmail(ctx, user.id, 'two_factor_enabled', { ...clientInfo(req), at });
     res.render('mfa/recovery-codes', { title: 'Your recovery codes', codes, justEnabled: true });
   });
 
@@ -60,7 +63,9 @@ export function twoFactorRoutes(ctx: AppContext): Router {
         ctx.logger,
         auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { disabling: true } }),
       );
-      return render(400, { code: factor.reused ? REUSED_CODE : 'That code is not right. Enter a code from your authenticator app, or a recovery code.' });
+      return render(400, {
+        code: factor.reused ? REUSED_CODE : 'That code is not right. Enter a code from your authenticator app, or a recovery code.',
+      });
     }
     await db.transaction(async (tx) => {
       await removeTotp(tx, user.id);

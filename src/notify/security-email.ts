@@ -21,6 +21,8 @@ export interface SecurityEmailDetails {
   previousEmail?: string;
   /** passkey_added: the name its owner gave it. */
   passkeyName?: string;
+  /** recovery_code_used: how many unused codes remain. */
+  codesLeft?: number;
 }
 
 type Deps = Pick<AppContext, 'config' | 'db' | 'logger' | 'mailer' | 'metrics' | 'now'>;
@@ -61,6 +63,7 @@ async function deliver(deps: Deps, userId: string, kind: SecurityEmailKind, deta
     origin: deps.config.appOrigin,
     endedSession,
     passkeyName: details.passkeyName,
+    codesLeft: details.codesLeft,
     newEmail: kind === 'email_changed' ? owner.email : undefined,
   });
   const to = kind === 'email_changed' && details.previousEmail ? details.previousEmail : owner.email;

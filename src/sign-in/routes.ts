@@ -28,7 +28,7 @@ import { emailKey, limiter, waitPhrase } from '../http/rate-limit.js';
 import { PostgresStore } from '../http/rate-limit-postgres.js';
 import { safeNextPath } from '../http/safe-next.js';
 import { sendVerificationLink } from '../identity/verification.js';
-import { REUSED_CODE, type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
+import { announceRecoveryCode, REUSED_CODE, type SecondFactorCheck, useSecondFactor } from '../mfa/second-factor.js';
 import { isTotpEnabled } from '../mfa/totp.js';
 import { rememberDevice } from '../notify/devices.js';
 import { countPasskeys } from '../passkeys/credentials.js';
@@ -264,6 +264,7 @@ export async function renderConfirm(ctx: AppContext, res: Response, status: numb
 async function noteRecoveryCode(ctx: AppContext, req: Request, userId: string, factor: SecondFactorCheck): Promise<void> {
   if (factor.kind !== 'recovery_code') return;
   await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.recoveryCodeUsed, userId, detail: { left: factor.left } }));
+  announceRecoveryCode(ctx, userId, factor.left, clientInfo(req));
   const left = factor.left === 0 ? 'none are left: make new ones on your account page now' : `${factor.left} left`;
   req.flash('info', `You used a recovery code; ${left}.`);
 }

@@ -295,3 +295,15 @@ describe('turning two-step sign-in off', () => {
       .toContain('Two-step sign-in was turned off for your Smriti account');
   });
 });
+
+describe('emails about two-step sign-in (defect 9 of issue 34)', () => {
+  it('tells the owner when two-step is turned on and when a recovery code is used, with how many are left', async () => {
+    const { t, email, codes } = await accountWithTwoStep();
+    const [on] = await smtp.waitFor(email, 1, 'Two-step sign-in was turned on for your Smriti account');
+    expect(on!.text).toContain('If this was not you');
+    const { browser } = await passwordStep(t, email);
+    expect((await browser.post('/login/two-factor', { code: codes[0]! })).status).toBe(303);
+    const [used] = await smtp.waitFor(email, 1, 'A recovery code was used on your Smriti account');
+    expect(used!.text).toContain('9 are left.');
+  });
+});
