@@ -13,6 +13,14 @@ export const DEFAULT_SETTINGS: ReminderSettings = { enabled: false, time: '21:00
 
 const SETTINGS = `enabled, to_char(local_time, 'HH24:MI') AS time, weekdays::int[] AS weekdays`;
 
+/** Whether reminders can reach the writer: only a verified address is sent them. */
+export async function emailVerified(db: Queryable, userId: string): Promise<boolean> {
+  const result = await db.query<{ verified: boolean }>(`SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE id = $1`, [
+    userId,
+  ]);
+  return result.rows[0]?.verified ?? false;
+}
+
 export async function findSettings(db: Queryable, userId: string): Promise<ReminderSettings | undefined> {
   const result = await db.query<ReminderSettings>(`SELECT ${SETTINGS} FROM reminders WHERE user_id = $1`, [userId]);
   return result.rows[0];
@@ -39,12 +47,15 @@ export interface ActiveReminder extends ReminderSettings {
   lastSentDay: string | null;
 }
 
-/** Every writer's reminder that is on: the scheduler's own read across users, as the pruner's is. */
+/**
+ * Every writer's reminder that is on, to a verified address (else anyone could have a stranger
+ * mailed daily): the scheduler's own read across users, as the pruner's is.
+ */
 export async function activeReminders(db: Queryable): Promise<ActiveReminder[]> {
   const result = await db.query<ActiveReminder>(
     `SELECT r.user_id AS "userId", u.email, u.time_zone AS "timeZone", r.enabled, to_char(r.local_time, 'HH24:MI') AS time,
             r.weekdays::int[] AS weekdays, r.last_sent_day::text AS "lastSentDay"
-     FROM reminders r JOIN users u ON u.id = r.user_id WHERE r.enabled`,
+     FROM reminders r JOIN users u ON u.id = r.user_id WHERE r.enabled AND u.email_verified_at IS NOT NULL`,
   );
   return result.rows;
 }

@@ -4,7 +4,7 @@ import { loadTimeZone, requirePageAuth, signInState } from '../auth/middleware.j
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
-import { DEFAULT_SETTINGS, findSettings, type ReminderSettings, saveSettings, turnOff } from './reminders.js';
+import { DEFAULT_SETTINGS, emailVerified, findSettings, type ReminderSettings, saveSettings, turnOff } from './reminders.js';
 import { checkSettings, describeDays, WEEKDAYS } from './schedule.js';
 import { verifyUnsubscribeToken } from './unsubscribe.js';
 
@@ -14,8 +14,15 @@ export function reminderRoutes(ctx: AppContext): Router {
   const router = Router();
   router.use('/account/reminders', requirePageAuth(ctx), loadTimeZone(ctx));
 
-  const render = (res: Response, settings: ReminderSettings, status = 200, errors: Record<string, string> = {}, messages: string[] = []) =>
+  const render = async (
+    res: Response,
+    settings: ReminderSettings,
+    status = 200,
+    errors: Record<string, string> = {},
+    messages: string[] = [],
+  ) =>
     res.status(status).render('reminders/settings', {
+      verified: await emailVerified(ctx.db, signInState(res).userId),
       title: 'Reminders',
       settings,
       errors,
@@ -28,7 +35,7 @@ export function reminderRoutes(ctx: AppContext): Router {
 
   router.get('/account/reminders', async (req, res) => {
     const settings = (await findSettings(ctx.db, signInState(res).userId)) ?? DEFAULT_SETTINGS;
-    render(res, settings, 200, {}, takeFlash(req));
+    await render(res, settings, 200, {}, takeFlash(req));
   });
 
   router.post('/account/reminders', async (req, res) => {

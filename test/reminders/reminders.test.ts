@@ -31,7 +31,7 @@ function instance(clock: ReturnType<typeof fakeClock>): { t: TestApp; send: () =
 
 async function writerInBerlin(t: TestApp, days: string[]): Promise<{ browser: Browser; email: string }> {
   const writer = await signedInBrowser(t.app);
-  await db.query(`UPDATE users SET time_zone = 'Europe/Berlin' WHERE email = $1`, [writer.email]);
+  await db.query(`UPDATE users SET time_zone = 'Europe/Berlin', email_verified_at = now() WHERE email = $1`, [writer.email]);
   const saved = await writer.browser.postFields('/account/reminders', [
     ['enabled', 'on'],
     ['time', '21:00'],
@@ -135,6 +135,18 @@ describe('reminders', () => {
     ]);
     expect((await browser.get('/account/reminders')).text).toContain('Now: On: on weekdays at 07:30.');
     expect((await browser.get('/account')).text).toContain('href="/account/reminders"');
+  });
+
+  it('sends nothing to an address that is not verified, and says so on the page', async () => {
+    const a = instance(fakeClock(MONDAY_BEFORE + 60_000));
+    const { browser, email } = await writerInBerlin(a.t, ['1']);
+    await db.query('UPDATE users SET email_verified_at = NULL WHERE email = $1', [email]);
+    expect(await a.send()).toBe(0);
+    expect(smtp.to(email, SUBJECT)).toHaveLength(0);
+    expect((await browser.get('/account/reminders')).text).toContain('Reminders go only to a verified address');
+    await db.query('UPDATE users SET email_verified_at = now() WHERE email = $1', [email]);
+    expect(await a.send()).toBe(1);
+    expect((await browser.get('/account/reminders')).text).not.toContain('Reminders go only to a verified address');
   });
 
   it('runs on the server’s own schedule and stops cleanly', async () => {
