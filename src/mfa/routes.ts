@@ -10,7 +10,7 @@ import type { AppContext } from '../context.js';
 import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
-import { sendSecurityEmail } from '../notify/security-email.js';
+import { type SecurityEmailDetails, sendSecurityEmail } from '../notify/security-email.js';
 import { countRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
 import { REUSED_CODE, useSecondFactor } from './second-factor.js';
 import { beginTotpSetup, enableTotp, findTotp, removeTotp, useTotpCode } from './totp.js';
@@ -86,6 +86,11 @@ export function twoFactorRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/** Tells the owner a recovery code was spent (a sign-in or a step-up), with how many are left. */
+export function announceRecoveryCode(ctx: AppContext, userId: string, left: number, client: SecurityEmailDetails): void {
+  sendSecurityEmail(ctx, userId, 'recovery_code_used', { ...client, codesLeft: left });
 }
 
 /** The password and code fields both given, and the password right (wrong ones count as failed sign-ins). */

@@ -1,6 +1,5 @@
 // The second factor as one check: an authenticator code, or else one of the recovery codes.
 import type { AppContext } from '../context.js';
-import { type SecurityEmailDetails, sendSecurityEmail } from '../notify/security-email.js';
 import { useRecoveryCode } from './recovery-codes.js';
 import { useTotpCode } from './totp.js';
 
@@ -23,9 +22,4 @@ export async function useSecondFactor(
   }
   const left = await useRecoveryCode(ctx.db, userId, input, new Date(ctx.now()));
   return left === undefined ? { kind: 'wrong' } : { kind: 'recovery_code', left };
-}
-
-/** Tells the owner a recovery code was spent (a sign-in or a step-up), with how many are left. */
-export function announceRecoveryCode(ctx: AppContext, userId: string, left: number, client: SecurityEmailDetails): void {
-  sendSecurityEmail(ctx, userId, 'recovery_code_used', { ...client, codesLeft: left });
 }
