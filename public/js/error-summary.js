@@ -2,6 +2,11 @@
 (() => {
   const summary = document.querySelector('[data-error-summary]');
   if (!summary) return;
-  summary.focus();
-  summary.scrollIntoView({ block: 'center' });
+  const focus = () => {
+    summary.focus();
+    summary.scrollIntoView({ block: 'center' });
+  };
+  // After the page's own scroll to a #fragment (the form's address), which would otherwise take the focus back.
+  if (document.readyState === 'complete') focus();
+  else window.addEventListener('load', () => setTimeout(focus, 0), { once: true });
 })();

@@ -103,6 +103,19 @@ describe.skipIf(!chromiumAvailable)('the daily writer in a real browser', () => 
     expect(await page.getAttribute('#tags', 'aria-invalid')).toBeNull();
   });
 
+  it('brings a refused password change into view with its summary focused (defect 4)', async () => {
+    const page = await newPage({ viewport: PHONE });
+    await register(page);
+    await page.goto('/account');
+    await page.fill('#new_password', 'short');
+    await page.click('form[action^="/account/password"] button[type=submit]');
+    await page.waitForFunction(() => document.activeElement?.id === 'password-error-summary');
+    const box = await page.locator('#password-error-summary').boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(PHONE.height);
+    expect(await page.textContent('#password-error-summary')).toContain('Enter your current password.');
+  });
+
   it('writes an entry’s date line in one style in an American browser too (defect 8)', async () => {
     const page = await newPage({ locale: 'en-US' });
     await register(page);
