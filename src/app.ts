@@ -44,6 +44,7 @@ import { activityRoutes } from './notify/routes.js';
 import { emailOwner } from './notify/security-email.js';
 import { passkeyMethod } from './passkeys/method.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
+import { reminderRoutes, unsubscribeRoutes } from './reminders/routes.js';
 import { createSignInFlow } from './sign-in/flow.js';
 import type { SignInMethod } from './sign-in/methods.js';
 import { signInRoutes } from './sign-in/routes.js';
@@ -209,6 +210,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   );
   app.use(healthRoutes(ctx.db, deps.readiness));
   app.use(metricsRoutes(config.metricsToken, ctx.metrics));
+  // A mail provider's one-click unsubscribe comes from its own servers, with no Origin (RFC 8058).
+  app.use(unsubscribeRoutes(ctx));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));
 
@@ -225,6 +228,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(journalRoutes(ctx));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
   app.use(activityRoutes(ctx));
+  app.use(reminderRoutes(ctx));
   app.use(accountRoutes(ctx));
   app.use(emailRoutes(ctx, flow));
   app.use(passwordResetRoutes(ctx, flow));

@@ -11,15 +11,18 @@ interface Facts {
   userAgent?: string | null;
 }
 
+// theft: `sessionId` is the session (refresh-token family) that was ended. email_changed: the
+// address the account had is the one told. ways_in_removed: each way in taken back, in words.
 export type SecurityEvent = Facts &
   (
-    | { kind: 'theft' /** The session (refresh-token family) that was ended. */; sessionId: string }
-    | { kind: 'email_changed' /** The address the account had, which is the one told. */; previousEmail: string }
+    | { kind: 'theft'; sessionId: string }
+    | { kind: 'email_changed'; previousEmail: string }
     | { kind: 'passkey_added'; passkeyName: string }
     | { kind: 'identity_linked'; provider: string; providerEmail: string | null }
-    | { kind: 'ways_in_removed' /** Each way in taken back, in words. */; removed: string[] }
+    | { kind: 'ways_in_removed'; removed: string[] }
+    | { kind: 'recovery_code_used'; codesLeft: number }
     | { kind: 'account_created'; email: string; emailVerified: boolean }
-    | { kind: 'password_changed' | 'password_reset' | 'two_factor_disabled' }
+    | { kind: 'password_changed' | 'password_reset' | 'two_factor_enabled' | 'two_factor_disabled' }
   );
 
 export type SecurityEventKind = SecurityEvent['kind'];

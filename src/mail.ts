@@ -13,6 +13,8 @@ export interface MailMessage {
   kind: string;
   /** The link the email carries, logged on its own line in development so it is easy to open. */
   link?: string;
+  /** Extra header lines, such as List-Unsubscribe (RFC 8058). */
+  headers?: Record<string, string>;
 }
 
 /** How this process sends email: through SMTP, or (no SMTP_URL outside production) into the log. */
@@ -43,7 +45,13 @@ export async function sendMail(mailer: Mailer, message: MailMessage): Promise<Ma
     return 'logged';
   }
   try {
-    const info = await transport.sendMail({ to: message.to, subject: message.subject, text: message.text, html: message.html });
+    const info = await transport.sendMail({
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+      headers: message.headers,
+    });
     logger.info({ mail: message.kind, to: message.to, messageId: info.messageId }, 'email sent');
     return 'sent';
   } catch (error) {

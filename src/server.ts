@@ -9,7 +9,9 @@ import { MigrationError, migrate } from './db/migrate.js';
 import { serveClusterMetrics } from './http/cluster-metrics.js';
 import { createReadiness, drainThenStop, listen } from './lifecycle.js';
 import { createProcessLogger } from './logger.js';
+import { createMailer } from './mail.js';
 import { pruneExpiredRows } from './prune.js';
+import { startReminders } from './reminders/scheduler.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -35,6 +37,8 @@ async function runWorker(config: Config): Promise<void> {
       .catch((error: unknown) => logger.warn({ err: error }, 'pruning expired rows failed; will retry'));
   }, PRUNE_EVERY_MS);
   pruner.unref();
+  // Every worker checks; the claim in PostgreSQL lets exactly one of them send each email.
+  const reminders = startReminders({ config, db, logger, mailer: createMailer(config.mail, logger), now: Date.now });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -44,6 +48,7 @@ async function runWorker(config: Config): Promise<void> {
     logger.info({ signal, drainSeconds }, 'shutting down: /readyz answers 503 while draining, then in-flight requests finish');
     clearInterval(pruner);
     drainThenStop(server, readiness, drainSeconds, async () => {
+      await reminders.stop();
       await stopListening();
       await db.close();
     })

@@ -29,6 +29,8 @@
   let retries = 0;
   let saving = null;
   let saveAgain = false;
+  /** The server's message per field for the text on the page, when it refused to save it (400). */
+  let refused = null;
 
   function contentNow() {
     return { title: titleField.value, body: bodyField.value, entryDate: dateField?.value ?? '', tags: tagsField?.value ?? '' };
@@ -56,7 +58,8 @@
   function writeDraft(key, unsent = false) {
     // The draft remembers the version it was typed on, so restoring it can never silently overwrite;
     // `unsent` marks text whose save failed (offline, session expired), to be sent once back.
-    return drafts.set(key, { ...contentNow(), version, unsent, keptAt: Date.now() });
+    // A refused draft is never sent again by itself: the writer fixes or discards it.
+    return drafts.set(key, { ...contentNow(), version, unsent, refused, keptAt: Date.now() });
   }
 
   /** True from a failed save until the next one succeeds: text typed meanwhile is unsent too. */
@@ -80,6 +83,42 @@
   function dropDraftHolding(content) {
     const draft = readDraft();
     if (!draft || same(draft, content)) dropDraft();
+  }
+
+  /** Each message beside its own field (aria-invalid, aria-describedby), as the server's form page does. */
+  function showFieldErrors(fields) {
+    clearFieldErrors();
+    for (const [name, message] of Object.entries(fields ?? {})) {
+      const field = form.elements.namedItem(name === 'entryDate' ? 'entry_date' : name);
+      if (!field?.id || typeof message !== 'string') continue;
+      let note = document.getElementById(`${field.id}-error`);
+      if (!note) {
+        note = document.createElement('p');
+        note.className = 'field-error';
+        note.id = `${field.id}-error`;
+        field.after(note);
+      }
+      note.textContent = message;
+      field.setAttribute('aria-invalid', 'true');
+      field.setAttribute('aria-describedby', note.id);
+    }
+  }
+
+  function clearFieldErrors() {
+    for (const field of form.querySelectorAll('[aria-invalid="true"]')) {
+      field.removeAttribute('aria-invalid');
+      field.removeAttribute('aria-describedby');
+    }
+    for (const note of form.querySelectorAll('.field-error')) note.remove();
+  }
+
+  /** A 400 with a message per field: shown beside the fields, kept with the draft, never re-sent by itself. */
+  function refuse(fields, message) {
+    refused = fields;
+    saveFailed = false;
+    writeDraft(draftKey());
+    showFieldErrors(fields);
+    setStatus('error', `Not saved: ${message} It is kept on this device until you fix or discard it.`);
   }
 
   function scheduleRetry() {
@@ -167,6 +206,8 @@
     if (response.ok) {
       const saved = await response.json();
       saveFailed = false;
+      refused = null;
+      clearFieldErrors();
       lastSaved = content;
       retries = 0;
       setVersion(saved.version);
@@ -180,6 +221,10 @@
         saveAgain = true;
       }
       return;
+    }
+    if (response.status === 400) {
+      const answer = await response.json().catch(() => null);
+      if (answer?.fields) return refuse(answer.fields, answer.message);
     }
     keepDraft(true);
     if (response.status === 409) {
@@ -214,21 +259,30 @@
   function restoreDraft() {
     const draft = readDraft();
     if (!draft || typeof draft.body !== 'string' || typeof draft.title !== 'string') return;
-    if (same(draft, contentNow())) return dropDraft();
+    // Nothing written in it (the fields were emptied, or only the date or tags changed): nothing to offer.
+    if (!draft.title.trim() && !draft.body.trim()) return dropDraft();
+    // A new entry left before its first save was abandoned: it is offered, on today's date.
+    const abandoned = !entryId && !draft.unsent;
+    const kept = abandoned ? { ...draft, entryDate: contentNow().entryDate } : draft;
+    if (same(kept, contentNow())) return dropDraft();
     if (Number.isInteger(draft.version)) setVersion(draft.version);
     titleField.value = draft.title;
     bodyField.value = draft.body;
-    if (dateField && typeof draft.entryDate === 'string' && draft.entryDate) dateField.value = draft.entryDate;
+    if (dateField && typeof kept.entryDate === 'string' && kept.entryDate) dateField.value = kept.entryDate;
     if (tagsField && typeof draft.tags === 'string') tagsField.value = draft.tags;
     countWords();
-    // A new entry left before its first save was abandoned: show it, but saving is the writer's call.
-    if (!entryId && !draft.unsent) return offerDraft();
+    if (draft.refused && typeof draft.refused === 'object') {
+      refused = draft.refused;
+      showFieldErrors(refused);
+      return offerDraft('This text was not saved: the server refused it. Fix what is marked and press Save, or ');
+    }
+    if (abandoned) return offerDraft('This is text you left here unsaved. Keep writing or press Save to keep it, or ');
     setStatus('restored', 'Restored text that had not been saved yet.');
     save();
   }
 
-  function offerDraft() {
-    setStatus('restored-unsaved', 'This is text you left here unsaved. Keep writing or press Save to keep it, or ');
+  function offerDraft(text) {
+    setStatus('restored-unsaved', text);
     const discard = document.createElement('button');
     discard.type = 'button';
     discard.className = 'link';
@@ -236,9 +290,10 @@
     discard.dataset.discardDraft = '';
     discard.addEventListener('click', () => {
       dropDraft();
+      // Back to what the page came with: empty, or a template's text, on today's date.
       form.reset();
-      titleField.value = '';
-      bodyField.value = '';
+      refused = null;
+      clearFieldErrors();
       lastSaved = contentNow();
       countWords();
       setStatus('idle', '');

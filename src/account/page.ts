@@ -38,7 +38,8 @@ export async function renderAccount(ctx: AppContext, res: Response, status = 200
     renewsEvery: inWords(ctx.config.jwt.accessTtlSeconds),
     errors,
     messages,
-    scripts: sectionScripts(ctx.accountSections),
+    // error-summary.js focuses a refused form's summary (the password form sits far down the page).
+    scripts: [...sectionScripts(ctx.accountSections), '/js/error-summary.js'],
   });
 }
 

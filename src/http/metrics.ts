@@ -18,6 +18,8 @@ export const SECURITY_EMAIL_KINDS = [
   'password_reset',
   'email_changed',
   'two_factor_disabled',
+  'two_factor_enabled',
+  'recovery_code_used',
   'passkey_added',
   'identity_linked',
   'ways_in_removed',

@@ -96,6 +96,17 @@ export async function consumeEmailLink(tx: Queryable, parts: EmailLinkParts, at:
   return result.rows[0];
 }
 
+/** The address a used verification link proved, when the account still has it and it is verified. */
+export async function verifiedByUsedLink(db: Queryable, parts: EmailLinkParts): Promise<string | undefined> {
+  const result = await db.query<{ email: string }>(
+    `SELECT u.email FROM email_links l JOIN users u ON u.id = l.user_id
+      WHERE l.user_id = $1 AND l.token_hash = $2 AND l.purpose = 'verify' AND l.used_at IS NOT NULL
+        AND u.email_verified_at IS NOT NULL AND lower(u.email) = lower(l.email)`,
+    [parts.userId, parts.secretHash],
+  );
+  return result.rows[0]?.email;
+}
+
 /** The address a change of email is waiting on, if a link for it is still out. */
 export async function pendingEmailChange(db: Queryable, userId: string, at: Date): Promise<string | undefined> {
   const result = await db.query<{ email: string }>(

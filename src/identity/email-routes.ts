@@ -61,6 +61,12 @@ export function emailRoutes(ctx: AppContext, flow: SignInFlow): Router {
       return render(409, 'That address is taken', 'Another Smriti account now uses that address, so your email was not changed.');
     }
     if (opened.kind === 'verified') return render(200, 'Email verified', verifiedSentence(opened.email, opened.removed));
+    if (opened.kind === 'already_verified')
+      return render(
+        200,
+        'Email already verified',
+        `${opened.email} is verified: this link did that already, so there is nothing more to do.`,
+      );
     const others = opened.sessionsEnded === 1 ? 'one other session was' : `${opened.sessionsEnded} other sessions were`;
     render(200, 'Email changed', `Your email is now ${opened.email}${opened.sessionsEnded ? `, and ${others} signed out` : ''}.`);
   });

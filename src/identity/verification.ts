@@ -17,12 +17,15 @@ import {
   type EmailLinkPurpose,
   type EmailLinkRequest,
   revokeEmailLinks,
+  verifiedByUsedLink,
 } from './email-links.js';
 
 export type OpenedLink =
   | { kind: 'verified'; email: string; removed: string[] }
   | { kind: 'changed'; email: string; oldEmail: string; sessionsEnded: number }
   | { kind: 'taken'; email: string }
+  /** A verification link opened again after it did its work: the address is verified, nothing to do. */
+  | { kind: 'already_verified'; email: string }
   | { kind: 'invalid' };
 
 const LINK_TEXT: Record<EmailLinkPurpose, { subject: string; lines: string[] }> = {
@@ -93,7 +96,10 @@ export async function openEmailLink(
   const opened = await ctx.db
     .transaction(async (tx): Promise<OpenedLink> => {
       const link = await consumeEmailLink(tx, parts, at);
-      if (!link) return { kind: 'invalid' };
+      if (!link) {
+        const email = await verifiedByUsedLink(tx, parts);
+        return email ? { kind: 'already_verified', email } : { kind: 'invalid' };
+      }
       const current = await tx.query<{ email: string }>('SELECT email FROM users WHERE id = $1 FOR UPDATE', [userId]);
       const oldEmail = current.rows[0]?.email;
       if (oldEmail === undefined) return { kind: 'invalid' };

@@ -24,12 +24,16 @@ import {
   type UpdateResult,
   updateEntry,
 } from './entries.js';
+import { historyRoutes } from './history-routes.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { isSearch, renderSearchPage, searchRoutes } from './search-routes.js';
 import { starRoutes } from './starred.js';
 import { currentStreak } from './streak.js';
 import { typedTags } from './tags.js';
+import { NO_TEMPLATE, templateRoutes } from './template-routes.js';
+import { findTemplate } from './templates.js';
 import { filterQuery, listTitle, monthsWithCounts, onThisDay } from './timeline.js';
+import { findTrashed, purgeDate } from './trash.js';
 import { trashRoutes } from './trash-routes.js';
 import { expectedVersion } from './versions.js';
 
@@ -61,6 +65,8 @@ export function journalRoutes(ctx: AppContext): Router {
   router.use(starRoutes(ctx));
   router.use(calendarRoutes(ctx));
   router.use(checklistRoutes(ctx));
+  router.use(historyRoutes(ctx));
+  router.use(templateRoutes(ctx));
 
   const renderEditor = (
     res: Response,
@@ -83,6 +89,15 @@ export function journalRoutes(ctx: AppContext): Router {
     const entry = id ? await findEntry(db, signInState(res).userId, id) : undefined;
     if (!entry) throw new AppError(404, 'not_found', NOT_FOUND);
     return entry;
+  }
+
+  /** A page for one entry: the live entry, or (404) a page pointing to the trash when it is there. */
+  async function entryOrTrashPage(res: Response, id: string | undefined): Promise<Entry | undefined> {
+    const entry = id ? await findEntry(db, signInState(res).userId, id) : undefined;
+    if (entry) return entry;
+    const trashed = id ? await findTrashed(db, signInState(res).userId, id) : undefined;
+    if (!trashed) throw new AppError(404, 'not_found', NOT_FOUND);
+    res.status(404).render('journal/in-trash', { title: 'In the trash', entry: trashed, purgeAt: purgeDate(trashed) });
   }
 
   /**
@@ -143,8 +158,13 @@ export function journalRoutes(ctx: AppContext): Router {
     });
   });
 
-  router.get('/journal/new', (_req, res) => {
-    renderEditor(res, { entryDate: today(res) });
+  router.get('/journal/new', async (req, res) => {
+    const { template: id } = req.query;
+    if (id === undefined || id === '') return renderEditor(res, { entryDate: today(res) });
+    const template = typeof id === 'string' ? await findTemplate(db, signInState(res).userId, id) : undefined;
+    if (!template) throw new AppError(404, 'not_found', NO_TEMPLATE);
+    const { title, body, tags } = template;
+    renderEditor(res, { entryDate: today(res), title, body, typedTags: typedTags(tags, title, body).join(' ') });
   });
 
   router.post('/journal', (req, res) =>
@@ -155,11 +175,13 @@ export function journalRoutes(ctx: AppContext): Router {
   );
 
   router.get('/journal/:id', async (req, res) => {
-    renderEntryPage(res, await ownEntry(res, req.params.id), takeFlash(req));
+    const entry = await entryOrTrashPage(res, req.params.id);
+    if (entry) renderEntryPage(res, entry, takeFlash(req));
   });
 
   router.get('/journal/:id/edit', async (req, res) => {
-    renderEditor(res, await ownEntry(res, req.params.id));
+    const entry = await entryOrTrashPage(res, req.params.id);
+    if (entry) renderEditor(res, entry);
   });
 
   router.post('/journal/:id', async (req, res) => {

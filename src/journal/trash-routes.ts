@@ -42,6 +42,13 @@ export function trashRoutes(ctx: AppContext): Router {
     res.redirect(303, `/journal/${entry.id}`);
   });
 
+  // Deleting for good asks first, on a page of its own (DESIGN §15): the trash only links here.
+  router.get('/journal/:id/purge', async (req, res) => {
+    const entry = await findTrashed(db, userOf(res), req.params.id);
+    if (!entry) throw new AppError(404, 'not_found', NOT_IN_TRASH);
+    res.render('journal/purge', { title: 'Delete for good', entry });
+  });
+
   router.post('/journal/:id/purge', async (req, res) => {
     const entry = await findTrashed(db, userOf(res), req.params.id);
     if (!entry || !(await purgeEntry(db, userOf(res), entry.id))) throw new AppError(404, 'not_found', NOT_IN_TRASH);

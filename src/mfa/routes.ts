@@ -12,7 +12,7 @@ import type { FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
 import { countRecoveryCodes, removeRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
-import { checkSecondFactor, checkSetupCode } from './second-factor.js';
+import { checkSecondFactor, checkSetupCode, REUSED_CODE } from './second-factor.js';
 import { beginTotpSetup, enableTotp, findTotp, removeTotp } from './totp.js';
 
 const PAGE = '/account/two-factor';
@@ -37,7 +37,9 @@ export function twoFactorRoutes(ctx: AppContext): Router {
     const factor = await checkSetupCode(ctx, user, form.code);
     if (factor.kind === 'limited') throw limitedAnswer(res, factor);
     if (factor.kind === 'wrong') {
-      return render(400, { code: 'That code is not right. Enter the 6-digit code your authenticator app shows now.' });
+      return render(400, {
+        code: factor.reused ? REUSED_CODE : 'That code is not right. Enter the 6-digit code your authenticator app shows now.',
+      });
     }
     const at = new Date(ctx.now());
     const codes = await db.transaction(async (tx) => {
@@ -45,6 +47,7 @@ export function twoFactorRoutes(ctx: AppContext): Router {
       return replaceRecoveryCodes(tx, user.id, at);
     });
     await recordAudit(db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.twoFactorEnabled, userId: user.id }));
+    ctx.events.emit({ kind: 'two_factor_enabled', userId: user.id, ...clientInfo(req), at });
     res.render('mfa/recovery-codes', { title: 'Your recovery codes', codes, justEnabled: true });
   });
 
@@ -62,7 +65,9 @@ export function twoFactorRoutes(ctx: AppContext): Router {
         ctx.logger,
         auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { disabling: true } }),
       );
-      return render(400, { code: 'That code is not right. Enter a code from your authenticator app, or a recovery code.' });
+      return render(400, {
+        code: factor.reused ? REUSED_CODE : 'That code is not right. Enter a code from your authenticator app, or a recovery code.',
+      });
     }
     await db.transaction(async (tx) => {
       await removeTotp(tx, user.id);

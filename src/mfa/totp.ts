@@ -98,29 +98,34 @@ export async function beginTotpSetup(db: Queryable, box: SecretBox, userId: stri
   return { secret, uri, qrSvg };
 }
 
+/** A code spent now; a wrong one; or a current code of the secret that was already spent (say so, not "wrong"). */
+export type TotpUse = 'ok' | 'wrong' | 'reused';
+
 /**
  * Whether `code` is a current code of the user's secret that was not used before. A code is spent
  * by moving last_time_step past it in the same statement, so two requests racing with one code
  * cannot both pass.
  */
-export async function useTotpCode(db: Queryable, box: SecretBox, userId: string, code: string, nowMs: number): Promise<boolean> {
-  if (!/^\d{6}$/.test(code)) return false;
+export async function useTotpCode(db: Queryable, box: SecretBox, userId: string, code: string, nowMs: number): Promise<TotpUse> {
+  if (!/^\d{6}$/.test(code)) return 'wrong';
   const state = await findTotp(db, box, userId);
-  if (!state?.secret) return false;
-  const result = await verify({
-    secret: state.secret,
-    token: code,
-    epoch: Math.floor(nowMs / 1000),
-    epochTolerance: DRIFT_SECONDS,
-    afterTimeStep: state.lastTimeStep,
-  }).catch(() => ({ valid: false as const }));
+  if (!state?.secret) return 'wrong';
+  const check = (afterTimeStep?: number) =>
+    verify({ secret: state.secret!, token: code, epoch: Math.floor(nowMs / 1000), epochTolerance: DRIFT_SECONDS, afterTimeStep }).catch(
+      () => ({ valid: false as const }),
+    );
+  const result = await check(state.lastTimeStep);
   // A TOTP result names the time step it matched; that step and every older one are spent now.
-  if (!result.valid || !('timeStep' in result)) return false;
+  if (!result.valid || !('timeStep' in result)) {
+    // The very code last spent is "already used"; an older step's code is simply no longer right.
+    const spentOne = await check();
+    return spentOne.valid && 'timeStep' in spentOne && spentOne.timeStep === state.lastTimeStep ? 'reused' : 'wrong';
+  }
   const spent = await db.query('UPDATE totp_credentials SET last_time_step = $2 WHERE user_id = $1 AND last_time_step < $2', [
     userId,
     result.timeStep,
   ]);
-  return spent.rowCount === 1;
+  return spent.rowCount === 1 ? 'ok' : 'reused';
 }
 
 export async function enableTotp(db: Queryable, userId: string, at: Date): Promise<void> {

@@ -48,6 +48,26 @@ const METHODS: Record<string, string> = {
   oidc: 'single sign-on',
 };
 
+// Events whose sentence needs nothing from the row but its type.
+const SENTENCES: Record<string, string> = {
+  two_factor_enabled: 'Two-step sign-in turned on',
+  two_factor_disabled: 'Two-step sign-in turned off',
+  two_factor_failed: 'Failed two-step sign-in: wrong or already used code',
+  recovery_code_used: 'A recovery code was used (each works once)',
+  recovery_codes_regenerated: 'New recovery codes made (the old ones stopped working)',
+  step_up: 'Confirmed it was you, for a sensitive change',
+  password_check_failed: 'Wrong current password entered on the account page',
+  password_check_limited: 'Too many wrong passwords: the check was refused for a while',
+  email_verified: 'Email address verified',
+  email_change_requested: 'Change of email address asked for',
+  email_changed: 'Email address changed',
+  identity_linked: 'Single sign-on account linked',
+  identity_unlinked: 'Single sign-on account unlinked',
+  passkey_added: 'Passkey added',
+  passkey_removed: 'Passkey removed',
+  passkey_renamed: 'Passkey renamed',
+};
+
 function labelOf(row: ActivityRow): string {
   const { detail } = row;
   switch (row.type) {
@@ -78,6 +98,7 @@ function labelOf(row: ActivityRow): string {
     case 'ways_in_removed':
       return 'Ways to sign in added before your email was proved were removed';
     default: {
+      if (SENTENCES[row.type]) return SENTENCES[row.type]!;
       // Events of features added later read as words until they get a sentence here.
       const words = row.type.replaceAll('_', ' ');
       return words.charAt(0).toUpperCase() + words.slice(1);

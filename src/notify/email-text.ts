@@ -16,6 +16,8 @@ export interface EmailFacts {
   providerEmail?: string;
   /** ways_in_removed: what no longer signs in, in words. */
   removed?: string[];
+  /** recovery_code_used: how many unused codes remain. */
+  codesLeft?: number;
   /** email_changed: the address the account uses now. */
   newEmail?: string;
 }
@@ -112,6 +114,21 @@ const DRAFTS: Record<SecurityEmailKind, (f: EmailFacts) => Draft> = {
     opening: 'Two-step sign-in was turned off: from now on your password alone signs in to your account.',
     facts: where(f),
     advice: 'If this was not you, change your password and turn two-step sign-in on again on your account page:',
+    link: `${f.origin}/account`,
+  }),
+  two_factor_enabled: (f) => ({
+    subject: 'Two-step sign-in was turned on for your Smriti account',
+    opening: 'Two-step sign-in was turned on: signing in now asks for a code from an authenticator app after the password.',
+    facts: where(f),
+    advice: 'If this was not you, someone else knows your password: change it and check two-step sign-in on your account page:',
+    link: `${f.origin}/account`,
+  }),
+  recovery_code_used: (f) => ({
+    subject: 'A recovery code was used on your Smriti account',
+    opening:
+      `One of your two-step recovery codes was just used in place of an authenticator code. ${f.codesLeft === undefined ? '' : f.codesLeft === 0 ? 'None are left.' : `${f.codesLeft} ${f.codesLeft === 1 ? 'is' : 'are'} left.`}`.trim(),
+    facts: where(f),
+    advice: 'If this was not you, change your password and make new recovery codes on your account page:',
     link: `${f.origin}/account`,
   }),
   passkey_added: (f) => ({

@@ -27,6 +27,8 @@ export interface SecurityEmailDetails {
   providerEmail?: string | null;
   /** ways_in_removed: each way in that was removed, in words. */
   removed?: string[];
+  /** recovery_code_used: how many unused codes remain. */
+  codesLeft?: number;
 }
 
 type Deps = Pick<AppContext, 'config' | 'db' | 'logger' | 'mailer' | 'metrics' | 'now'>;
@@ -70,6 +72,7 @@ async function deliver(deps: Deps, userId: string, kind: SecurityEmailKind, deta
     provider: details.provider,
     providerEmail: details.providerEmail ?? undefined,
     removed: details.removed,
+    codesLeft: details.codesLeft,
     newEmail: kind === 'email_changed' ? owner.email : undefined,
   });
   const to = kind === 'email_changed' && details.previousEmail ? details.previousEmail : owner.email;
@@ -110,6 +113,7 @@ export function emailOwner(deps: Deps): SecurityListener {
       provider: event.kind === 'identity_linked' ? event.provider : undefined,
       providerEmail: event.kind === 'identity_linked' ? event.providerEmail : undefined,
       removed: event.kind === 'ways_in_removed' ? event.removed : undefined,
+      codesLeft: event.kind === 'recovery_code_used' ? event.codesLeft : undefined,
     };
     return deliverLogged(deps, event.userId, event.kind as SecurityEmailKind, details);
   };

@@ -43,7 +43,7 @@ export function confirmRoutes(ctx: AppContext, flow: SignInFlow): Router {
           ctx.logger,
           auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { step_up: true } }),
         );
-        return render(401, { code: WRONG_CODE });
+        return render(401, { code: factor.message ?? WRONG_CODE });
       }
       if (factor.notice) req.flash('info', factor.notice);
       method = `password+${factor.name}`;

@@ -13,7 +13,7 @@ import { AppError, type FieldErrors } from '../http/errors.js';
 import { countSignIn } from '../http/metrics.js';
 import { releaseTries } from '../http/rate-limit-postgres.js';
 import { proveMailbox } from './mailbox-proof.js';
-import type { SecondFactor, SessionHook, SignIn, SignInFlow, SignInMethod, SignInPartials } from './methods.js';
+import type { SecondFactor, SecondFactorCheck, SessionHook, SignIn, SignInFlow, SignInMethod, SignInPartials } from './methods.js';
 import { startPendingSignIn } from './pending.js';
 
 export interface FlowParts {
@@ -71,12 +71,13 @@ export function createSignInFlow(ctx: AppContext, parts: FlowParts): SignInFlow 
     },
 
     async checkSecondFactor(req, user, code) {
+      let answer: SecondFactorCheck = { kind: 'wrong' };
       for (const factor of parts.secondFactors) {
         if (!(await factor.isEnabled(ctx, user.id))) continue;
-        const checked = await factor.check(ctx, req, user, code);
-        if (checked.kind !== 'wrong') return checked;
+        answer = await factor.check(ctx, req, user, code);
+        if (answer.kind !== 'wrong') return answer;
       }
-      return { kind: 'wrong' };
+      return answer;
     },
 
     async renewAuthTime(req, res, proof) {

@@ -24,7 +24,8 @@ export interface SignIn {
 /** A second factor's answer to a code: passed (named as recorded), or wrong. */
 export type SecondFactorCheck =
   | { kind: 'passed'; name: string; notice?: string }
-  | { kind: 'wrong' }
+  /** `message`: what to tell the person instead of "not right" (a code already used, say). */
+  | { kind: 'wrong'; message?: string }
   /** The account's failed-sign-in limit is reached: nothing was checked. */
   | { kind: 'limited'; retryAfterSeconds: number; message: string };
 

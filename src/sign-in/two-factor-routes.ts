@@ -56,7 +56,7 @@ export function twoStepRoutes(ctx: AppContext, flow: SignInFlow): Router {
       res.set('Retry-After', String(factor.retryAfterSeconds));
       return render(429, `Too many failed sign-ins for this account. Please wait ${waitPhrase(factor.retryAfterSeconds)} and try again.`);
     }
-    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, { ...pending, failures: tries }, user, render);
+    if (factor.kind === 'wrong') return wrongCode(ctx, req, res, { ...pending, failures: tries }, user, render, factor.message);
     // Spent once: a second request with the same pending cookie finds it ended.
     if (!(await endPendingSignIn(ctx.db, pending, new Date(ctx.now())))) return pendingGone(ctx, res);
     clearPendingCookie(ctx, res);
@@ -70,7 +70,15 @@ export function twoStepRoutes(ctx: AppContext, flow: SignInFlow): Router {
   return router;
 }
 
-async function wrongCode(ctx: AppContext, req: Request, res: Response, pending: PendingSignIn, user: User, render: RenderCode) {
+async function wrongCode(
+  ctx: AppContext,
+  req: Request,
+  res: Response,
+  pending: PendingSignIn,
+  user: User,
+  render: RenderCode,
+  message = WRONG_CODE,
+) {
   const { failures } = pending;
   await recordAudit(ctx.db, ctx.logger, auditEvent(ctx, req, { type: AUDIT.twoFactorFailed, userId: user.id, detail: { failures } }));
   if (failures >= MAX_CODE_FAILURES) {
@@ -81,7 +89,7 @@ async function wrongCode(ctx: AppContext, req: Request, res: Response, pending: 
   }
   countSecondStep(ctx.metrics, 'wrong_code');
   const left = MAX_CODE_FAILURES - failures;
-  render(401, `${WRONG_CODE} ${left} ${left === 1 ? 'try' : 'tries'} left.`);
+  render(401, `${message} ${left} ${left === 1 ? 'try' : 'tries'} left.`);
 }
 
 /** No live pending sign-in (expired, spent, ended, or never): start again from the password. */

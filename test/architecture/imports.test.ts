@@ -56,6 +56,7 @@ const FEATURES: Record<string, readonly string[]> = {
   'passkeys/': ['auth/', 'sign-in/', 'account/'],
   'identity/': ['auth/', 'sign-in/', 'account/'],
   'notify/': ['auth/', 'sign-in/'],
+  'reminders/': ['auth/'],
   // The jobs that delete expired rows, and the command that runs them once.
   'prune.ts': ['auth/', 'sign-in/', 'journal/', 'account/', 'passkeys/', 'identity/'],
   'prune-cli.ts': ['prune.ts'],

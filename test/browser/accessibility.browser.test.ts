@@ -78,7 +78,7 @@ describe.skipIf(!chromiumAvailable)('accessibility and layout in a real browser'
     const id = await writerWithEntry(page, '2025-03-09T23:30:00Z');
     // 23:30 in London is 05:00 the next morning in Kolkata (the list shows each entry's own day).
     await page.goto(`/journal/${id}`);
-    await expect.poll(() => page.textContent('.entry time[data-local]')).toBe('Mon, 10 Mar 2025, 5:00');
+    await expect.poll(() => page.textContent('.entry time[data-local]')).toBe('Mon, 10 Mar 2025, 05:00');
     expect(await page.getAttribute('.entry time[data-local]', 'datetime')).toBe('2025-03-09T23:30:00.000Z');
     await page.goto('/journal');
 

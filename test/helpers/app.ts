@@ -117,6 +117,12 @@ export class Browser {
     return this.send(form ? test.send(form) : test);
   }
 
+  /** A form post with repeated fields (checkboxes of one name), in the order given. */
+  postFields(path: string, fields: Array<[string, string]>): Promise<Response> {
+    const test = this.prepare(request(this.app).post(path), true).type('form');
+    return this.send(test.send(new URLSearchParams(fields).toString()));
+  }
+
   /** A multipart form post with one file in `field`, as a file input sends it. */
   upload(path: string, field: string, content: Buffer | string, filename = 'smriti-export.json'): Promise<Response> {
     const test = this.prepare(request(this.app).post(path), true);

@@ -66,9 +66,25 @@ describe('email verification', () => {
     expect(await verifiedAt(email)).toBeInstanceOf(Date);
     expect((await browser.get('/account')).text).toMatch(/is verified/);
 
+    // Opened a second time (defect 9 of issue 34): it says the address is verified, not that the link is bad.
     const again = await new Browser(t.app).get(path);
-    expect(again.status).toBe(400);
-    expect(again.text).toContain('This link cannot be used');
+    expect(again.status).toBe(200);
+    expect(again.text).toContain('Email already verified');
+    expect(again.text).not.toContain('This link cannot be used');
+  });
+
+  it('says truly whether reset links go to an unverified address: for its first day, then not (defect 9 of issue 34)', async () => {
+    const clock = fakeClock();
+    const t = appWithMail(clock);
+    const { browser, email } = await signedInBrowser(t.app);
+    const first = (await browser.get('/account')).text;
+    expect(first).toContain('Password-reset links still go to it until');
+    expect(first).not.toContain('password-reset links are not sent to it');
+    expect((await new Browser(t.app).post('/password/forgot', { email })).status).toBe(200);
+    await smtp.waitFor(email, 1, RESET);
+    clock.advance(24 * 3600 + 60);
+    const later = (await browser.get('/account')).text;
+    expect(later).toContain('Until then, password-reset links are not sent to it.');
   });
 
   it('stores only the SHA-256 of the secret and never logs the token', async () => {

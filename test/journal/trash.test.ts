@@ -98,3 +98,50 @@ describe('the trash', () => {
     expect(await stored(live)).toEqual({ deleted: false });
   });
 });
+
+describe('deleting for good asks first (DESIGN §15)', () => {
+  it('links from the trash to a confirmation page; only that page’s form deletes', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const id = await writeEntry(browser, 'Ask first', 'x');
+    await browser.post(`/journal/${id}/delete`);
+    const trash = (await browser.get('/journal/trash')).text;
+    expect(trash).not.toContain(`action="/journal/${id}/purge"`);
+    expect(trash).toContain(`href="/journal/${id}/purge"`);
+    const confirm = await browser.get(`/journal/${id}/purge`);
+    expect(confirm.status).toBe(200);
+    expect(confirm.text).toContain('Delete this entry for good?');
+    expect(confirm.text).toContain(`action="/journal/${id}/purge"`);
+    expect(confirm.text).toContain('href="/journal/trash"');
+    expect(await stored(id)).toEqual({ deleted: true });
+  });
+
+  it('answers 404 for the confirmation page of an entry not in the trash', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const id = await writeEntry(browser, 'Live', 'x');
+    const res = await browser.get(`/journal/${id}/purge`);
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('There is no such entry in your trash.');
+  });
+});
+
+describe('a trashed entry’s own address (defect 9)', () => {
+  it('answers 404 with a page that says the entry is in the trash and offers to restore it', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const { browser: other } = await signedInBrowser(setup.t.app);
+    const id = await writeEntry(browser, 'Binned note', 'x');
+    await browser.post(`/journal/${id}/delete`);
+    for (const path of [`/journal/${id}`, `/journal/${id}/edit`]) {
+      const res = await browser.get(path);
+      expect(res.status).toBe(404);
+      expect(res.text).toContain('This entry is in the trash');
+      expect(res.text).toContain('<strong>Binned note</strong>');
+      expect(res.text).toContain(`action="/journal/${id}/restore"`);
+      expect(res.text).toContain('href="/journal/trash"');
+      expect(res.text).not.toContain('There is no such entry');
+    }
+    const stranger = await other.get(`/journal/${id}`);
+    expect(stranger.status).toBe(404);
+    expect(stranger.text).toContain('There is no such entry in your journal.');
+    expect(stranger.text).not.toContain('Binned note');
+  });
+});

@@ -138,10 +138,13 @@ describe('signing in with two-step on', () => {
     const again = await passwordStep(t, email);
     const replay = await again.browser.post('/login/two-factor', { code });
     expect(replay.status).toBe(401);
-    expect(replay.text).toContain('That code is not right');
+    // Said plainly (defect 9 of issue 34): the code was right, but it was already used.
+    expect(replay.text).toContain('That code was already used: each code works once.');
+    expect(replay.text).not.toContain('That code is not right');
     // The previous step is within the drift allowed, but older than the one just used: refused.
     const older = await again.browser.post('/login/two-factor', { code: await codeAt(secret, t.clock.now() - 30_000) });
     expect(older.status).toBe(401);
+    expect(older.text).toContain('That code is not right');
   });
 
   it('allows one time step of clock drift either way, not two', async () => {
@@ -304,5 +307,17 @@ describe('turning two-step sign-in off', () => {
     await expect
       .poll(() => smtp.to(email).map((m) => m.subject), { timeout: 10_000 })
       .toContain('Two-step sign-in was turned off for your Smriti account');
+  });
+});
+
+describe('emails about two-step sign-in (defect 9 of issue 34)', () => {
+  it('tells the owner when two-step is turned on and when a recovery code is used, with how many are left', async () => {
+    const { t, email, codes } = await accountWithTwoStep();
+    const [on] = await smtp.waitFor(email, 1, 'Two-step sign-in was turned on for your Smriti account');
+    expect(on!.text).toContain('If this was not you');
+    const { browser } = await passwordStep(t, email);
+    expect((await browser.post('/login/two-factor', { code: codes[0]! })).status).toBe(303);
+    const [used] = await smtp.waitFor(email, 1, 'A recovery code was used on your Smriti account');
+    expect(used!.text).toContain('9 are left.');
   });
 });
