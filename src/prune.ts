@@ -9,6 +9,7 @@ import { DEFAULT_RATE_LIMITS } from './http/rate-limit.js';
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
 import { pruneOidcFlows } from './identity/oidc-flows.js';
+import { pruneUnreferencedPhotos } from './journal/photos.js';
 import { pruneTrash, TRASH_KEEP_MS } from './journal/trash.js';
 import { DEVICES_KEPT_MS, pruneDevices } from './notify/devices.js';
 import { pruneChallenges } from './passkeys/challenges.js';
@@ -20,6 +21,7 @@ const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
 const SIGN_IN_FAILURES_KEPT_MS = DEFAULT_RATE_LIMITS.failedSignInsPerAccount.windowSeconds * 1000;
 // Reset links count towards the hourly mail cap until they are an hour old, used or not.
 const PASSWORD_RESETS_KEPT_MS = 60 * 60 * 1000;
+const UNREFERENCED_PHOTOS_KEPT_MS = 24 * 60 * 60 * 1000;
 
 export interface PruneCounts {
   refreshTokens: number;
@@ -33,6 +35,7 @@ export interface PruneCounts {
   devices: number;
   trashedEntries: number;
   passkeyChallenges: number;
+  unreferencedPhotos: number;
 }
 
 export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -55,5 +58,7 @@ export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): P
     trashedEntries: await prune((tx) => pruneTrash(tx, new Date(nowMs - TRASH_KEEP_MS))),
     // A spent or expired challenge proves nothing any more.
     passkeyChallenges: await prune((tx) => pruneChallenges(tx, new Date(nowMs))),
+    // A photo no entry names (its reference removed, or an upload never saved) is kept a day.
+    unreferencedPhotos: await prune((tx) => pruneUnreferencedPhotos(tx, new Date(nowMs - UNREFERENCED_PHOTOS_KEPT_MS))),
   };
 }

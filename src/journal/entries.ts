@@ -2,6 +2,7 @@
 import type { Queryable } from '../db/db.js';
 import type { FieldErrors } from '../http/errors.js';
 import { isUuid } from '../uuid.js';
+import { syncEntryPhotos } from './photos.js';
 import { checkTags, entryTags } from './tags.js';
 
 export const TITLE_MAX_CHARS = 200;
@@ -157,6 +158,7 @@ export async function createEntry(db: Queryable, userId: string, input: EntryInp
      VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ${COLUMNS}`,
     [userId, input.title, input.body, input.entryDate ?? today, input.tags ?? entryTags([], input.title, input.body), at],
   );
+  await syncEntryPhotos(db, userId, result.rows[0]!.id, input.body, at);
   return result.rows[0]!;
 }
 
@@ -194,7 +196,10 @@ export async function updateEntry(
       input.tags ?? null,
     ],
   );
-  if (result.rows[0]) return { kind: 'saved', entry: result.rows[0] };
+  if (result.rows[0]) {
+    await syncEntryPhotos(db, userId, id, input.body, at);
+    return { kind: 'saved', entry: result.rows[0] };
+  }
   const current = expectedVersion === undefined ? undefined : await findEntry(db, userId, id);
   return current ? { kind: 'conflict', current } : { kind: 'not_found' };
 }

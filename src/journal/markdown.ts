@@ -1,15 +1,26 @@
 // Entry bodies as Markdown: safe HTML for the page, and plain text for excerpts.
 import MarkdownIt from 'markdown-it';
+import { OWN_PHOTO_URL } from './photos.js';
 
-// Raw HTML off: whatever the writer types as <script> or <img onerror> stays text. Images are off
-// too, since the CSP (img-src 'self') would refuse any picture from elsewhere anyway.
+// Raw HTML off: whatever the writer types as <script> or <img onerror> stays text.
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
-md.disable('image');
 
 // markdown-it refuses javascript:, vbscript: and data: itself; this narrows links to the schemes a
-// journal needs, so no scheme a browser might treat as script ever becomes a link.
+// journal needs, so no scheme a browser might treat as script ever becomes a link. The writer's own
+// photos (/photos/<id>) are the one same-origin address allowed.
 const ALLOWED_LINK = /^(https?:\/\/|mailto:)/i;
-md.validateLink = (url) => ALLOWED_LINK.test(url.trim());
+md.validateLink = (url) => ALLOWED_LINK.test(url.trim()) || OWN_PHOTO_URL.test(url.trim());
+
+// Only the writer's own photos become images (GET /photos/:id answers the owner alone); any other
+// image stays the text that was typed, as the CSP (img-src 'self') would refuse it anyway.
+md.renderer.rules.image = (tokens, index) => {
+  const token = tokens[index]!;
+  const src = token.attrGet('src') ?? '';
+  const caption = token.content;
+  if (!OWN_PHOTO_URL.test(src)) return md.utils.escapeHtml(`![${caption}](${src})`);
+  const figcaption = caption ? `<span class="photo-caption">${md.utils.escapeHtml(caption)}</span>` : '';
+  return `<span class="photo"><img src="${md.utils.escapeHtml(src)}" alt="${md.utils.escapeHtml(caption)}" loading="lazy">${figcaption}</span>`;
+};
 
 md.renderer.rules.link_open = (tokens, index, options, _env, self) => {
   tokens[index]!.attrSet('rel', 'noopener nofollow');
