@@ -19,7 +19,7 @@ md.renderer.rules.image = (tokens, index) => {
   const caption = token.content;
   if (!OWN_PHOTO_URL.test(src)) return md.utils.escapeHtml(`![${caption}](${src})`);
   const figcaption = caption ? `<span class="photo-caption">${md.utils.escapeHtml(caption)}</span>` : '';
-  return `<span class="photo"><img src="${md.utils.escapeHtml(src)}" alt="${md.utils.escapeHtml(caption)}" loading="lazy">${figcaption}</span>`;
+  return `<span class="photo"><img src="${md.utils.escapeHtml(src)}" alt="${md.utils.escapeHtml(caption)}">${figcaption}</span>`;
 };
 
 md.renderer.rules.link_open = (tokens, index, options, _env, self) => {

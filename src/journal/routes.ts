@@ -70,7 +70,7 @@ export function journalRoutes(ctx: AppContext): Router {
       conflict,
       userId: signInState(res).userId,
       limits: { title: TITLE_MAX_CHARS, body: BODY_MAX_CHARS },
-      scripts: ['/js/conflict.js', '/js/editor.js'],
+      scripts: ['/js/conflict.js', '/js/editor.js', '/js/photo-upload.js'],
     });
 
   async function ownEntry(res: Response, id: string | undefined): Promise<Entry> {

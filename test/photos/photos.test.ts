@@ -151,7 +151,7 @@ describe('photos in entries', () => {
     );
     const page = await browser.get(`/journal/${entryId}`);
     expect(page.text).toContain(
-      `<span class="photo"><img src="/photos/${id}" alt="The pier at dusk" loading="lazy"><span class="photo-caption">The pier at dusk</span></span>`,
+      `<span class="photo"><img src="/photos/${id}" alt="The pier at dusk"><span class="photo-caption">The pier at dusk</span></span>`,
     );
     expect(page.text).toContain('![x](https://evil.example/a.png)');
     expect(page.text).not.toContain('src="https://evil.example');
