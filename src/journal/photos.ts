@@ -132,3 +132,29 @@ export async function pageOfPhotos(db: Queryable, userId: string, page: number):
 export async function pruneUnreferencedPhotos(db: Queryable, before: Date): Promise<number> {
   return (await db.query(`DELETE FROM photos WHERE unreferenced_since < $1`, [before])).rowCount;
 }
+
+/** The user's photos that an entry names (live or in the trash), for an export: ids and types only. */
+export async function exportablePhotos(db: Queryable, userId: string): Promise<{ id: string; contentType: string }[]> {
+  const result = await db.query<{ id: string; contentType: string }>(
+    `SELECT id, content_type AS "contentType" FROM photos WHERE user_id = $1 AND entry_id IS NOT NULL AND unreferenced_since IS NULL ORDER BY created_at, id`,
+    [userId],
+  );
+  return result.rows;
+}
+
+/** After an import has written entries and photos: each photo belongs to the entry whose text names it. */
+export async function attachImportedPhotos(db: Queryable, userId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(
+    `UPDATE photos p SET entry_id = e.id, unreferenced_since = NULL FROM entries e
+     WHERE p.user_id = $1 AND e.user_id = $1 AND p.id = ANY($2::uuid[]) AND p.entry_id IS NULL
+       AND strpos(e.body, '/photos/' || p.id::text) > 0`,
+    [userId, ids],
+  );
+}
+
+/** What the account's photos take up now, for the quota. */
+export async function photoBytesUsed(db: Queryable, userId: string): Promise<number> {
+  const result = await db.query<{ used: string }>(`SELECT coalesce(sum(bytes), 0) AS used FROM photos WHERE user_id = $1`, [userId]);
+  return Number(result.rows[0]!.used);
+}
