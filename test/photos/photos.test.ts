@@ -105,6 +105,27 @@ describe('uploading a photo', () => {
     expect(Number(used.rows[0]!.total)).toBeLessThanOrEqual(60000);
   });
 
+  it('queues one account’s many uploads (three at most, the rest 429 with a sentence) while another account’s goes through', async () => {
+    const { browser: busy } = await signedInBrowser(setup.t.app);
+    const { browser: other } = await signedInBrowser(setup.t.app);
+    const photo = await sharp({
+      create: { width: 1600, height: 1200, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const burst = Array.from({ length: 6 }, () => uploadPhoto(setup.t.app, busy, photo));
+    const theirs = await uploadPhoto(setup.t.app, other, await twoColourJpeg());
+    const answers = await Promise.all(burst);
+    expect(theirs.status).toBe(201);
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(3);
+    expect(statuses.filter((s) => s !== 201).every((s) => s === 429)).toBe(true);
+    expect(statuses).toContain(429);
+    const refused = answers.find((a) => a.status === 429)!;
+    expect(refused.body.message).toBe('Your other photos are still uploading; this one can be sent once they are done.');
+    expect(await photoCount(busy)).toBe(statuses.filter((s) => s === 201).length);
+  }, 60_000);
+
   it('answers 404 for an entry_id that is not one of the writer’s entries', async () => {
     const { browser: owner } = await signedInBrowser(setup.t.app);
     const { browser: other } = await signedInBrowser(setup.t.app);
