@@ -46,6 +46,8 @@ function uploadedFile(req: Request, res: Response): Promise<Express.Multer.File 
 const TOO_LARGE = 'Nothing was imported: the file is larger than the 20 MB limit.';
 const ZIP_TOO_LARGE = `Nothing was imported: the file is larger than the limit (20 MB, or ${ZIP_IMPORT_MAX_BYTES / 1024 ** 2} MB for a zip with photos).`;
 
+const ZIP_BUSY = 'Nothing was imported: Smriti is unpacking another zip right now. Please try again in a minute.';
+
 const IMPORT_REFUSALS = {
   too_large: { status: 413, message: ZIP_TOO_LARGE },
   busy: { status: 503, message: 'Nothing was imported: Smriti is busy with other imports. Please try again in a minute.' },
@@ -140,7 +142,23 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
   }
 
   /** A Smriti zip with photos, or Day One's zip: checked whole, then written in one transaction. */
+  // Unpacking and re-encoding a zip holds it twice over in memory: one at a time per process.
+  let zipsRunning = 0;
+
   async function importZip(bytes: Buffer, req: Request, res: Response, userId: string): Promise<() => Promise<void> | void> {
+    if (zipsRunning > 0) {
+      res.set('Retry-After', '60');
+      return () => renderAccount(ctx, res, 503, { import: ZIP_BUSY });
+    }
+    zipsRunning += 1;
+    try {
+      return await importZipNow(bytes, req, res, userId);
+    } finally {
+      zipsRunning -= 1;
+    }
+  }
+
+  async function importZipNow(bytes: Buffer, req: Request, res: Response, userId: string): Promise<() => Promise<void> | void> {
     const read = await readZipImport(bytes, config.photos.maxBytes);
     if (read.kind === 'refused') return () => renderAccount(ctx, res, 400, { import: read.message });
     const parsed = parseExportFile(read.journal, res.locals.timeZone);
