@@ -163,7 +163,7 @@ interface DayOneFile {
 }
 
 /** What Smriti does not keep of a Day One journal, counted for the sentence after the import. */
-function dayOneLeftOut(entries: DayOneEntry[], unmatched: number): string[] {
+function dayOneLeftOut(entries: DayOneEntry[], unmatched: number, heic: number): string[] {
   const count = (has: (e: DayOneEntry) => boolean) => entries.filter(has).length;
   const media = (e: DayOneEntry) => ['videos', 'audios', 'pdfAttachments'].some((k) => Array.isArray(e[k as keyof DayOneEntry]));
   const parts: [string, number][] = [
@@ -174,6 +174,10 @@ function dayOneLeftOut(entries: DayOneEntry[], unmatched: number): string[] {
   ];
   const left = parts.filter(([, n]) => n > 0).map(([what, n]) => `${what} (${plural(n, 'entry', 'entries')})`);
   if (unmatched > 0) left.push(`${plural(unmatched, 'photo')} missing from the zip`);
+  if (heic > 0)
+    left.push(
+      `${plural(heic, 'HEIC photo')} (export ${heic === 1 ? 'it' : 'them'} from Day One as JPEG to bring ${heic === 1 ? 'it' : 'them'} in)`,
+    );
   return left;
 }
 
@@ -181,12 +185,14 @@ function dayOneLeftOut(entries: DayOneEntry[], unmatched: number): string[] {
 async function dayOneZip(file: DayOneFile, files: Map<string, Uint8Array>): Promise<ZipImport> {
   const items: { name: string; bytes: Uint8Array; id: string; source: string }[] = [];
   const idOf = new Map<string, string>();
+  const byLowerName = new Map([...files.keys()].map((n) => [n.toLowerCase(), n]));
   let unmatched = 0;
+  let heic = 0;
   for (const entry of file.entries) {
     for (const photo of (Array.isArray(entry.photos) ? entry.photos : []) as DayOnePhoto[]) {
       const { identifier, md5, type } = photo;
       if (typeof identifier !== 'string' || typeof md5 !== 'string' || !/^[0-9a-f]{32}$/i.test(md5)) continue;
-      const name = [...files.keys()].find((n) => n.toLowerCase() === `photos/${md5.toLowerCase()}.${String(type ?? 'jpeg').toLowerCase()}`);
+      const name = byLowerName.get(`photos/${md5.toLowerCase()}.${String(type ?? 'jpeg').toLowerCase()}`);
       const bytes = name ? files.get(name) : undefined;
       if (!name || !bytes) {
         unmatched += 1;
@@ -194,6 +200,11 @@ async function dayOneZip(file: DayOneFile, files: Map<string, Uint8Array>): Prom
       }
       if (createHash('md5').update(bytes).digest('hex') !== md5.toLowerCase())
         return refused(`${name.slice(0, 80)} is not the photo Journal.json says it is (its md5 differs).`);
+      // An iPhone's HEIC photo: browsers cannot show it, and Smriti cannot decode it to convert it.
+      if (sniffImage(Buffer.from(bytes)).kind === 'heic') {
+        heic += 1;
+        continue;
+      }
       const id = nameBasedUuid(DAY_ONE_PHOTOS, identifier);
       idOf.set(identifier, id);
       items.push({ name, bytes, id, source: `dayone:${identifier}` });
@@ -202,7 +213,7 @@ async function dayOneZip(file: DayOneFile, files: Map<string, Uint8Array>): Prom
   // Every other photo file must be an image too: a zip is refused whole, never partly read.
   const named = new Set(items.map((i) => i.name));
   for (const [name, bytes] of files) {
-    if (name.startsWith('photos/') && !named.has(name) && sniffImage(Buffer.from(bytes)).kind !== 'image')
+    if (name.startsWith('photos/') && !named.has(name) && sniffImage(Buffer.from(bytes)).kind === 'other')
       return refused(`${name.slice(0, 80)} is not a JPEG, PNG, WebP, GIF or AVIF image.`);
   }
   const processed = await processAll(items, processPhoto);
@@ -218,7 +229,7 @@ async function dayOneZip(file: DayOneFile, files: Map<string, Uint8Array>): Prom
       : entry,
   );
   const journal = Buffer.from(JSON.stringify({ ...file, entries }));
-  return { kind: 'ok', journal, photos: processed.photos, leftOut: dayOneLeftOut(file.entries, unmatched) };
+  return { kind: 'ok', journal, photos: processed.photos, leftOut: dayOneLeftOut(file.entries, unmatched, heic) };
 }
 
 export class OverQuota extends Error {}

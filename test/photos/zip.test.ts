@@ -171,6 +171,28 @@ describe('Day One zip import', () => {
     expect((await importZip(browser, zip)).said).toMatch(/^Imported 0 entries and 0 photos\. 2 were already in your journal and skipped\./);
     expect(await counts(browser)).toEqual(before);
   });
+  it('leaves out a HEIC photo, saying so, and imports the rest', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const heic = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypheic\0\0\0\0mif1heic', 'latin1'), Buffer.alloc(64)]);
+    const md5 = createHash('md5').update(heic).digest('hex');
+    const journal = {
+      metadata: { version: '1.0' },
+      entries: [
+        {
+          uuid: 'B1B2C3D4E5F60718293A4B5C6D7E8F90',
+          creationDate: '2024-06-03T08:00:00Z',
+          text: 'Cascais.\n\n![](dayone-moment://BB00BB11CC22DD33EE44FF5566778899)',
+          photos: [{ identifier: 'BB00BB11CC22DD33EE44FF5566778899', md5, type: 'heic' }],
+        },
+      ],
+    };
+    const zip = zipSync({ 'Journal.json': strToU8(JSON.stringify(journal)), [`photos/${md5}.heic`]: heic });
+    expect(await importZip(browser, zip)).toEqual({
+      status: 303,
+      said: 'Imported 1 entry and 0 photos. Left out, as Smriti does not keep them: 1 HEIC photo (export it from Day One as JPEG to bring it in).',
+    });
+    expect(await counts(browser)).toEqual({ entries: 1, photos: 0 });
+  });
 });
 
 describe('hostile zips are refused whole, with nothing written', () => {
