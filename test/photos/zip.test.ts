@@ -90,7 +90,7 @@ describe('zip export and import', () => {
     expect(await counts(reader)).toEqual(before);
   });
 
-  it('exports Markdown in the zip when asked, with the same relative references', async () => {
+  it('exports Markdown in the zip when asked, with the same relative references, and imports it back', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const id = await uploaded(browser, await twoColourJpeg());
     await writeEntry(browser, 'Field', `![Poppies](/photos/${id})`);
@@ -98,6 +98,12 @@ describe('zip export and import', () => {
     const name = Object.keys(files).find((n) => n.endsWith('.md'))!;
     expect(Buffer.from(files[name]!).toString('utf8')).toContain(`![Poppies](photos/${id}.jpg)`);
     expect(files[`photos/${id}.jpg`]).toBeDefined();
+
+    const { browser: reader } = await signedInBrowser(setup.t.app);
+    expect(await importZip(reader, zipSync(files))).toEqual({ status: 303, said: 'Imported 1 entry and 1 photo.' });
+    const [entry] = (await reader.json('get', '/api/entries')).body.entries;
+    expect(entry.body).toBe(`![Poppies](/photos/${id})`);
+    expect(((await reader.get(`/photos/${id}`)).body as Buffer).equals(Buffer.from(files[`photos/${id}.jpg`]!))).toBe(true);
   });
 });
 
