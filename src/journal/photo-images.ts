@@ -47,7 +47,8 @@ const thumbnail = (display: Buffer) =>
   sharp(display).resize(THUMB_EDGE, THUMB_EDGE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 75 }).toBuffer();
 
 /**
- * Decodes, turns upright and re-encodes: a photo without transparency as JPEG, one with it as WebP.
+ * Decodes, turns upright and re-encodes: a photo without transparency as JPEG, one with it (or an
+ * animation) as WebP.
  * sharp writes no metadata unless asked, so nothing of the camera or the place survives.
  */
 export async function processPhoto(input: Buffer): Promise<ProcessResult> {
@@ -57,10 +58,13 @@ export async function processPhoto(input: Buffer): Promise<ProcessResult> {
   } catch {
     return { kind: 'unreadable' };
   }
-  if ((meta.width ?? 0) * (meta.height ?? 0) > MAX_INPUT_PIXELS) return { kind: 'too_many_pixels' };
-  const webp = meta.hasAlpha;
+  // An animated GIF or WebP stays animated (as WebP); every frame counts towards the pixel limit.
+  const animated = (meta.pages ?? 1) > 1 && (meta.format === 'gif' || meta.format === 'webp');
+  const frames = animated ? (meta.pages ?? 1) : 1;
+  if ((meta.width ?? 0) * (meta.height ?? 0) * frames > MAX_INPUT_PIXELS) return { kind: 'too_many_pixels' };
+  const webp = meta.hasAlpha || animated;
   try {
-    const resized = sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+    const resized = sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', animated })
       .autoOrient()
       .resize(DISPLAY_EDGE, DISPLAY_EDGE, { fit: 'inside', withoutEnlargement: true });
     const encoded = webp ? resized.webp({ quality: 85 }) : resized.jpeg({ quality: 85, mozjpeg: true });
@@ -72,7 +76,7 @@ export async function processPhoto(input: Buffer): Promise<ProcessResult> {
         display: display.data,
         contentType: webp ? 'image/webp' : 'image/jpeg',
         width: display.info.width,
-        height: display.info.height,
+        height: display.info.pageHeight ?? display.info.height,
         thumb,
         thumbType: 'image/webp',
       },

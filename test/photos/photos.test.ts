@@ -63,6 +63,23 @@ describe('uploading a photo', () => {
     expect((await browser.get(res.body.url)).headers['content-type']).toBe('image/webp');
   });
 
+  it('keeps an animated GIF animated, as WebP', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const frame = (colour: string) =>
+      sharp({ create: { width: 60, height: 40, channels: 3, background: colour } })
+        .png()
+        .toBuffer();
+    const gif = await sharp([await frame('#f00'), await frame('#0f0'), await frame('#00f')], { join: { animated: true } })
+      .gif()
+      .toBuffer();
+    const res = await uploadPhoto(setup.t.app, browser, gif, 'wave.gif');
+    expect(res.status).toBe(201);
+    expect([res.body.width, res.body.height]).toEqual([60, 40]);
+    const served = await browser.get(res.body.url);
+    expect(served.headers['content-type']).toBe('image/webp');
+    expect((await sharp(served.body as Buffer).metadata()).pages).toBe(3);
+  });
+
   it('answers 415 with a sentence for a file that is not an image, whatever its name, and for HEIC', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const text = await uploadPhoto(setup.t.app, browser, Buffer.from('just some words, not a picture'), 'holiday.jpg');
