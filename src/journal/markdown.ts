@@ -13,11 +13,13 @@ md.validateLink = (url) => ALLOWED_LINK.test(url.trim()) || OWN_PHOTO_URL.test(u
 
 // Only the writer's own photos become images (GET /photos/:id answers the owner alone); any other
 // image stays the text that was typed, as the CSP (img-src 'self') would refuse it anyway.
-md.renderer.rules.image = (tokens, index) => {
+// `env.ownPhotos`, when given, names the photos the writer owns: any other id stays text too.
+md.renderer.rules.image = (tokens, index, _options, env: { ownPhotos?: ReadonlySet<string> }) => {
   const token = tokens[index]!;
   const src = token.attrGet('src') ?? '';
   const caption = token.content;
-  if (!OWN_PHOTO_URL.test(src)) return md.utils.escapeHtml(`![${caption}](${src})`);
+  const own = OWN_PHOTO_URL.exec(src);
+  if (!own || (env?.ownPhotos && !env.ownPhotos.has(own[1]!.toLowerCase()))) return md.utils.escapeHtml(`![${caption}](${src})`);
   const figcaption = caption ? `<span class="photo-caption">${md.utils.escapeHtml(caption)}</span>` : '';
   return `<span class="photo"><img src="${md.utils.escapeHtml(src)}" alt="${md.utils.escapeHtml(caption)}">${figcaption}</span>`;
 };
@@ -39,9 +41,12 @@ md.renderer.rules.heading_close = (tokens, index, options, _env, self) => {
   return self.renderToken(tokens, index, options);
 };
 
-/** The body as HTML to place in the page unescaped: markdown-it escapes every character of text. */
-export function renderMarkdown(body: string): string {
-  return md.render(body);
+/**
+ * The body as HTML to place in the page unescaped: markdown-it escapes every character of text.
+ * `ownPhotos`: the writer's photo ids among those the body names (see ownPhotoIds).
+ */
+export function renderMarkdown(body: string, ownPhotos?: ReadonlySet<string>): string {
+  return md.render(body, { ownPhotos });
 }
 
 /** The words of the body without Markdown syntax, on one line. */

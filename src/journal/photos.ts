@@ -19,6 +19,14 @@ export function firstPhotoOf(body: string): string | undefined {
   return first ? `/photos/${first}?size=thumb` : undefined;
 }
 
+/** Which of the photos `body` names are the user's own (the only ones the entry shows as pictures). */
+export async function ownPhotoIds(db: Queryable, userId: string, body: string): Promise<Set<string>> {
+  const ids = photoIdsIn(body);
+  if (ids.length === 0) return new Set();
+  const result = await db.query<{ id: string }>(`SELECT id FROM photos WHERE user_id = $1 AND id = ANY($2::uuid[])`, [userId, ids]);
+  return new Set(result.rows.map((r) => r.id));
+}
+
 export interface NewPhoto {
   id: string;
   entryId: string | null;

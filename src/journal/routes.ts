@@ -23,6 +23,7 @@ import {
   updateEntry,
 } from './entries.js';
 import { renderMarkdown } from './markdown.js';
+import { ownPhotoIds } from './photos.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { isSearch, renderSearchPage } from './search-routes.js';
 import { typedTags } from './tags.js';
@@ -147,7 +148,8 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/journal/:id', async (req, res) => {
     const entry = await ownEntry(res, req.params.id);
-    res.render('journal/show', { title: entry.title || 'Untitled', entry, html: renderMarkdown(entry.body), messages: takeFlash(req) });
+    const html = renderMarkdown(entry.body, await ownPhotoIds(db, signInState(res).userId, entry.body));
+    res.render('journal/show', { title: entry.title || 'Untitled', entry, html, messages: takeFlash(req) });
   });
 
   router.get('/journal/:id/edit', async (req, res) => {

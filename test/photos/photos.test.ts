@@ -197,6 +197,16 @@ describe('photos in entries', () => {
     expect(page.headers['content-security-policy']).toContain("img-src 'self' data:");
   });
 
+  it('shows another user’s photo id as the text typed, not as a picture', async () => {
+    const { browser: owner } = await signedInBrowser(setup.t.app);
+    const { browser: other } = await signedInBrowser(setup.t.app);
+    const theirs = await uploaded(owner);
+    const entryId = await writeEntry(other, 'Borrowed', `![Not mine](/photos/${theirs})`);
+    const page = await other.get(`/journal/${entryId}`);
+    expect(page.text).not.toContain(`<img src="/photos/${theirs}"`);
+    expect(page.text).toContain(`![Not mine](/photos/${theirs})`);
+  });
+
   it('shows the first photo’s thumbnail on the card, and each photo on the Photos view linking to its entry', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const [first, second] = [await uploaded(browser), await uploaded(browser)];
