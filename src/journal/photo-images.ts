@@ -1,11 +1,21 @@
 // Turning an uploaded image into what Smriti keeps: its type checked by its bytes, re-encoded upright
 // with no metadata at all (EXIF, GPS, XMP, IPTC, ICC), in a display size and a thumbnail.
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 
-// One libvips thread per image: the machine's other cores stay free for pages (DESIGN §17).
-sharp.concurrency(1);
-// Decoded images are not kept between requests: memory goes back as soon as a photo is stored.
-sharp.cache(false);
+type SharpLib = typeof import('sharp');
+let loading: Promise<SharpLib> | undefined;
+
+/** sharp (libvips) loaded at the first photo, not at every process start: most never need it. */
+function loadSharp(): Promise<SharpLib> {
+  loading ??= import('sharp').then((module) => {
+    // One libvips thread per image: the machine's other cores stay free for pages (DESIGN §17).
+    module.default.concurrency(1);
+    // Decoded images are not kept between requests: memory goes back as soon as a photo is stored.
+    module.default.cache(false);
+    return module;
+  });
+  return loading;
+}
 
 export const DISPLAY_EDGE = 2048;
 export const THUMB_EDGE = 400;
@@ -43,8 +53,12 @@ export interface ProcessedPhoto {
 
 export type ProcessResult = { kind: 'ok'; photo: ProcessedPhoto } | { kind: 'unreadable' } | { kind: 'too_many_pixels' };
 
-const thumbnail = (display: Buffer) =>
-  sharp(display).resize(THUMB_EDGE, THUMB_EDGE, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 75 }).toBuffer();
+const thumbnail = async (display: Buffer) =>
+  (await loadSharp())
+    .default(display)
+    .resize(THUMB_EDGE, THUMB_EDGE, { fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 75 })
+    .toBuffer();
 
 /**
  * Decodes, turns upright and re-encodes: a photo without transparency as JPEG, one with it (or an
@@ -52,6 +66,7 @@ const thumbnail = (display: Buffer) =>
  * sharp writes no metadata unless asked, so nothing of the camera or the place survives.
  */
 export async function processPhoto(input: Buffer): Promise<ProcessResult> {
+  const sharp = (await loadSharp()).default;
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
@@ -93,6 +108,7 @@ export async function processPhoto(input: Buffer): Promise<ProcessResult> {
 export async function keepOrProcess(input: Buffer): Promise<ProcessResult> {
   const sniffed = sniffImage(input);
   if (sniffed.kind !== 'image') return { kind: 'unreadable' };
+  const sharp = (await loadSharp()).default;
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
