@@ -8,6 +8,7 @@ import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
 import { passwordFlood } from './benchmarks/password-flood.js';
 import { PEER_ROWS, peers } from './benchmarks/peers.js';
+import { photos } from './benchmarks/photos.js';
 import { refresh } from './benchmarks/refresh.js';
 import { scaleOut } from './benchmarks/scale-out.js';
 import { search } from './benchmarks/search.js';
@@ -34,6 +35,7 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['8 search', search],
   ['9 password flood', passwordFlood],
   ['10 calendar', calendar],
+  ['11 photos', photos],
 ];
 
 function describeMachine(ctx: BenchContext, busyBefore: number): void {

@@ -31,6 +31,8 @@ import { emailRoutes } from './identity/email-routes.js';
 import { oidcMethod } from './identity/method.js';
 import { verifyNewAddresses } from './identity/verification.js';
 import { plainExcerpt } from './journal/markdown.js';
+import { photoRoutes } from './journal/photo-routes.js';
+import { firstPhotoOf } from './journal/photos.js';
 import { journalRoutes } from './journal/routes.js';
 import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
@@ -159,7 +161,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // The layout tells secureFetch the access lifetime, so it can renew once per token (DESIGN §7).
   app.locals.accessLifetimeSeconds = config.jwt.accessTtlSeconds;
   // Dates and excerpts as every view writes them (the writer's zone comes in res.locals.timeZone).
-  Object.assign(app.locals, { formatMoment, formatDay, formatMonth, excerptOf: plainExcerpt });
+  Object.assign(app.locals, { formatMoment, formatDay, formatMonth, excerptOf: plainExcerpt, firstPhotoOf });
   // The sign-in pages show "Continue with …" only when a provider is configured (§13).
   app.locals.oidcProviderName = config.oidc?.providerName;
 
@@ -225,6 +227,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(authRoutes(ctx));
   app.use(twoFactorRoutes(ctx));
   if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
+  app.use(photoRoutes(ctx)); // before journalRoutes, whose /journal/:id would take /journal/photos
   app.use(journalRoutes(ctx));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
   app.use(activityRoutes(ctx));

@@ -58,6 +58,8 @@ export interface Config {
   readonly oidc: OidcConfig | undefined;
   /** Passkeys' relying-party id (§12): the host of APP_ORIGIN or a registrable suffix of it. */
   readonly webauthnRpId: string;
+  /** One photo's upload, and all of an account's stored photos together (§17). */
+  readonly photos: { readonly maxBytes: number; readonly quotaBytes: number };
 }
 
 export interface OidcConfig {
@@ -366,6 +368,10 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', defaults.drainSeconds, 0, 300),
     oidc: oidc(env, profile),
     webauthnRpId: webauthnRpId(env, origin),
+    photos: {
+      maxBytes: integer(env, 'PHOTO_MAX_BYTES', 20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+      quotaBytes: integer(env, 'PHOTO_QUOTA_BYTES', 5 * 1024 ** 3, 0),
+    },
   };
   return deepFreeze(config);
 }

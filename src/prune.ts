@@ -9,6 +9,7 @@ import { type Db, type Queryable, STATEMENT_TIMEOUTS, withStatementTimeout } fro
 import { pruneRateLimits } from './http/rate-limit-postgres.js';
 import { EMAIL_LINK_CAP, pruneEmailLinks } from './identity/email-links.js';
 import { pruneOidcFlows } from './identity/oidc-flows.js';
+import { pruneUnreferencedPhotos } from './journal/photos.js';
 import { pruneTrash, TRASH_KEEP_MS } from './journal/trash.js';
 import { pruneChallenges } from './passkeys/challenges.js';
 import { prunePendingSignIns } from './sign-in/pending.js';
@@ -17,6 +18,7 @@ import { prunePendingSignIns } from './sign-in/pending.js';
 const REFRESH_TOKENS_KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60 * 1000;
 // Reset links count towards the hourly mail cap until they are an hour old, used or not.
 const PASSWORD_RESETS_KEPT_MS = 60 * 60 * 1000;
+const UNREFERENCED_PHOTOS_KEPT_MS = 24 * 60 * 60 * 1000;
 
 export interface PruneCounts {
   refreshTokens: number;
@@ -30,6 +32,7 @@ export interface PruneCounts {
   devices: number;
   trashedEntries: number;
   passkeyChallenges: number;
+  unreferencedPhotos: number;
 }
 
 export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): Promise<PruneCounts> {
@@ -53,5 +56,7 @@ export async function pruneExpiredRows(db: Db, config: Config, nowMs: number): P
     trashedEntries: await prune((tx) => pruneTrash(tx, new Date(nowMs - TRASH_KEEP_MS))),
     // A spent or expired challenge proves nothing any more.
     passkeyChallenges: await prune((tx) => pruneChallenges(tx, new Date(nowMs))),
+    // A photo no entry names (its reference removed, or an upload never saved) is kept a day.
+    unreferencedPhotos: await prune((tx) => pruneUnreferencedPhotos(tx, new Date(nowMs - UNREFERENCED_PHOTOS_KEPT_MS))),
   };
 }

@@ -13,15 +13,19 @@ import { STATEMENT_TIMEOUTS, withStatementTimeout } from '../db/db.js';
 import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { insertImportedEntries } from '../journal/entries-bulk.js';
+import { photoMessages } from '../journal/photo-routes.js';
 import { deleteAccount } from './delete-account.js';
 import { EXPORT_TYPES, type ExportKind, exportFileName, jsonExport, markdownExport, openEntryPages } from './export.js';
 import { describeProblems, IMPORT_MAX_BYTES, parseExportFile } from './import.js';
 import { admitImport, createImportGate } from './import-claims.js';
 import { renderAccount } from './page.js';
+import { sendZipExport } from './zip-export.js';
+import { importSentence, isZip, OverQuota, readZipImport, storeZipImport, ZIP_IMPORT_MAX_BYTES } from './zip-import.js';
 
 const receiveFile = multer({
   storage: multer.memoryStorage(),
-  limits: { fileSize: IMPORT_MAX_BYTES, files: 1, fields: 5, parts: 6 },
+  // A zip may carry photos; any other file is held to IMPORT_MAX_BYTES once read.
+  limits: { fileSize: ZIP_IMPORT_MAX_BYTES, files: 1, fields: 5, parts: 6 },
 }).single('file');
 
 /** The uploaded file, undefined when none was sent; a broken or oversized upload is a 400 or 413. */
@@ -30,7 +34,7 @@ function uploadedFile(req: Request, res: Response): Promise<Express.Multer.File 
     receiveFile(req, res, (error: unknown) => {
       if (!error) return resolve(req.file);
       if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') {
-        return reject(new AppError(413, 'file_too_large', 'Nothing was imported: the file is larger than the 20 MB limit.'));
+        return reject(new AppError(413, 'file_too_large', ZIP_TOO_LARGE));
       }
       const which =
         error instanceof multer.MulterError && error.code === 'LIMIT_UNEXPECTED_FILE' ? ' Send one file, in the field "file".' : '';
@@ -40,8 +44,13 @@ function uploadedFile(req: Request, res: Response): Promise<Express.Multer.File 
   });
 }
 
+const TOO_LARGE = 'Nothing was imported: the file is larger than the 20 MB limit.';
+const ZIP_TOO_LARGE = `Nothing was imported: the file is larger than the limit (20 MB, or ${ZIP_IMPORT_MAX_BYTES / 1024 ** 2} MB for a zip with photos).`;
+
+const ZIP_BUSY = 'Nothing was imported: Smriti is unpacking another zip right now. Please try again in a minute.';
+
 const IMPORT_REFUSALS = {
-  too_large: { status: 413, message: 'Nothing was imported: the file is larger than the 20 MB limit.' },
+  too_large: { status: 413, message: ZIP_TOO_LARGE },
   busy: { status: 503, message: 'Nothing was imported: Smriti is busy with other imports. Please try again in a minute.' },
   already_importing: {
     status: 409,
@@ -52,7 +61,7 @@ const IMPORT_REFUSALS = {
 function exportKind(format: unknown): ExportKind {
   if (format === undefined || format === 'json') return 'json';
   if (format === 'markdown') return 'markdown';
-  throw new AppError(400, 'format_invalid', 'The export format must be json or markdown.');
+  throw new AppError(400, 'format_invalid', 'The export format must be json, markdown or zip.');
 }
 
 /** `recent`: the step-up check every route here needs (see routes.ts). */
@@ -61,6 +70,7 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
   const { config, db, logger } = ctx;
 
   router.get('/account/export', recent, async (req, res) => {
+    if (req.query.format === 'zip') return sendZipExport(ctx, req, res);
     const kind = exportKind(req.query.format);
     const { userId } = signInState(res);
     const at = new Date(ctx.now());
@@ -90,7 +100,7 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
   router.post('/account/import', recent, async (req, res) => {
     const { userId } = signInState(res);
     // Decided before the upload is read: a refused import costs neither memory nor a connection.
-    const admission = await admitImport(db, importGate, req, userId, ctx.now());
+    const admission = await admitImport(db, importGate, req, userId, ctx.now(), ZIP_IMPORT_MAX_BYTES);
     if (admission.kind !== 'ok') {
       if (admission.kind !== 'too_large') res.set('Retry-After', '30');
       const { status, message } = IMPORT_REFUSALS[admission.kind];
@@ -118,6 +128,8 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     if (!file)
       return () =>
         renderAccount(ctx, res, 400, { import: 'Choose a Smriti export file (.json or .md) or a Day One JSON export to import.' });
+    if (isZip(file.buffer)) return importZip(file.buffer, req, res, userId);
+    if (file.size > IMPORT_MAX_BYTES) return () => renderAccount(ctx, res, 413, { import: TOO_LARGE });
     const parsed = parseExportFile(file.buffer, res.locals.timeZone);
     if (parsed.kind === 'invalid') return () => renderAccount(ctx, res, 400, { import: describeProblems(parsed.problems) });
 
@@ -128,6 +140,46 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const already = skipped ? ` ${skipped} ${skipped === 1 ? 'was' : 'were'} already in your journal and skipped.` : '';
     return () => {
       req.flash('info', `Imported ${added} ${added === 1 ? 'entry' : 'entries'}.${already}`);
+      res.redirect(303, '/account');
+    };
+  }
+
+  /** A Smriti zip with photos, or Day One's zip: checked whole, then written in one transaction. */
+  // Unpacking and re-encoding a zip holds it twice over in memory: one at a time per process.
+  let zipsRunning = 0;
+
+  async function importZip(bytes: Buffer, req: Request, res: Response, userId: string): Promise<() => Promise<void> | void> {
+    if (zipsRunning > 0) {
+      res.set('Retry-After', '60');
+      return () => renderAccount(ctx, res, 503, { import: ZIP_BUSY });
+    }
+    zipsRunning += 1;
+    try {
+      return await importZipNow(bytes, req, res, userId);
+    } finally {
+      zipsRunning -= 1;
+    }
+  }
+
+  async function importZipNow(bytes: Buffer, req: Request, res: Response, userId: string): Promise<() => Promise<void> | void> {
+    const read = await readZipImport(bytes, config.photos.maxBytes);
+    if (read.kind === 'refused') return () => renderAccount(ctx, res, 400, { import: read.message });
+    const parsed = parseExportFile(read.journal, res.locals.timeZone);
+    if (parsed.kind === 'invalid') return () => renderAccount(ctx, res, 400, { import: describeProblems(parsed.problems) });
+    let stored: Awaited<ReturnType<typeof storeZipImport>>;
+    try {
+      stored = await withStatementTimeout(db, STATEMENT_TIMEOUTS.import, (tx) =>
+        storeZipImport(tx, userId, parsed.entries, read.photos, config.photos.quotaBytes, new Date(ctx.now())),
+      );
+    } catch (error) {
+      if (!(error instanceof OverQuota)) throw error;
+      const quota = photoMessages(config.photos.maxBytes, config.photos.quotaBytes).overQuota;
+      return () => renderAccount(ctx, res, 413, { import: `Nothing was imported: ${quota.charAt(0).toLowerCase()}${quota.slice(1)}` });
+    }
+    const { added, skipped, photosAdded } = stored;
+    logger.info({ userId, added, skipped, photosAdded }, 'journal imported from a zip');
+    return () => {
+      req.flash('info', importSentence(added, skipped, photosAdded, read.leftOut));
       res.redirect(303, '/account');
     };
   }

@@ -12,6 +12,7 @@ export interface DeletedAccount {
 // deletion stays on the user's shard when these tables are distributed by user_id.
 const USER_TABLES = [
   'user_devices',
+  'photos',
   'entries',
   'password_resets',
   'email_links',

@@ -31,9 +31,10 @@ export async function admitImport(
   req: Request,
   userId: string,
   now: number,
+  maxBytes = IMPORT_MAX_BYTES,
 ): Promise<ImportAdmission> {
   const declared = Number(req.get('content-length'));
-  if (Number.isFinite(declared) && declared > IMPORT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES) return { kind: 'too_large' };
+  if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_OVERHEAD_BYTES) return { kind: 'too_large' };
   if (gate.running >= IMPORTS_AT_ONCE_PER_PROCESS) return { kind: 'busy' };
   gate.running += 1;
   const claimId = randomUUID();

@@ -29,6 +29,14 @@ interface Waiting {
 }
 
 export function createPasswordQueue(limits: PasswordQueueLimits): PasswordQueue {
+  return createFairQueue(limits, { queueFull: QUEUE_FULL_MESSAGE, accountBusy: ACCOUNT_BUSY_MESSAGE });
+}
+
+/** The same fair queue for other heavy work (photo uploads), with its own sentences for the refusals. */
+export function createFairQueue(
+  limits: PasswordQueueLimits,
+  refusals: { queueFull: string; accountBusy: string; accountBusyCode?: string },
+): PasswordQueue {
   let running = 0;
   let waitingCount = 0;
   const busyAccounts = new Set<string>();
@@ -59,9 +67,9 @@ export function createPasswordQueue(limits: PasswordQueueLimits): PasswordQueue 
   return async function run<T>(key: string | undefined, task: () => Promise<T>): Promise<T> {
     const account = key ?? `anonymous:${++anonymous}`;
     const mine = inFlight.get(account) ?? 0;
-    if (mine >= limits.maxPerAccount) throw new AppError(429, 'password_checks_busy', ACCOUNT_BUSY_MESSAGE);
+    if (mine >= limits.maxPerAccount) throw new AppError(429, refusals.accountBusyCode ?? 'password_checks_busy', refusals.accountBusy);
     const mustWait = running >= limits.parallel || busyAccounts.has(account);
-    if (mustWait && waitingCount >= limits.maxWaiting) throw new AppError(503, 'busy', QUEUE_FULL_MESSAGE);
+    if (mustWait && waitingCount >= limits.maxWaiting) throw new AppError(503, 'busy', refusals.queueFull);
     inFlight.set(account, mine + 1);
     if (mustWait) {
       await new Promise<void>((resolve) => {

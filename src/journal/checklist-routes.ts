@@ -13,8 +13,8 @@ import { expectedVersion } from './versions.js';
 export const CHECKLIST_FORM = 'checklist';
 
 /** The entry's page: its checklist boxes are buttons of one form that carries the version shown. */
-export function renderEntryPage(res: Response, entry: Entry, messages: string[], status = 200): void {
-  const html = renderMarkdown(entry.body, { checklist: { form: CHECKLIST_FORM } });
+export function renderEntryPage(res: Response, entry: Entry, messages: string[], status = 200, ownPhotos?: ReadonlySet<string>): void {
+  const html = renderMarkdown(entry.body, { checklist: { form: CHECKLIST_FORM }, ownPhotos });
   res.status(status).render('journal/show', {
     title: entry.title || 'Untitled',
     entry,

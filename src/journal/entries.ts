@@ -2,6 +2,7 @@
 import type { Queryable } from '../db/db.js';
 import type { FieldErrors } from '../http/errors.js';
 import { isUuid } from '../uuid.js';
+import { syncEntryPhotos } from './photos.js';
 import { checkTags, entryTags } from './tags.js';
 
 export const TITLE_MAX_CHARS = 200;
@@ -185,6 +186,7 @@ export async function createEntry(db: Queryable, userId: string, input: EntryInp
       input.starred ?? false,
     ],
   );
+  await syncEntryPhotos(db, userId, result.rows[0]!.id, input.body, at);
   return result.rows[0]!;
 }
 
@@ -224,7 +226,10 @@ export async function updateEntry(
       input.starred ?? null,
     ],
   );
-  if (result.rows[0]) return { kind: 'saved', entry: result.rows[0] };
+  if (result.rows[0]) {
+    await syncEntryPhotos(db, userId, id, input.body, at);
+    return { kind: 'saved', entry: result.rows[0] };
+  }
   const current = expectedVersion === undefined ? undefined : await findEntry(db, userId, id);
   return current ? { kind: 'conflict', current } : { kind: 'not_found' };
 }

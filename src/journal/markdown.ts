@@ -1,17 +1,30 @@
 // Entry bodies as Markdown: safe HTML for the page, and plain text for excerpts.
 import MarkdownIt from 'markdown-it';
 import { type ChecklistEnv, type ChecklistItem, itemsOf, taskLists } from './checklists.js';
+import { OWN_PHOTO_URL } from './photos.js';
 
-// Raw HTML off: whatever the writer types as <script> or <img onerror> stays text. Images are off
-// too, since the CSP (img-src 'self') would refuse any picture from elsewhere anyway.
+// Raw HTML off: whatever the writer types as <script> or <img onerror> stays text.
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
-md.disable('image');
 md.use(taskLists);
 
 // markdown-it refuses javascript:, vbscript: and data: itself; this narrows links to the schemes a
-// journal needs, so no scheme a browser might treat as script ever becomes a link.
+// journal needs, so no scheme a browser might treat as script ever becomes a link. The writer's own
+// photos (/photos/<id>) are the one same-origin address allowed.
 const ALLOWED_LINK = /^(https?:\/\/|mailto:)/i;
-md.validateLink = (url) => ALLOWED_LINK.test(url.trim());
+md.validateLink = (url) => ALLOWED_LINK.test(url.trim()) || OWN_PHOTO_URL.test(url.trim());
+
+// Only the writer's own photos become images (GET /photos/:id answers the owner alone); any other
+// image stays the text that was typed, as the CSP (img-src 'self') would refuse it anyway.
+// `env.ownPhotos`, when given, names the photos the writer owns: any other id stays text too.
+md.renderer.rules.image = (tokens, index, _options, env: { ownPhotos?: ReadonlySet<string> }) => {
+  const token = tokens[index]!;
+  const src = token.attrGet('src') ?? '';
+  const caption = token.content;
+  const own = OWN_PHOTO_URL.exec(src);
+  if (!own || (env?.ownPhotos && !env.ownPhotos.has(own[1]!.toLowerCase()))) return md.utils.escapeHtml(`![${caption}](${src})`);
+  const figcaption = caption ? `<span class="photo-caption">${md.utils.escapeHtml(caption)}</span>` : '';
+  return `<span class="photo"><img src="${md.utils.escapeHtml(src)}" alt="${md.utils.escapeHtml(caption)}">${figcaption}</span>`;
+};
 
 md.renderer.rules.link_open = (tokens, index, options, _env, self) => {
   tokens[index]!.attrSet('rel', 'noopener nofollow');
@@ -44,8 +57,9 @@ for (const rule of ['fence', 'code_block'] as const) {
 /**
  * The body as HTML to place in the page unescaped: markdown-it escapes every character of text.
  * With `env.checklist`, checklist boxes are buttons of that form; without, disabled checkboxes.
+ * `env.ownPhotos`: the writer's photo ids among those the body names (see ownPhotoIds).
  */
-export function renderMarkdown(body: string, env: ChecklistEnv = {}): string {
+export function renderMarkdown(body: string, env: ChecklistEnv & { ownPhotos?: ReadonlySet<string> } = {}): string {
   return md.render(body, { ...env });
 }
 

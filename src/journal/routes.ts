@@ -25,6 +25,7 @@ import {
   updateEntry,
 } from './entries.js';
 import { historyRoutes } from './history-routes.js';
+import { ownPhotoIds } from './photos.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { isSearch, renderSearchPage, searchRoutes } from './search-routes.js';
 import { starRoutes } from './starred.js';
@@ -82,7 +83,7 @@ export function journalRoutes(ctx: AppContext): Router {
       conflict,
       userId: signInState(res).userId,
       limits: { title: TITLE_MAX_CHARS, body: BODY_MAX_CHARS },
-      scripts: ['/js/conflict.js', '/js/editor.js'],
+      scripts: ['/js/conflict.js', '/js/editor.js', '/js/photo-upload.js'],
     });
 
   async function ownEntry(res: Response, id: string | undefined): Promise<Entry> {
@@ -176,7 +177,8 @@ export function journalRoutes(ctx: AppContext): Router {
 
   router.get('/journal/:id', async (req, res) => {
     const entry = await entryOrTrashPage(res, req.params.id);
-    if (entry) renderEntryPage(res, entry, takeFlash(req));
+    if (!entry) return;
+    renderEntryPage(res, entry, takeFlash(req), 200, await ownPhotoIds(db, signInState(res).userId, entry.body));
   });
 
   router.get('/journal/:id/edit', async (req, res) => {

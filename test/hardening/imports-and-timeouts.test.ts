@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMPORT_MAX_BYTES } from '../../src/account/import.js';
+import { ZIP_IMPORT_MAX_BYTES } from '../../src/account/zip-import.js';
 import { ACCESS_COOKIE } from '../../src/auth/cookies.js';
 import type { Db } from '../../src/db/db.js';
 import { type Browser, buildTestApp, signedInBrowser, TEST_ORIGIN, type TestApp, writeEntry } from '../helpers/app.js';
@@ -82,7 +82,7 @@ describe('imports', { timeout: 90_000 }, () => {
           Cookie: browser.jar.header(),
           Origin: TEST_ORIGIN,
           'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
-          'Content-Length': String(IMPORT_MAX_BYTES * 2),
+          'Content-Length': String(ZIP_IMPORT_MAX_BYTES * 2),
         },
       });
       req.on('response', (res) => {
@@ -96,10 +96,10 @@ describe('imports', { timeout: 90_000 }, () => {
         });
       });
       req.on('error', reject);
-      req.write('--smriti'); // the first bytes of 40 MB that never come
+      req.write('--smriti'); // the first bytes of 400 MB that never come
     });
     expect(reply.status).toBe(413);
-    expect(reply.text).toContain('larger than the 20 MB limit');
+    expect(reply.text).toContain('larger than the limit (20 MB, or 200 MB for a zip with photos)');
   });
 });
 
