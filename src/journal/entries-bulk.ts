@@ -15,13 +15,12 @@ export interface PageCursor {
 export type PageOrder = 'written' | 'day';
 
 const PAGE_COLUMNS = `${ENTRY_COLUMNS}, created_at::text AS "cursorAt"`;
-// $2 created_at, $3 id, ($5 day) of the cursor, $4 the limit; the first page has no cursor (null).
-const PAGE_SQL: Record<PageOrder, string> = {
-  written: `SELECT ${PAGE_COLUMNS} FROM entries WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
-    ORDER BY created_at DESC, id DESC LIMIT $4`,
-  day: `SELECT ${PAGE_COLUMNS} FROM entries
-    WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (entry_date, created_at, id) < ($5::date, $2::timestamptz, $3::uuid))
-    ORDER BY entry_date DESC, created_at DESC, id DESC LIMIT $4`,
+// A first page and a page after a cursor are separate statements: the cursor's range condition
+// stays a plain index range, and the first page's text is never the later pages' ($2 created_at,
+// $3 id, $5 day of the cursor; $4 the limit).
+const PAGE_ORDER: Record<PageOrder, { by: string; after: string }> = {
+  written: { by: 'created_at DESC, id DESC', after: '(created_at, id) < ($2::timestamptz, $3::uuid)' },
+  day: { by: 'entry_date DESC, created_at DESC, id DESC', after: '(entry_date, created_at, id) < ($5::date, $2::timestamptz, $3::uuid)' },
 };
 
 /** One page of the user's entries (those in the trash too), newest first, after `cursor` (from the start when undefined). */
@@ -32,8 +31,16 @@ export async function entriesPage(
   limit: number,
   order: PageOrder = 'written',
 ): Promise<{ entries: Entry[]; next: PageCursor | undefined }> {
-  const params = [userId, cursor?.createdAt ?? null, cursor?.id ?? null, limit, ...(order === 'day' ? [cursor?.entryDate ?? null] : [])];
-  const result = await db.query<Entry & { cursorAt: string }>(PAGE_SQL[order], params);
+  const { by, after } = PAGE_ORDER[order];
+  const result = cursor
+    ? await db.query<Entry & { cursorAt: string }>(
+        `SELECT ${PAGE_COLUMNS} FROM entries WHERE user_id = $1 AND ${after} ORDER BY ${by} LIMIT $4`,
+        [userId, cursor.createdAt, cursor.id, limit, ...(order === 'day' ? [cursor.entryDate] : [])],
+      )
+    : await db.query<Entry & { cursorAt: string }>(`SELECT ${PAGE_COLUMNS} FROM entries WHERE user_id = $1 ORDER BY ${by} LIMIT $2`, [
+        userId,
+        limit,
+      ]);
   const last = result.rows.at(-1);
   const entries = result.rows.map(({ cursorAt: _, ...entry }) => entry);
   const next = last && result.rows.length === limit ? { entryDate: last.entryDate, createdAt: last.cursorAt, id: last.id } : undefined;

@@ -49,25 +49,17 @@ function byMonth(entries: readonly Entry[]): { month: string; entries: Entry[] }
   return groups;
 }
 
+/** `/`: any token cookie may still be renewable; /journal refreshes in place or sends to sign-in. */
+function home(req: Request, res: Response) {
+  const mayBeSignedIn = Boolean(readCookie(req.cookies, ACCESS_COOKIE) || readCookie(req.cookies, REFRESH_COOKIE));
+  res.redirect(303, mayBeSignedIn ? '/journal' : '/login');
+}
+
 export function journalRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db } = ctx;
   const now = () => new Date(ctx.now());
   const today = (res: Response) => localDay(now(), res.locals.timeZone ?? 'UTC');
-
-  router.get('/', (req, res) => {
-    // Any token cookie may still be renewable; /journal refreshes in place or sends to sign-in.
-    const mayBeSignedIn = Boolean(readCookie(req.cookies, ACCESS_COOKIE) || readCookie(req.cookies, REFRESH_COOKIE));
-    res.redirect(303, mayBeSignedIn ? '/journal' : '/login');
-  });
-
-  router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx));
-  router.use(trashRoutes(ctx));
-  router.use(starRoutes(ctx));
-  router.use(calendarRoutes(ctx));
-  router.use(checklistRoutes(ctx));
-  router.use(historyRoutes(ctx));
-  router.use(templateRoutes(ctx));
 
   const renderEditor = (
     res: Response,
@@ -125,7 +117,7 @@ export function journalRoutes(ctx: AppContext): Router {
     res.redirect(303, `/journal/${result.entry.id}`);
   }
 
-  router.get('/journal', async (req, res) => {
+  async function listEntries(req: Request, res: Response) {
     const page = pageNumber(req);
     if (isSearch(req)) return renderSearchPage(db, req, res, page);
     const { userId } = signInState(res);
@@ -157,40 +149,49 @@ export function journalRoutes(ctx: AppContext): Router {
       pageHref: (p: number) => `/journal${query(p) ? `?${query(p)}` : ''}`,
       messages: takeFlash(req),
     });
-  });
+  }
 
-  router.get('/journal/new', async (req, res) => {
+  async function newEntry(req: Request, res: Response) {
     const { template: id } = req.query;
     if (id === undefined || id === '') return renderEditor(res, { entryDate: today(res) });
     const template = typeof id === 'string' ? await findTemplate(db, signInState(res).userId, id) : undefined;
     if (!template) throw new AppError(404, 'not_found', NO_TEMPLATE);
     const { title, body, tags } = template;
     renderEditor(res, { entryDate: today(res), title, body, typedTags: typedTags(tags, title, body).join(' ') });
-  });
+  }
 
-  router.post('/journal', (req, res) =>
-    fromForm(req, res, {}, async (input) => ({
+  function createFromForm(req: Request, res: Response) {
+    return fromForm(req, res, {}, async (input) => ({
       kind: 'saved',
       entry: await createEntry(db, signInState(res).userId, input, now(), today(res)),
-    })),
-  );
+    }));
+  }
 
-  router.get('/journal/:id', async (req, res) => {
+  async function showEntry(req: Request<{ id: string }>, res: Response) {
     const entry = await entryOrTrashPage(res, req.params.id);
     if (!entry) return;
     renderEntryPage(res, entry, takeFlash(req), 200, await ownPhotoIds(db, signInState(res).userId, entry.body));
-  });
+  }
 
-  router.get('/journal/:id/edit', async (req, res) => {
+  async function editEntry(req: Request<{ id: string }>, res: Response) {
     const entry = await entryOrTrashPage(res, req.params.id);
     if (entry) renderEditor(res, entry);
-  });
+  }
 
-  router.post('/journal/:id', async (req, res) => {
+  async function updateFromForm(req: Request<{ id: string }>, res: Response) {
     const entry = await ownEntry(res, req.params.id);
     await fromForm(req, res, entry, (input, version) => updateEntry(db, signInState(res).userId, entry.id, input, now(), version));
-  });
+  }
 
+  router.get('/', home);
+  router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx));
+  router.use(trashRoutes(ctx), starRoutes(ctx), calendarRoutes(ctx), checklistRoutes(ctx), historyRoutes(ctx), templateRoutes(ctx));
+  router.get('/journal', listEntries);
+  router.get('/journal/new', newEntry);
+  router.post('/journal', createFromForm);
+  router.get('/journal/:id', showEntry);
+  router.get('/journal/:id/edit', editEntry);
+  router.post('/journal/:id', updateFromForm);
   router.use(entriesApiRoutes(ctx));
   router.use(searchRoutes(ctx));
   return router;

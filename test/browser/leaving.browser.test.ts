@@ -258,7 +258,13 @@ describe.skipIf(!chromiumAvailable)('leaving nothing behind, in a real browser',
     await page.goto('/account');
     const signedIn = page.locator('tr.current time').first();
     const at = new Date((await signedIn.getAttribute('datetime'))!);
-    const kolkata = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Kolkata', hour: 'numeric', minute: '2-digit' }).format(at);
+    // The page writes times as the server does (en-GB, 24-hour: issue 34's one date format), in the viewer's zone.
+    const kolkata = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Kolkata',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(at);
     const text = await signedIn.textContent();
     expect(text).toContain(kolkata);
     expect(text).not.toContain('UTC');

@@ -208,7 +208,7 @@ describe('database outage', () => {
     try {
       for (const format of ['json', 'markdown']) {
         // The second page's statement (after the cursor) is where the database goes.
-        const cut = outage.cutWhenSent('(created_at, id) <');
+        const cut = outage.cutWhenSent('created_at, id) <');
         const download = await exportDownload((server.address() as AddressInfo).port, browser, format);
         await cut;
         outage.restore();
