@@ -38,8 +38,6 @@ function describeMachine(ctx: BenchContext, busyBefore: number): void {
   const { seconds, warmupSeconds, connections } = ctx.settings;
   console.log(`Smriti benchmarks — Node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'}`);
   console.log(`database: ${ctx.database.description}`);
-  if (ctx.database.kind === 'pglite')
-    console.log('  (DATABASE_URL is unset, so this measures the embedded PGlite, not a PostgreSQL server)');
   console.log(`server: NODE_ENV=production, BCRYPT_ROUNDS=12, COOKIE_SECURE=true, TRUST_PROXY=loopback, on 127.0.0.1`);
   console.log(`runs: ${warmupSeconds} s warm-up + ${seconds} s measured, ${connections} connections unless stated`);
   // Every number here is relative to a baseline measured on the same cores; other work skews both unevenly.
@@ -78,7 +76,6 @@ function selection(argv: readonly string[]): { benchmarks: typeof BENCHMARKS; wa
  * checkpoint; without one the benchmark just starts.
  */
 async function settle(database: BenchDatabase): Promise<void> {
-  if (database.kind !== 'postgres') return;
   await database
     .use(async (db) => {
       await db.exec('VACUUM ANALYZE');
