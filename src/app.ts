@@ -34,6 +34,7 @@ import type { Readiness } from './lifecycle.js';
 import { redactUrl } from './logger.js';
 import { twoFactorRoutes } from './mfa/routes.js';
 import { createSecretBox } from './mfa/totp.js';
+import { DEVICE_COOKIE } from './notify/devices.js';
 import { activityRoutes } from './notify/routes.js';
 import { passkeyAccountRoutes } from './passkeys/account-routes.js';
 import { passkeySignInRoutes } from './passkeys/sign-in-routes.js';
@@ -101,7 +102,7 @@ function securityHeaders(config: Config) {
 
 /** JSON routes never show a flash message, so they skip the cookie work. */
 function pageFlash(config: Config): RequestHandler {
-  const flash = flashMessages(config);
+  const flash = flashMessages(config, DEVICE_COOKIE);
   return (req, res, next) => (wantsJson(req) ? next() : flash(req, res, next));
 }
 
