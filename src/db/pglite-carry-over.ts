@@ -47,17 +47,15 @@ function liteAsDb(lite: Lite): Db {
   };
 }
 
-/**
- * Opens the old directory through PGlite (loaded only now: it is an optional dependency, kept for
- * this), and returns an in-memory copy of it migrated to this release: the directory itself is
- * left as the old release wrote it.
- */
-async function openMigratedCopy(dir: string): Promise<Lite> {
-  let modules: [
-    typeof import('@electric-sql/pglite'),
-    typeof import('@electric-sql/pglite/contrib/unaccent'),
-    typeof import('@electric-sql/pglite/contrib/btree_gin'),
-  ];
+type PgliteModules = [
+  typeof import('@electric-sql/pglite'),
+  typeof import('@electric-sql/pglite/contrib/unaccent'),
+  typeof import('@electric-sql/pglite/contrib/btree_gin'),
+];
+
+/** PGlite, loaded only now: an optional dependency, kept for reading an older release's directory. */
+async function loadPglite(dir: string) {
+  let modules: PgliteModules;
   try {
     modules = await Promise.all([
       import('@electric-sql/pglite'),
@@ -69,10 +67,25 @@ async function openMigratedCopy(dir: string): Promise<Lite> {
   }
   const [{ PGlite }, { unaccent }, { btree_gin }] = modules;
   const extensions = { unaccent, btree_gin };
-  const original = (await PGlite.create(dir, { extensions })) as unknown as Lite;
+  return (dataDir: string | undefined, image?: Blob) =>
+    PGlite.create(dataDir, { extensions, loadDataDir: image }) as unknown as Promise<Lite>;
+}
+
+/** A PGlite directory as an older release opened it (the tests write one with the app on it). */
+export async function openPgliteDirectory(dir: string): Promise<Db> {
+  return liteAsDb(await (await loadPglite(dir))(dir));
+}
+
+/**
+ * An in-memory copy of the old directory, migrated to this release: the directory itself is left as
+ * the old release wrote it.
+ */
+async function openMigratedCopy(dir: string): Promise<Lite> {
+  const open = await loadPglite(dir);
+  const original = await open(dir);
   const image = await original.dumpDataDir('none');
   await original.close();
-  const copy = (await PGlite.create(undefined, { extensions, loadDataDir: image })) as unknown as Lite;
+  const copy = await open(undefined, image);
   await migrate(liteAsDb(copy));
   return copy;
 }
