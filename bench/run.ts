@@ -3,6 +3,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { relative } from 'node:path';
 import dotenv from 'dotenv';
 import { authOverhead } from './benchmarks/auth-overhead.js';
+import { memory, startTime } from './benchmarks/footprint.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
 import { passwordFlood } from './benchmarks/password-flood.js';
@@ -32,6 +33,8 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['7 peers', peers],
   ['8 search', search],
   ['9 password flood', passwordFlood],
+  ['10 memory', memory],
+  ['11 start', startTime],
 ];
 
 function describeMachine(ctx: BenchContext, busyBefore: number): void {

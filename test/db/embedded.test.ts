@@ -12,6 +12,9 @@ import { openPgliteDirectory } from '../../src/db/pglite-carry-over.js';
 import { Browser, buildTestApp, TEST_JWT_SECRET, TEST_ORIGIN, TEST_PASSWORD, uniqueEmail, writeEntry } from '../helpers/app.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
+// Seconds on an idle machine; generous for one shared with other test runs.
+const START_MS = 180_000;
+
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'smriti-embedded-'));
@@ -49,7 +52,7 @@ async function me(server: ServerProcess, access: string): Promise<{ status: numb
 
 describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
   it('creates its cluster on first start, listens on a Unix socket in its directory only, and keeps the data through a restart', async () => {
-    const first = await startServerProcess(appEnv());
+    const first = await startServerProcess(appEnv(), START_MS);
     const browser = await registered(first);
     const id = await writeEntry(browser, 'Before the restart', 'kept');
     expect(first.lines.some((l) => l.includes('created an embedded PostgreSQL cluster'))).toBe(true);
@@ -61,20 +64,20 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
     // Stopped with the app: no server left behind.
     expect(existsSync(join(dir, 'postgres', 'postmaster.pid'))).toBe(false);
 
-    const second = await startServerProcess(appEnv());
+    const second = await startServerProcess(appEnv(), START_MS);
     try {
       expect(second.lines.some((l) => l.includes('created an embedded'))).toBe(false);
       expect((await browser.get(`/api/entries/${id}`)).body.title).toBe('Before the restart');
     } finally {
       expect(await second.stop()).toBe(0);
     }
-  }, 120_000);
+  }, 600_000);
 
   it('keeps every acknowledged entry when the app is SIGKILLed during concurrent writes (three times, once with the server killed too)', async () => {
     const acknowledged: string[] = [];
     let browser: Browser | undefined;
     for (const run of [1, 2, 3]) {
-      const server = await startServerProcess(appEnv());
+      const server = await startServerProcess(appEnv(), START_MS);
       browser ??= await registered(server);
       const writer = browser;
       const before = acknowledged.length;
@@ -99,19 +102,19 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
         process.kill(postmaster, 'SIGKILL');
       }
     }
-    const server = await startServerProcess(appEnv());
+    const server = await startServerProcess(appEnv(), START_MS);
     try {
       for (const id of acknowledged) expect((await browser!.get(`/api/entries/${id}`)).status, id).toBe(200);
       expect(acknowledged.length).toBeGreaterThanOrEqual(60);
     } finally {
       expect(await server.stop()).toBe(0);
     }
-  }, 240_000);
+  }, 900_000);
 
   it('runs WEB_CONCURRENCY=2 on it: a session revoked through one worker is refused by the other within a second', async () => {
-    const server = await startServerProcess(appEnv({ WEB_CONCURRENCY: '2', ACCESS_TOKEN_EXPIRY_SECONDS: '1800' }));
+    const server = await startServerProcess(appEnv({ WEB_CONCURRENCY: '2', ACCESS_TOKEN_EXPIRY_SECONDS: '1800' }), START_MS);
     try {
-      await server.waitForLine(/listening on/, 2, 60_000);
+      await server.waitForLine(/listening on/, 2, START_MS);
       const workers = new Set(server.lines.filter((l) => l.includes('listening on')).map((l) => JSON.parse(l).pid as number));
       expect(workers.size).toBe(2);
       const phone = await registered(server);
@@ -137,7 +140,7 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
     }
     // The primary stopped the server after its workers.
     expect(existsSync(join(dir, 'postgres', 'postmaster.pid'))).toBe(false);
-  }, 120_000);
+  }, 600_000);
 
   it("carries over an older release's PGlite directory once, with every row, and its sign-ins still work", async () => {
     // The older release: the app on PGlite in ./data/pglite (beside ./data/postgres).
@@ -162,7 +165,7 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
       await old.close();
     }
 
-    const server = await startServerProcess(appEnv());
+    const server = await startServerProcess(appEnv(), START_MS);
     try {
       expect(server.lines.some((l) => l.includes("carried over the older release's PGlite journal"))).toBe(true);
       const keptAs = readdirSync(dir).find((name) => name.startsWith('pglite.carried-over-'));
@@ -194,19 +197,27 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
       expect(await server.stop()).toBe(0);
     }
     // Once: the next start finds no PGlite directory.
-    const again = await startServerProcess(appEnv());
+    const again = await startServerProcess(appEnv(), START_MS);
     try {
       expect(again.lines.some((l) => l.includes('carried over'))).toBe(false);
     } finally {
       expect(await again.stop()).toBe(0);
     }
     expect(counts).toMatchObject({ users: 1, entries: 2, webauthn_credentials: 1 });
-  }, 180_000);
+  }, 600_000);
 });
 
 async function tableCounts(db: Db): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of ['users', 'entries', 'entry_versions', 'webauthn_credentials', 'refresh_tokens', 'audit_events', 'user_devices']) {
+  for (const table of [
+    'users',
+    'entries',
+    'webauthn_credentials',
+    'refresh_tokens',
+    'audit_events',
+    'user_devices',
+    'session_revocations',
+  ]) {
     counts[table] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
   }
   return counts;
