@@ -85,21 +85,24 @@ function reachable(user: RunAs, path: string): boolean {
 
 /**
  * As root under a 0700 home (/root), the postgres user can reach neither the checkout's binaries nor
- * ./data/postgres. Then the binaries are copied once into /var/lib/smriti/postgresql-<version>, the
- * cluster lives in /var/lib/smriti/<name> (owned by postgres), and EMBEDDED_DB_DIR is a symlink to it.
+ * ./data/postgres. Then the binaries (if unreachable) are copied once into
+ * /var/lib/smriti/postgresql-<version>, the cluster lives in /var/lib/smriti/cluster-<random> (owned
+ * by postgres), and EMBEDDED_DB_DIR is a symlink to it.
  * Nothing above the checkout has its permissions changed.
  */
 function placeForRoot(user: RunAs, bins: Binaries, dir: string): { bins: Binaries; dataDir: string } {
   mkdirSync(dirname(dir), { recursive: true });
-  if (reachable(user, bins.postgres) && reachable(user, dirname(dir))) return { bins, dataDir: dir };
+  const binsReachable = reachable(user, bins.postgres);
+  if (binsReachable && reachable(user, dirname(dir))) return { bins, dataDir: dir };
   const native = dirname(dirname(bins.postgres));
   const version = JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')).version as string;
   const installed = join(ROOT_FALLBACK_BASE, `postgresql-${version}`);
-  if (!existsSync(join(installed, 'bin', 'postgres'))) {
+  if (!binsReachable && !existsSync(join(installed, 'bin', 'postgres'))) {
     rmSync(`${installed}.partial`, { recursive: true, force: true });
     cpSync(native, `${installed}.partial`, { recursive: true, verbatimSymlinks: true });
     execFileSync('mv', [`${installed}.partial`, installed]);
   }
+  const placed = binsReachable ? bins : { initdb: join(installed, 'bin', 'initdb'), postgres: join(installed, 'bin', 'postgres') };
   let dataDir = dir;
   try {
     dataDir = execFileSync('readlink', ['-f', dir], { encoding: 'utf8' }).trim();
@@ -110,7 +113,7 @@ function placeForRoot(user: RunAs, bins: Binaries, dir: string): { bins: Binarie
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     execFileSync('ln', ['-s', dataDir, dir]);
   }
-  return { bins: { initdb: join(installed, 'bin', 'initdb'), postgres: join(installed, 'bin', 'postgres') }, dataDir };
+  return { bins: placed, dataDir };
 }
 
 interface Running {
