@@ -74,6 +74,10 @@ export async function startServerProcess(env: Record<string, string>, startMs = 
       return exited;
     },
   };
-  await waitForLine(/listening on/, 1, startMs);
+  // One that never came up is killed, or it would outlive the run (a cluster primary re-forks forever).
+  await waitForLine(/listening on/, 1, startMs).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   return instance;
 }
