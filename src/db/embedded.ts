@@ -204,10 +204,10 @@ function createCluster(bins: Binaries, dataDir: string, user: RunAs | undefined)
       '--encoding=UTF8',
       '--locale-provider=builtin',
       '--builtin-locale=C.UTF-8',
-      '--lc-messages=C',
+      '--locale=C',
       '--no-instructions',
     ],
-    { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, ...user },
+    { encoding: 'utf8', ...user },
   );
   rmSync(scratch, { recursive: true, force: true });
   if (result.status !== 0) throw new Error(`initdb failed in ${dataDir}: ${(result.stderr || result.error?.message || '').trim()}`);
@@ -260,6 +260,7 @@ async function launch(bins: Binaries, dataDir: string, user: RunAs | undefined, 
     // A journal for one household: small buffers keep the idle server near 30 MB.
     shared_buffers: '16MB',
     max_connections: '100',
+    lc_messages: 'C',
     ...options.settings,
   };
   const logFile = join(dataDir, 'server.log');
@@ -269,7 +270,6 @@ async function launch(bins: Binaries, dataDir: string, user: RunAs | undefined, 
   const child = spawn(bins.postgres, ['-D', dataDir, ...Object.entries(all).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...process.env, LC_MESSAGES: 'C' },
     ...user,
   });
   closeSync(out);
