@@ -91,7 +91,11 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
         }
       };
       const lanes = [1, 2, 3, 4].map(write);
-      while (acknowledged.length < before + 20) await new Promise((resolve) => setTimeout(resolve, 5));
+      const deadline = Date.now() + 120_000;
+      while (acknowledged.length < before + 20) {
+        if (Date.now() > deadline) throw new Error(`only ${acknowledged.length - before} entries acknowledged in run ${run}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       server.child.kill('SIGKILL');
       killed = true;
       await server.exited;
@@ -172,17 +176,7 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
       expect(keptAs).toBeDefined();
       expect(existsSync(join(dir, 'pglite'))).toBe(false);
 
-      // The old browser's session goes on: its refresh cookie rotates, its journal is all there.
-      const carried = new Browser(server.origin);
-      carried.jar.set(REFRESH_COOKIE, before.jar.get(REFRESH_COOKIE)!);
-      expect((await carried.post('/refresh')).status).toBe(200);
-      const listed = await carried.json('get', '/api/entries');
-      expect(listed.body.entries.map((e: { title: string }) => e.title)).toEqual(['Tagged']);
-      // And the password signs in on a new browser.
-      const fresh = new Browser(server.origin);
-      expect((await fresh.post('/login', { email, password: TEST_PASSWORD })).status).toBe(303);
-      expect((await fresh.get('/journal/trash')).text).toContain('In the trash');
-      // Every row, counted on the embedded server itself, through its socket.
+      // Every row, counted (before this test's own requests add any) on the embedded server itself, through its socket.
       const direct = openPostgres({ url: `postgres://postgres@${encodeURIComponent(join(dir, 'postgres'))}:5432/smriti` });
       try {
         expect(await tableCounts(direct)).toEqual(counts);
@@ -190,6 +184,16 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
           'SELECT counter::text, public_key FROM webauthn_credentials',
         );
         expect(key.rows).toEqual([{ counter: '7', public_key: Buffer.from([3, 4]) }]);
+        // The old browser's session goes on: its refresh cookie rotates, its journal is all there.
+        const carried = new Browser(server.origin);
+        carried.jar.set(REFRESH_COOKIE, before.jar.get(REFRESH_COOKIE)!);
+        expect((await carried.post('/refresh')).status).toBe(200);
+        const listed = await carried.json('get', '/api/entries');
+        expect(listed.body.entries.map((e: { title: string }) => e.title)).toEqual(['Tagged']);
+        // And the password signs in on a new browser.
+        const fresh = new Browser(server.origin);
+        expect((await fresh.post('/login', { email, password: TEST_PASSWORD })).status).toBe(303);
+        expect((await fresh.get('/journal/trash')).text).toContain('In the trash');
       } finally {
         await direct.close();
       }
