@@ -6,8 +6,6 @@ export type Env = Record<string, string>;
 
 /** The public origin the app is told it has; unsafe requests carry it as Origin. */
 export const BENCH_ORIGIN = 'https://smriti.example';
-// Production refuses to start without DATABASE_URL; in PGlite mode the bench server opens the files itself.
-const PGLITE_PLACEHOLDER_URL = 'postgres://pglite.invalid/smriti';
 
 export interface BenchSettings {
   /** Length of every measured run. */
@@ -51,7 +49,7 @@ export function productionEnv(database: Env): Env {
 }
 
 export function benchConfig(env: Record<string, string | undefined>): Config {
-  return loadConfig(env.BENCH_PGLITE_DIR ? { ...env, DATABASE_URL: PGLITE_PLACEHOLDER_URL } : env);
+  return loadConfig(env);
 }
 
 /**

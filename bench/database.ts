@@ -1,22 +1,23 @@
-// The bench's throwaway database: its own PostgreSQL database (created, migrated, dropped) or a PGlite dir.
+// The bench's throwaway database: its own PostgreSQL database (created, migrated, dropped), on DATABASE_URL's server or an embedded one.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type Db, openPglite, openPostgres } from '../src/db/db.js';
+import { type Db, openPostgres } from '../src/db/db.js';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import type { Env } from './config.js';
 
 export interface BenchDatabase {
-  readonly kind: 'postgres' | 'pglite';
+  readonly kind: 'postgres' | 'embedded';
   /** For the output: where the data lives, without credentials. */
   readonly description: string;
-  /** The PostgreSQL database's name; undefined with PGlite. */
+  /** The PostgreSQL database's name. */
   readonly name?: string;
   /** What the bench server's environment needs to open the same database. */
   readonly serverEnv: Env;
-  /** A connection pool of `max` (PGlite: the files, which only one process may hold; stop the server first). */
+  /** A connection pool of `max`. */
   open(max?: number): Promise<Db>;
   /** Runs `work` on a fresh connection and closes it. */
   use<T>(work: (db: Db) => Promise<T>): Promise<T>;
@@ -70,20 +71,28 @@ async function createPostgres(adminUrl: string): Promise<BenchDatabase> {
   });
 }
 
-function createPglite(): BenchDatabase {
-  const dir = mkdtempSync(join(tmpdir(), 'smriti-bench-pglite-'));
-  return withUse({
-    kind: 'pglite',
-    description: `embedded PGlite in ${dir} (DATABASE_URL is unset)`,
-    serverEnv: { BENCH_PGLITE_DIR: dir },
-    open: () => openPglite(dir),
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
-  });
+/** With DATABASE_URL unset, as `npm start` would: an embedded PostgreSQL server of its own, in a temporary directory. */
+async function createEmbedded(): Promise<BenchDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'smriti-bench-'));
+  const server = await startEmbeddedPostgres({ dir: join(dir, 'postgres') });
+  const admin = new URL(server.url);
+  admin.pathname = '/postgres';
+  const database = await createPostgres(admin.toString());
+  return {
+    ...database,
+    kind: 'embedded',
+    description: `${server.description}, throwaway database ${database.name} (DATABASE_URL is unset)`,
+    async drop() {
+      await database.drop();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-/** A fresh, migrated database: on the server of `databaseUrl` when set, else embedded PGlite. */
+/** A fresh, migrated database: on the server of `databaseUrl` when set, else on an embedded server. */
 export async function createBenchDatabase(databaseUrl: string | undefined): Promise<BenchDatabase> {
-  const database = databaseUrl ? await createPostgres(databaseUrl) : createPglite();
+  const database = databaseUrl ? await createPostgres(databaseUrl) : await createEmbedded();
   try {
     await database.use((db) => migrate(db));
   } catch (error) {

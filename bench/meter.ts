@@ -10,7 +10,7 @@ export interface Usage {
   peakRssMb: number;
   /** CPU time over the run as a share of one core, summed over the processes (200 = two cores). */
   cpuPercent: number;
-  /** The same for the PostgreSQL server's work for the bench database (0 with PGlite, which runs in-process). */
+  /** The same for the PostgreSQL server's work for the bench database . */
   postgresCpuPercent: number;
   /** The load generator: the bench process (autocannon) and the wrk runs it waited for (0 when the bench is metered itself). */
   loadCpuPercent: number;

@@ -1,6 +1,6 @@
 // What counting the sign-in limits in PostgreSQL costs: one limit check against a bare round trip,
 // alone and under concurrency, and against the bcrypt check every sign-in pays anyway.
-// `DATABASE_URL=postgres://… npm run bench:limits` (a throwaway database is created and dropped), or PGlite when unset.
+// `DATABASE_URL=postgres://… npm run bench:limits` (a throwaway database is created and dropped), or an embedded PostgreSQL server when unset.
 import type { Options } from 'express-rate-limit';
 import { createPasswordHasher, hashPassword, verifyPassword } from '../src/auth/passwords.js';
 import type { Db } from '../src/db/db.js';

@@ -4,6 +4,7 @@ import { relative } from 'node:path';
 import dotenv from 'dotenv';
 import { authOverhead } from './benchmarks/auth-overhead.js';
 import { calendar } from './benchmarks/calendar.js';
+import { memory, startTime } from './benchmarks/footprint.js';
 import { growth } from './benchmarks/growth.js';
 import { pages } from './benchmarks/pages.js';
 import { passwordFlood } from './benchmarks/password-flood.js';
@@ -36,14 +37,14 @@ const BENCHMARKS: [string, (ctx: BenchContext) => Promise<Comparison[]>][] = [
   ['9 password flood', passwordFlood],
   ['10 calendar', calendar],
   ['11 photos', photos],
+  ['12 memory', memory],
+  ['13 start', startTime],
 ];
 
 function describeMachine(ctx: BenchContext, busyBefore: number): void {
   const { seconds, warmupSeconds, connections } = ctx.settings;
   console.log(`Smriti benchmarks — Node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'}`);
   console.log(`database: ${ctx.database.description}`);
-  if (ctx.database.kind === 'pglite')
-    console.log('  (DATABASE_URL is unset, so this measures the embedded PGlite, not a PostgreSQL server)');
   console.log(`server: NODE_ENV=production, BCRYPT_ROUNDS=12, COOKIE_SECURE=true, TRUST_PROXY=loopback, on 127.0.0.1`);
   console.log(`runs: ${warmupSeconds} s warm-up + ${seconds} s measured, ${connections} connections unless stated`);
   // Every number here is relative to a baseline measured on the same cores; other work skews both unevenly.
@@ -82,7 +83,6 @@ function selection(argv: readonly string[]): { benchmarks: typeof BENCHMARKS; wa
  * checkpoint; without one the benchmark just starts.
  */
 async function settle(database: BenchDatabase): Promise<void> {
-  if (database.kind !== 'postgres') return;
   await database
     .use(async (db) => {
       await db.exec('VACUUM ANALYZE');

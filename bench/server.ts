@@ -51,8 +51,7 @@ function benchApp(config: Config, deps: AppDeps): Express {
 
 async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const pgliteDir = process.env.BENCH_PGLITE_DIR;
-  const db = await openDb({ databaseUrl: pgliteDir ? undefined : config.databaseUrl, pgliteDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, embeddedDbDir: config.embeddedDbDir });
   // As src/server.ts: this process hears revocations, so the access-token check costs what it costs there.
   const revokedSessions = createRevokedSessions(config.jwt, Date.now);
   // BENCH_USER_CACHE=0 reads the user's row on every request, to measure what the cache saves.

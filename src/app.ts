@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { passwordResetRoutes } from './account/reset-routes.js';
 import { accountRoutes } from './account/routes.js';
+import { DEVICE_COOKIE } from './auth/devices.js';
 import { DEFAULT_QUEUE_LIMITS, type PasswordQueueLimits } from './auth/password-queue.js';
 import { createPasswordHasher, defaultParallelism } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
@@ -121,7 +122,7 @@ function securityHeaders(config: Config) {
 
 /** JSON routes never show a flash message, so they skip the cookie work. */
 function pageFlash(config: Config): RequestHandler {
-  const flash = flashMessages(config);
+  const flash = flashMessages(config, DEVICE_COOKIE);
   return (req, res, next) => (wantsJson(req) ? next() : flash(req, res, next));
 }
 

@@ -14,6 +14,9 @@ export interface Config {
   /** The address to listen on; undefined means every interface. */
   readonly host: string | undefined;
   readonly databaseUrl: string | undefined;
+  /** The embedded PostgreSQL server's data directory, used when DATABASE_URL is unset. */
+  readonly embeddedDbDir: string;
+  /** Where an older release kept its embedded PGlite database: carried over once, then renamed. */
   readonly pgliteDir: string;
   readonly jwt: {
     readonly secret: string;
@@ -339,6 +342,7 @@ export function loadConfig(env: Env, facts: ProcessFacts = {}): Config {
     port,
     host: host(env, profile),
     databaseUrl: databaseUrl(env, profile),
+    embeddedDbDir: embeddedDbDir(env),
     pgliteDir: pgliteDir(env),
     jwt: {
       secret,
@@ -383,8 +387,13 @@ function deepFreeze<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
+function embeddedDbDir(env: Env): string {
+  return read(env, 'EMBEDDED_DB_DIR') ?? './data/postgres';
+}
+
+/** An older release's PGLITE_DIR, else `pglite` beside the embedded server's directory. */
 function pgliteDir(env: Env): string {
-  return read(env, 'PGLITE_DIR') ?? './data/pglite';
+  return read(env, 'PGLITE_DIR') ?? join(dirname(embeddedDbDir(env)), 'pglite');
 }
 
 /**
@@ -394,7 +403,7 @@ function pgliteDir(env: Env): string {
  */
 export function localSecret(env: Env): LocalSecret | undefined {
   if (profileOf(env) === 'production' || read(env, 'JWT_SECRET') || read(env, 'SESSION_SECRET')) return undefined;
-  const path = join(dirname(pgliteDir(env)), 'jwt-secret');
+  const path = join(dirname(embeddedDbDir(env)), 'jwt-secret');
   try {
     return readSecretFile(path);
   } catch (error) {

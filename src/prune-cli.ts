@@ -6,7 +6,7 @@ import { pruneExpiredRows } from './prune.js';
 
 try {
   const config = await loadConfigFromProcess();
-  const db = await openDb({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, embeddedDbDir: config.embeddedDbDir });
   try {
     await migrate(db);
     const removed = await pruneExpiredRows(db, config, Date.now());

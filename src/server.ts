@@ -1,11 +1,13 @@
 // The process: read config, open the database, migrate, createApp, listen, handle signals, cluster.
 import cluster from 'node:cluster';
+import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { createRevokedSessions, listenForRevocations } from './auth/revocations.js';
 import { createUserCache } from './auth/user-cache.js';
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
-import { openDb } from './db/db.js';
+import { type OpenedDb, openDb } from './db/db.js';
 import { MigrationError, migrate } from './db/migrate.js';
+import { CarryOverError, carryOverPglite } from './db/pglite-carry-over.js';
 import { serveClusterMetrics } from './http/cluster-metrics.js';
 import { createReadiness, drainThenStop, listen } from './lifecycle.js';
 import { createProcessLogger } from './logger.js';
@@ -15,14 +17,35 @@ import { startReminders } from './reminders/scheduler.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
+/** Opens the configured database (starting the embedded server when DATABASE_URL is unset), migrates it,
+ * and on the embedded server carries over an older release's PGlite directory once. */
+async function openDatabase(config: Config, logger: Logger): Promise<OpenedDb> {
+  const db = await openDb({ databaseUrl: config.databaseUrl, embeddedDbDir: config.embeddedDbDir, log: (line) => logger.info(line) });
+  try {
+    const applied = await migrate(db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    if (db.embeddedUrl) {
+      const carried = await carryOverPglite(db, config.pgliteDir);
+      if (carried) {
+        logger.info(
+          carried,
+          `carried over the older release's PGlite journal (${carried.rows} rows in ${carried.tables} tables) into the embedded PostgreSQL server; the old directory is kept as ${carried.keptAs}`,
+        );
+      }
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
+}
+
 async function runWorker(config: Config): Promise<void> {
   const logger = createProcessLogger(config.logLevel, config.logFormat);
   if (!['JWT_SECRET', 'SESSION_SECRET'].includes(config.jwt.secretSource)) {
     logger.info(`JWT_SECRET is not set: signing with the secret generated for this machine in ${config.jwt.secretSource}`);
   }
-  const db = await openDb({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir });
-  const applied = await migrate(db);
-  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const db = await openDatabase(config, logger);
 
   const revokedSessions = createRevokedSessions(config.jwt, Date.now);
   const userCache = createUserCache(Date.now);
@@ -65,17 +88,37 @@ async function runWorker(config: Config): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-function runPrimary(config: Config): void {
+/**
+ * The primary serves no requests. On the embedded default it owns the server: it starts it, migrates,
+ * and hands the workers its URL; it stops the server after the last worker has drained and exited.
+ */
+async function runPrimary(config: Config): Promise<void> {
   const logger = createProcessLogger(config.logLevel, config.logFormat);
+  let embedded: OpenedDb | undefined;
+  const workerEnv: Record<string, string> = {};
+  if (!config.databaseUrl) {
+    embedded = await openDatabase(config, logger);
+    workerEnv.DATABASE_URL = embedded.embeddedUrl!;
+  }
   logger.info({ workers: config.webConcurrency }, 'starting workers');
   serveClusterMetrics();
-  for (let i = 0; i < config.webConcurrency; i++) cluster.fork();
+  for (let i = 0; i < config.webConcurrency; i++) cluster.fork(workerEnv);
   let stopping = false;
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     logger.warn({ pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
-    cluster.fork();
+    cluster.fork(workerEnv);
   });
+  const exit = (code: number) => {
+    const stopped = embedded ? embedded.close() : Promise.resolve();
+    stopped.then(
+      () => process.exit(code),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stopping the embedded PostgreSQL server failed');
+        process.exit(1);
+      },
+    );
+  };
   // Each worker drains and finishes its own requests; the primary exits when the last one has,
   // with 0 only if every worker stopped cleanly.
   const stop = (signal: string) => {
@@ -85,10 +128,10 @@ function runPrimary(config: Config): void {
     logger.info({ signal, workers: workers.length }, 'shutting down: forwarding SIGTERM to every worker');
     let remaining = workers.length;
     let failed = false;
-    if (remaining === 0) process.exit(0);
+    if (remaining === 0) exit(0);
     cluster.on('exit', (_worker, code) => {
       failed ||= code !== 0;
-      if (--remaining === 0) process.exit(failed ? 1 : 0);
+      if (--remaining === 0) exit(failed ? 1 : 0);
     });
     for (const worker of workers) worker.process.kill('SIGTERM');
   };
@@ -107,11 +150,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.webConcurrency > 1 && cluster.isPrimary) return runPrimary(config);
   try {
-    await runWorker(config);
+    if (config.webConcurrency > 1 && cluster.isPrimary) await runPrimary(config);
+    else await runWorker(config);
   } catch (error) {
-    if (error instanceof MigrationError) {
+    if (error instanceof MigrationError || error instanceof CarryOverError) {
       console.error(`Smriti cannot start: ${error.message}`);
       process.exit(1);
     }

@@ -2,15 +2,12 @@
 import { availableParallelism } from 'node:os';
 import { PROXY_HEADERS } from '../config.js';
 import { type BenchContext, type CaseSpec, httpCase, measure, withBenchRoutes } from '../context.js';
-import { type Comparison, compare, skipped } from '../report.js';
+import { type Comparison, compare } from '../report.js';
 import { accessCookie } from '../seed.js';
 
 export async function scaleOut(ctx: BenchContext): Promise<Comparison[]> {
   const bench = '6 scale-out';
   const metric = 'req/s 2 workers ÷ 1';
-  if (ctx.database.kind === 'pglite') {
-    return [skipped(bench, metric, 'PGlite is one process’s files: two workers cannot share it (set DATABASE_URL)')];
-  }
   const spec: CaseSpec = { path: '/bench/auth', headers: { ...PROXY_HEADERS, cookie: accessCookie(ctx.tokens, ctx.users[0]!) } };
   // Both servers stay up and take turns under load; an idle server costs nothing.
   const [one, two] = await withBenchRoutes(ctx, 1, (single) =>

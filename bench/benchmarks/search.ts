@@ -4,7 +4,7 @@ import { PAGE_SIZE } from '../../src/journal/entries.js';
 import { SEARCH_MAX_CANDIDATES, SEARCH_SQL, toTsquery } from '../../src/journal/search.js';
 import { PROXY_HEADERS } from '../config.js';
 import { type BenchContext, httpCase, measure, withApp } from '../context.js';
-import { type Comparison, compare, type RunStats, skipped } from '../report.js';
+import { type Comparison, compare, type RunStats } from '../report.js';
 import { countEntries, SEARCH_WORDS, seedEntries, shrinkJournal } from '../search-seed.js';
 import { accessCookie } from '../seed.js';
 
@@ -68,9 +68,6 @@ async function wordFrequencies(db: Db): Promise<void> {
 }
 
 export async function search(ctx: BenchContext): Promise<Comparison[]> {
-  if (ctx.database.kind === 'pglite') {
-    return [skipped('8 search', 'p50 at 100k entries ÷ at 10k', 'PostgreSQL only: a million entries take too long to load into PGlite')];
-  }
   const [writer, others] = [ctx.users[1]!, ctx.users.slice(2)];
   const started = performance.now();
   await ctx.database.use(async (db) => {

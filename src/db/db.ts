@@ -1,5 +1,4 @@
-// The one small database interface the app uses, over node-postgres or embedded PGlite.
-import { mkdirSync } from 'node:fs';
+// The one small database interface the app uses, over node-postgres: a server of your own or the embedded one.
 import pg from 'pg';
 
 export interface QueryResult<T> {
@@ -40,7 +39,6 @@ export interface Db extends Queryable {
  * How long one statement may run before PostgreSQL cancels it (SQLSTATE 57014, answered 503), so
  * one account's slow work cannot hold pooled connections that every other request needs. Request
  * work gets the short one; the jobs that need longer ask for theirs by name (withStatementTimeout).
- * PGlite runs one statement at a time in this process and cannot enforce it.
  */
 export const STATEMENT_TIMEOUTS = {
   request: 5_000,
@@ -77,7 +75,7 @@ export interface PostgresOptions {
 function describeUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+    return `PostgreSQL at ${decodeURIComponent(parsed.hostname)}:${parsed.port || 5432}${parsed.pathname}`;
   } catch {
     return 'PostgreSQL';
   }
@@ -210,68 +208,43 @@ async function listenWithReconnect(newClient: () => pg.Client, channel: string, 
   };
 }
 
-/** An embedded database that can also copy itself whole (PGlite's data directory as a tar). */
-export type PgliteDb = Db & { snapshot(): Promise<Blob> };
-
-/**
- * Embedded PostgreSQL: on disk under `dataDir`, or in memory when it is undefined. `from` starts it
- * as a copy of a snapshot (the tests' migrated database) instead of an empty cluster.
- */
-export async function openPglite(dataDir?: string, from?: Blob): Promise<PgliteDb> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  // Journal search (migration 010) needs unaccent and the tag index (020) btree_gin; PGlite ships
-  // both but loads only what it is given.
-  const { unaccent } = await import('@electric-sql/pglite/contrib/unaccent');
-  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const lite = await PGlite.create(dataDir, { extensions: { unaccent, btree_gin }, loadDataDir: from });
-
-  type LiteTx = { query: typeof lite.query; exec: typeof lite.exec };
-  const asQueryable = (target: LiteTx): Queryable => ({
-    // PGlite runs in this process: a prepared statement would save no round trip, so `name` is unused.
-    async query<T>(sql: string, params?: unknown[]) {
-      const result = await target.query<T>(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-    },
-    async exec(sql: string) {
-      await target.exec(sql);
-    },
-  });
-
-  let closed = false;
-  return {
-    description: dataDir ? `embedded PGlite in ${dataDir}` : 'embedded PGlite in memory',
-    ...asQueryable(lite as unknown as LiteTx),
-    transaction: (work) => lite.transaction((tx) => work(asQueryable(tx as unknown as LiteTx))),
-    async listen(channel, handlers) {
-      // One process, one database: nothing to reconnect. NOTIFY arrives here after COMMIT, as on a server.
-      const unlisten = await lite.listen(channel, (payload) => handlers.onNotify(payload));
-      await handlers.onConnect();
-      return unlisten;
-    },
-    snapshot: () => lite.dumpDataDir('none'),
-    async close() {
-      if (closed) return;
-      closed = true;
-      await lite.close();
-    },
-  };
-}
-
 export interface OpenDbOptions {
   databaseUrl: string | undefined;
-  pgliteDir: string | undefined;
+  /** EMBEDDED_DB_DIR: used when databaseUrl is unset. */
+  embeddedDbDir: string;
+  /** Lines for the log about the embedded server (created, started, taken over). */
+  log?: (message: string) => void;
 }
 
-export function openDb(options: OpenDbOptions): Promise<Db> | Db {
-  return options.databaseUrl ? openPostgres({ url: options.databaseUrl }) : openPglite(options.pgliteDir);
+/** A Db that may be the embedded server, whose URL the primary hands its workers. */
+export type OpenedDb = Db & { readonly embeddedUrl: string | undefined };
+
+/** The configured database: DATABASE_URL, or the embedded server (started here, stopped by close()). */
+export async function openDb(options: OpenDbOptions): Promise<OpenedDb> {
+  if (options.databaseUrl) return { ...openPostgres({ url: options.databaseUrl }), embeddedUrl: undefined };
+  const { startEmbeddedPostgres } = await import('./embedded.js');
+  const server = await startEmbeddedPostgres({ dir: options.embeddedDbDir, log: options.log });
+  // An exit nobody planned (an uncaught error) still stops the server this process started.
+  const stopNow = () => server.stopNow();
+  process.once('exit', stopNow);
+  const db = openPostgres({ url: server.url });
+  return {
+    ...db,
+    description: server.description,
+    embeddedUrl: server.url,
+    async close() {
+      await db.close();
+      await server.stop();
+      process.off('exit', stopNow);
+    },
+  };
 }
 
 // SQLSTATE class 08 is "connection exception"; 57P01–57P03 mean the server is shutting down or starting.
 const UNAVAILABLE_SQLSTATES = /^(08|57P0[1-3])/;
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed|Client has encountered a connection error/i;
+  /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|Client has encountered a connection error/i;
 
 /** True when the database could not be reached, as opposed to a query that failed. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -5,7 +5,7 @@ import { MigrationError, migrate } from './migrate.js';
 
 try {
   const config = await loadConfigFromProcess();
-  const db = await openDb({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir });
+  const db = await openDb({ databaseUrl: config.databaseUrl, embeddedDbDir: config.embeddedDbDir });
   try {
     const applied = await migrate(db);
     console.log(applied.length ? `applied ${applied.join(', ')} to ${db.description}` : `${db.description} is up to date`);

@@ -1,7 +1,10 @@
-// One-time messages for the next page ("Your password was changed."), carried in a signed cookie:
-// no session state on the server. The cookie is Secure whenever the auth cookies are, and holds
-// only the app's own sentences, never an entry's text.
+// One-time messages for the next page ("Your password was changed."): connect-flash, on a minimal
+// session carried in a signed cookie, with no session state on the server. The cookie is Secure
+// whenever the auth cookies are, holds only the app's own sentences (never an entry's text), and is
+// bound to the browser it was made for: copied into another browser it shows nothing.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import connectFlash from 'connect-flash';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config.js';
 
@@ -16,28 +19,37 @@ declare global {
       /** Queues a message for the next page (answers how many are queued), or takes the queued ones. */
       flash(type: string, message: string): number;
       flash(type: string): string[];
+      /** The minimal session connect-flash keeps its messages in, read from and written to the flash cookie. */
+      session?: { flash?: Messages };
     }
   }
 }
-
-const FLASH_STATE = Symbol('flash');
-type FlashRequest = Request & { [FLASH_STATE]?: Messages };
 
 function sign(key: string, payload: string): string {
   return createHmac('sha256', key).update(payload).digest('base64url');
 }
 
-function readMessages(key: string, raw: unknown): Messages {
+/** What the flash is bound to: the browser's device cookie (sent, or being set now), keyed so the cookie does not reveal it. */
+function bindingOf(key: string, bindTo: string, req: Request, res: Response): string {
+  const setNow = ([res.getHeader('Set-Cookie') ?? []].flat() as string[])
+    .map(String)
+    .find((line) => line.startsWith(`${bindTo}=`) && !/^[^=]+=;/.test(line));
+  const device = setNow ? decodeURIComponent(setNow.slice(bindTo.length + 1).split(';')[0]!) : req.cookies?.[bindTo];
+  return sign(key, `flash bound to ${typeof device === 'string' ? device : ''}`).slice(0, 22);
+}
+
+/** The messages of a genuine cookie made for this browser; anything else reads as none. */
+function readMessages(key: string, raw: unknown, binding: string): Messages {
   if (typeof raw !== 'string' || raw.length > 4096) return {};
   const [payload = '', signature = ''] = raw.split('.');
   const expected = Buffer.from(sign(key, payload));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return {};
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    const parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { b?: unknown; f?: unknown };
+    if (parsed?.b !== binding || !parsed.f || typeof parsed.f !== 'object' || Array.isArray(parsed.f)) return {};
     const messages: Messages = {};
-    for (const [type, list] of Object.entries(parsed)) {
+    for (const [type, list] of Object.entries(parsed.f)) {
       if (Array.isArray(list)) messages[type] = list.filter((m): m is string => typeof m === 'string').slice(0, MAX_MESSAGES);
     }
     return messages;
@@ -46,58 +58,63 @@ function readMessages(key: string, raw: unknown): Messages {
   }
 }
 
-function writeMessages(res: Response, config: Config, messages: Messages, hadCookie: boolean): void {
-  // One Set-Cookie for the flash per response, however many times it changed.
-  const previous = res.getHeader('Set-Cookie');
-  const others = (Array.isArray(previous) ? previous : previous === undefined ? [] : [String(previous)]).filter(
-    (line) => !line.startsWith(`${FLASH_COOKIE}=`),
-  );
-  res.setHeader('Set-Cookie', others);
+function writeMessages(res: Response, config: Config, messages: Messages, binding: string, hadCookie: boolean): void {
   // Secure follows the auth cookies' setting, not how this request arrived: behind a proxy that
-  // terminates TLS without TRUST_PROXY the request looks like plain HTTP, and the browser still
-  // speaks HTTPS.
+  // terminates TLS without TRUST_PROXY the request looks like plain HTTP, and the browser still speaks HTTPS.
   const options = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: config.cookies.secure };
-  const any = Object.values(messages).some((list) => list.length > 0);
-  if (!any) {
+  const kept = Object.fromEntries(
+    Object.entries(messages)
+      .filter(([, list]) => list.length > 0)
+      .map(([t, l]) => [t, l.slice(0, MAX_MESSAGES)]),
+  );
+  if (Object.keys(kept).length === 0) {
     if (hadCookie) res.clearCookie(FLASH_COOKIE, options);
     return;
   }
-  const payload = Buffer.from(JSON.stringify(messages)).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ b: binding, f: kept })).toString('base64url');
   res.cookie(FLASH_COOKIE, `${payload}.${sign(config.flashCookieKey, payload)}`, options);
 }
 
-/** After cookie-parser: gives every page request `req.flash`. */
-export function flashMessages(config: Config): RequestHandler {
+/**
+ * After cookie-parser: gives every page request `req.flash` (connect-flash). The cookie is read
+ * only when a request asks for its messages or adds one, and written once, as the response's headers
+ * go out, only if the messages changed. `bindTo` names the cookie that identifies a browser.
+ */
+export function flashMessages(config: Config, bindTo: string): RequestHandler {
+  const flash = connectFlash({ unsafe: true });
   return (req, res, next) => {
-    const state = req as FlashRequest;
     const hadCookie = typeof req.cookies?.[FLASH_COOKIE] === 'string';
-    const messagesNow = (): Messages => {
-      state[FLASH_STATE] ??= readMessages(config.flashCookieKey, req.cookies?.[FLASH_COOKIE]);
-      return state[FLASH_STATE];
+    let before = '';
+    let loaded = false;
+    const load = () => {
+      if (loaded) return;
+      loaded = true;
+      const messages = hadCookie
+        ? readMessages(config.flashCookieKey, req.cookies[FLASH_COOKIE], bindingOf(config.flashCookieKey, bindTo, req, res))
+        : {};
+      before = JSON.stringify(messages);
+      req.session = { flash: messages };
     };
-    function flash(type: string, message: string): number;
-    function flash(type: string): string[];
-    function flash(type: string, message?: string): number | string[] {
-      const messages = messagesNow();
-      if (message === undefined) {
-        const taken = messages[type] ?? [];
-        delete messages[type];
-        if (taken.length > 0) writeMessages(res, config, messages, hadCookie);
-        return taken;
-      }
-      messages[type] ??= [];
-      const list = messages[type];
-      if (list.length < MAX_MESSAGES) list.push(message);
-      writeMessages(res, config, messages, hadCookie);
-      return list.length;
-    }
-    req.flash = flash;
-    next();
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      const now = req.session?.flash ?? {};
+      if (loaded && JSON.stringify(now) !== before)
+        writeMessages(res, config, now, bindingOf(config.flashCookieKey, bindTo, req, res), hadCookie);
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as typeof res.writeHead;
+    flash(req, res, () => {
+      const connectFlashOwn = req.flash.bind(req) as (type: string, message?: string) => number | string[];
+      req.flash = ((type: string, message?: string) => {
+        load();
+        return message === undefined ? connectFlashOwn(type) : connectFlashOwn(type, message);
+      }) as Request['flash'];
+      next();
+    });
   };
 }
 
 /** The queued info messages, read without touching the flash cookie when there are none. */
 export function takeFlash(req: Request): string[] {
-  const pending = (req as FlashRequest)[FLASH_STATE] !== undefined || req.cookies?.[FLASH_COOKIE] !== undefined;
+  const pending = req.session !== undefined || req.cookies?.[FLASH_COOKIE] !== undefined;
   return typeof req.flash === 'function' && pending ? req.flash('info') : [];
 }

@@ -34,7 +34,8 @@ describe('config profiles', () => {
     expect(config.profile).toBe('development');
     expect(config.port).toBe(3000);
     expect(config.databaseUrl).toBeUndefined();
-    expect(config.pgliteDir).toBe('./data/pglite');
+    expect(config.embeddedDbDir).toBe('./data/postgres');
+    expect(config.pgliteDir).toBe('data/pglite');
     expect(config.jwt).toMatchObject({
       accessTtlSeconds: 28800,
       refreshTtlSeconds: 2592000,
@@ -236,7 +237,7 @@ describe('the generated development secret', () => {
   it('is made once, random and private, kept beside the embedded database, and reused on the next start', () => {
     const dir = mkdtempSync(join(tmpdir(), 'smriti-secret-'));
     try {
-      const env = { PGLITE_DIR: join(dir, 'pglite') };
+      const env = { EMBEDDED_DB_DIR: join(dir, 'postgres') };
       const first = localSecret(env)!;
       expect(first.path).toBe(join(dir, 'jwt-secret'));
       expect(first.secret).toMatch(/^[\w-]{64}$/);
@@ -250,8 +251,8 @@ describe('the generated development secret', () => {
   });
 
   it('is never made in production, nor when a secret is set', () => {
-    expect(localSecret({ NODE_ENV: 'production', PGLITE_DIR: '/nonexistent/pglite' })).toBeUndefined();
-    expect(localSecret({ JWT_SECRET: 'x'.repeat(40), PGLITE_DIR: '/nonexistent/pglite' })).toBeUndefined();
+    expect(localSecret({ NODE_ENV: 'production', EMBEDDED_DB_DIR: '/nonexistent/postgres' })).toBeUndefined();
+    expect(localSecret({ JWT_SECRET: 'x'.repeat(40), EMBEDDED_DB_DIR: '/nonexistent/postgres' })).toBeUndefined();
   });
 
   it('refuses to start without any secret rather than fall back to a public one', () => {

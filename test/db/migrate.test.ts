@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Db, openPostgres } from '../../src/db/db.js';
 import { listMigrations, MigrationError, migrate } from '../../src/db/migrate.js';
-import { createTestDb } from '../helpers/db.js';
+import { createTestDb, testServerUrl } from '../helpers/db.js';
 
 let db: Db | undefined;
 afterEach(async () => {
@@ -25,8 +25,8 @@ describe('migrations', () => {
   it('lets several processes start on a new database at once: each file is applied exactly once', async () => {
     db = await createTestDb({ migrate: false });
     const schema = /schema (\w+)/.exec(db.description)?.[1];
-    // On PostgreSQL, separate pools as separate processes would have; PGlite is one process.
-    const others = schema ? [0, 1, 2].map(() => openPostgres({ url: process.env.TEST_DATABASE_URL!, schema, max: 2 })) : [];
+    // Separate pools, as separate processes would have.
+    const others = [0, 1, 2].map(() => openPostgres({ url: testServerUrl(), schema, max: 2 }));
     try {
       const runs = await Promise.all([db, ...others].map((target) => migrate(target)));
       expect(runs.flat().sort()).toEqual(listMigrations());

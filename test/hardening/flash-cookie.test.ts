@@ -56,4 +56,23 @@ describe('the flash cookie', { timeout: 90_000 }, () => {
       await db.close();
     }
   });
+
+  it('shows nothing when copied into another browser: a flash is bound to the browser it was made for', async () => {
+    const db = await createTestDb();
+    try {
+      const t = buildTestApp(db);
+      const { browser: mine } = await signedInBrowser(t.app);
+      const { browser: other } = await signedInBrowser(t.app);
+      const id = await writeEntry(mine, 'Mine', 'words');
+      const cookie = flashCookieOf(await mine.post(`/journal/${id}/delete`))!;
+
+      other.jar.set(FLASH_COOKIE, decodeURIComponent(cookie.value));
+      const elsewhere = await other.get('/journal');
+      expect(elsewhere.status).toBe(200);
+      expect(elsewhere.text).not.toContain('Moved the entry to the trash.');
+      expect((await mine.get('/journal')).text).toContain('Moved the entry to the trash.');
+    } finally {
+      await db.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { ZIP_IMPORT_MAX_BYTES } from '../../src/account/zip-import.js';
 import { ACCESS_COOKIE } from '../../src/auth/cookies.js';
 import type { Db } from '../../src/db/db.js';
 import { type Browser, buildTestApp, signedInBrowser, TEST_ORIGIN, type TestApp, writeEntry } from '../helpers/app.js';
-import { createTestDb, usingPostgres } from '../helpers/db.js';
+import { createTestDb } from '../helpers/db.js';
 import { startTrickledPost } from '../helpers/raw-http.js';
 
 const userIdOf = (browser: Browser) => (jwt.decode(browser.jar.get(ACCESS_COOKIE)!) as { sub: string }).sub;
@@ -103,7 +103,7 @@ describe('imports', { timeout: 90_000 }, () => {
   });
 });
 
-describe.skipIf(!usingPostgres)('statement_timeout (PostgreSQL: PGlite runs one statement at a time and cannot enforce it)', () => {
+describe('statement_timeout', () => {
   it('answers 503 with a sentence when a statement runs past the timeout, while the pool keeps serving other users', async () => {
     const db = await createTestDb({ statementTimeoutMs: 300, max: 4 });
     try {

@@ -26,7 +26,8 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/** `startMs`: how long to wait for "listening on" (a first start on the embedded default creates its cluster). */
+export async function startServerProcess(env: Record<string, string>, startMs = 60_000): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
@@ -43,7 +44,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
-  function waitForLine(pattern: RegExp, count = 1, timeoutMs = 30_000): Promise<void> {
+  function waitForLine(pattern: RegExp, count = 1, timeoutMs = 60_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (lines.filter((l) => pattern.test(l)).length >= count) {
@@ -73,6 +74,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       return exited;
     },
   };
-  await waitForLine(/listening on/);
+  // One that never came up is killed, or it would outlive the run (a cluster primary re-forks forever).
+  await waitForLine(/listening on/, 1, startMs).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   return instance;
 }

@@ -8,7 +8,7 @@ import { type Db, openPostgres } from '../../src/db/db.js';
 import { listMigrations, MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
 import { searchEntries } from '../../src/journal/search.js';
 import { signedInBrowser, useTestApp } from '../helpers/app.js';
-import { adminQuery, createTestDb, usingPostgres } from '../helpers/db.js';
+import { adminQuery, createTestDb, testServerUrl } from '../helpers/db.js';
 
 const SEARCH_MIGRATION = '010_entries_search.sql';
 
@@ -58,11 +58,11 @@ describe('migration 010 (search)', () => {
   });
 
   it('keeps the unaccent extension out of the migrated schema, so two schemas in one database both search', async () => {
-    // On PostgreSQL, a database of its own, where no schema has the extension yet (as on a new server).
-    const scratch = usingPostgres ? await scratchDatabase() : undefined;
+    // A database of its own, where no schema has the extension yet (as on a new server).
+    const scratch = await scratchDatabase();
     try {
-      const first = scratch ? await scratch.openMigrated('one') : await freshDb();
-      const second = scratch ? await scratch.openMigrated('two') : await freshDb();
+      const first = await scratch.openMigrated('one');
+      const second = await scratch.openMigrated('two');
       const firstUser = await addUserWithEntry(first, 'First', 'Crème fraîche.');
       const secondUser = await addUserWithEntry(second, 'Second', 'Crème brûlée.');
       expect(await titlesFound(first, firstUser, ['creme'])).toEqual(['First']);
@@ -73,13 +73,12 @@ describe('migration 010 (search)', () => {
       expect(where.rows[0]!.schema).toBe('public');
 
       // Dropping the first schema with CASCADE (as every test file's clean-up does) must leave the second searching.
-      if (scratch) await scratch.dropSchema('one');
-      else await opened.splice(0, 1)[0]!.close();
+      await scratch.dropSchema('one');
       expect(await titlesFound(second, secondUser, ['creme', 'brulee'])).toEqual(['Second']);
       await second.query('INSERT INTO entries (user_id, title, body) VALUES ($1, $2, $3)', [secondUser, 'Later', 'Crème again.']);
       expect((await titlesFound(second, secondUser, ['creme'])).sort()).toEqual(['Later', 'Second']);
     } finally {
-      await scratch?.drop();
+      await scratch.drop();
     }
   });
 });
@@ -88,7 +87,7 @@ describe('migration 010 (search)', () => {
 async function scratchDatabase() {
   const name = `smriti_search_${randomBytes(4).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
-  const url = new URL(process.env.TEST_DATABASE_URL!);
+  const url = new URL(testServerUrl());
   url.pathname = `/${name}`;
   const dbs: Db[] = [];
   const run = async (sql: string) => {

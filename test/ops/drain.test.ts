@@ -8,7 +8,7 @@ import { createApp } from '../../src/app.js';
 import { createReadiness } from '../../src/lifecycle.js';
 import { createLogger } from '../../src/logger.js';
 import { TEST_PASSWORD, uniqueEmail, useTestApp } from '../helpers/app.js';
-import { serverDatabaseUrl, usingPostgres } from '../helpers/db.js';
+import { serverDatabaseUrl } from '../helpers/db.js';
 import { rawRequest, startTrickledPost } from '../helpers/raw-http.js';
 import { startServerProcess } from '../helpers/server-process.js';
 
@@ -59,7 +59,7 @@ describe('SIGTERM with SHUTDOWN_DRAIN_SECONDS=2', () => {
   let database: { url: string; drop: () => Promise<void> } | undefined;
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'smriti-drain-'));
-    if (usingPostgres) database = await serverDatabaseUrl();
+    database = await serverDatabaseUrl();
   });
   afterAll(async () => {
     rmSync(dataDir, { recursive: true, force: true });
@@ -69,7 +69,7 @@ describe('SIGTERM with SHUTDOWN_DRAIN_SECONDS=2', () => {
   it('answers /readyz 503 at once, serves everything else while draining, then finishes in-flight requests and exits 0', async () => {
     const env: Record<string, string> = {
       JWT_SECRET: randomBytes(32).toString('hex'),
-      PGLITE_DIR: dataDir,
+      EMBEDDED_DB_DIR: dataDir,
       BCRYPT_ROUNDS: '4',
       SHUTDOWN_DRAIN_SECONDS: String(DRAIN_MS / 1000),
     };

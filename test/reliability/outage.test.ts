@@ -3,15 +3,12 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../src/auth/cookies.js';
-import { type Db, openPostgres, type Queryable } from '../../src/db/db.js';
+import { type Db, openPostgres } from '../../src/db/db.js';
 import { Browser, buildTestApp, fakeClock, signedInBrowser, TEST_PASSWORD, type TestApp } from '../helpers/app.js';
-import { createTestDb, usingPostgres } from '../helpers/db.js';
+import { createTestDb, testDbUrl } from '../helpers/db.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
-/**
- * On PostgreSQL the outage is real: the app's pool goes through a TCP proxy that is cut.
- * On PGlite, which runs inside the process, the same errors are raised by a switch in front of it.
- */
+/** The outage is real: the app's pool goes through a TCP proxy that is cut. */
 interface Outage {
   db: Db;
   cut(): void;
@@ -22,65 +19,20 @@ interface Outage {
 }
 
 async function outageFor(base: Db): Promise<Outage> {
-  if (usingPostgres) {
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    const proxy = await TcpProxy.start(url.hostname, Number(url.port || 5432));
-    const schema = /schema (\w+)/.exec(base.description)![1];
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    const db = openPostgres({ url: url.toString(), schema, connectionTimeoutMillis: 1000 });
-    return {
-      db,
-      cut: () => proxy.cut(),
-      cutWhenSent: (text) => proxy.holdWhenSent(text).then(() => proxy.cut()),
-      restore: () => proxy.restore(),
-      close: async () => {
-        await db.close();
-        await proxy.close();
-      },
-    };
-  }
-  let down = false;
-  let cutAt: { text: string; reached: () => void } | undefined;
-  const refuse = () => {
-    if (down) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
-  };
-  const guard = (q: Queryable): Queryable => ({
-    query: async (sql, params, name) => {
-      if (cutAt && sql.includes(cutAt.text)) {
-        down = true;
-        cutAt.reached();
-        cutAt = undefined;
-      }
-      refuse();
-      return q.query(sql, params, name);
-    },
-    exec: async (sql) => {
-      refuse();
-      return q.exec(sql);
-    },
-  });
-  const db: Db = {
-    ...base,
-    ...guard(base),
-    transaction: async (work) => {
-      refuse();
-      return base.transaction((tx) => work(guard(tx)));
-    },
-  };
+  const url = new URL(testDbUrl(base));
+  const proxy = await TcpProxy.start(url.hostname, Number(url.port || 5432));
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  const db = openPostgres({ url: url.toString(), connectionTimeoutMillis: 1000 });
   return {
     db,
-    cut: () => {
-      down = true;
+    cut: () => proxy.cut(),
+    cutWhenSent: (text) => proxy.holdWhenSent(text).then(() => proxy.cut()),
+    restore: () => proxy.restore(),
+    close: async () => {
+      await db.close();
+      await proxy.close();
     },
-    cutWhenSent: (text) =>
-      new Promise<void>((resolve) => {
-        cutAt = { text, reached: resolve };
-      }),
-    restore: () => {
-      down = false;
-    },
-    close: async () => {},
   };
 }
 

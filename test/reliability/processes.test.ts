@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_COOKIE } from '../../src/auth/cookies.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { CookieJar } from '../helpers/cookie-jar.js';
-import { serverDatabaseUrl, usingPostgres } from '../helpers/db.js';
+import { serverDatabaseUrl } from '../helpers/db.js';
 import { startTrickledPost } from '../helpers/raw-http.js';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
@@ -27,82 +27,76 @@ async function register(origin: string, email: string): Promise<CookieJar> {
   return jar;
 }
 
-describe.skipIf(!usingPostgres)(
-  'two app processes on one PostgreSQL [needs a PostgreSQL server in TEST_DATABASE_URL: several processes cannot share one embedded PGlite]',
-  () => {
-    let a: ServerProcess;
-    let b: ServerProcess;
-    let database: { url: string; drop: () => Promise<void> };
+describe('two app processes on one PostgreSQL', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let database: { url: string; drop: () => Promise<void> };
 
-    beforeAll(async () => {
-      database = await serverDatabaseUrl();
-      const env = { DATABASE_URL: database.url, JWT_SECRET: SECRET, REFRESH_REUSE_GRACE_SECONDS: '0', BCRYPT_ROUNDS: '4' };
-      a = await startServerProcess(env);
-      b = await startServerProcess(env);
-    }, 90_000);
-    afterAll(async () => {
-      await Promise.all([a?.stop(), b?.stop()]);
-      await database?.drop();
-    });
+  beforeAll(async () => {
+    database = await serverDatabaseUrl();
+    const env = { DATABASE_URL: database.url, JWT_SECRET: SECRET, REFRESH_REUSE_GRACE_SECONDS: '0', BCRYPT_ROUNDS: '4' };
+    a = await startServerProcess(env);
+    b = await startServerProcess(env);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await database?.drop();
+  });
 
-    it('accepts at one instance a token issued by the other', async () => {
-      const jar = await register(a.origin, uniqueEmail('multi'));
-      const me = await request(b.origin).get('/api/me').set('Cookie', jar.header());
-      expect(me.status).toBe(200);
-      const refreshed = await request(b.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
-      expect(refreshed.status).toBe(200);
-    });
+  it('accepts at one instance a token issued by the other', async () => {
+    const jar = await register(a.origin, uniqueEmail('multi'));
+    const me = await request(b.origin).get('/api/me').set('Cookie', jar.header());
+    expect(me.status).toBe(200);
+    const refreshed = await request(b.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
+    expect(refreshed.status).toBe(200);
+  });
 
-    it('detects reuse at the second instance and revokes the family at both', async () => {
-      const jar = await register(a.origin, uniqueEmail('reuse'));
-      const stolen = jar.get(REFRESH_COOKIE)!;
-      const rotated = await request(a.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
-      expect(rotated.status).toBe(200);
-      jar.update(rotated);
-      const replay = await request(b.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', `${REFRESH_COOKIE}=${stolen}`);
-      expect(replay.status).toBe(401);
-      expect(replay.body.error).toBe('refresh_reused');
-      const victim = await request(a.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
-      expect(victim.status).toBe(401);
-      expect(victim.body.error).toBe('refresh_reused');
-    });
+  it('detects reuse at the second instance and revokes the family at both', async () => {
+    const jar = await register(a.origin, uniqueEmail('reuse'));
+    const stolen = jar.get(REFRESH_COOKIE)!;
+    const rotated = await request(a.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
+    expect(rotated.status).toBe(200);
+    jar.update(rotated);
+    const replay = await request(b.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', `${REFRESH_COOKIE}=${stolen}`);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('refresh_reused');
+    const victim = await request(a.origin).post('/refresh').set(SAME_ORIGIN).set('Cookie', jar.header());
+    expect(victim.status).toBe(401);
+    expect(victim.body.error).toBe('refresh_reused');
+  });
 
-    it('holds the failed sign-in limit per account across both instances', async () => {
-      const email = uniqueEmail('limit');
-      await register(a.origin, email);
-      for (let i = 0; i < 10; i++) {
-        const target = i % 2 === 0 ? a : b;
-        const res = await request(target.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email, password: 'wrong password' });
-        expect(res.status).toBe(401);
-      }
-      const blocked = await request(b.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email, password: TEST_PASSWORD });
-      expect(blocked.status).toBe(429);
-      expect(blocked.headers['retry-after']).toBeDefined();
-    });
-  },
-);
+  it('holds the failed sign-in limit per account across both instances', async () => {
+    const email = uniqueEmail('limit');
+    await register(a.origin, email);
+    for (let i = 0; i < 10; i++) {
+      const target = i % 2 === 0 ? a : b;
+      const res = await request(target.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email, password: 'wrong password' });
+      expect(res.status).toBe(401);
+    }
+    const blocked = await request(b.origin).post('/login').set(SAME_ORIGIN).type('form').send({ email, password: TEST_PASSWORD });
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers['retry-after']).toBeDefined();
+  });
+});
 
-describe.skipIf(!usingPostgres)(
-  'WEB_CONCURRENCY=2 under node:cluster [needs a PostgreSQL server in TEST_DATABASE_URL: several processes cannot share one embedded PGlite]',
-  () => {
-    it('replaces a worker that crashes and keeps serving', async () => {
-      const database = await serverDatabaseUrl();
-      const server = await startServerProcess({ DATABASE_URL: database.url, JWT_SECRET: SECRET, WEB_CONCURRENCY: '2' });
-      try {
-        await server.waitForLine(/listening on/, 2);
-        const pids = server.lines.filter((l) => /listening on/.test(l)).map((l) => JSON.parse(l).pid as number);
-        expect(new Set(pids).size).toBe(2);
-        process.kill(pids[0]!, 'SIGKILL');
-        await server.waitForLine(/worker exited; starting a new one/);
-        await server.waitForLine(/listening on/, 3);
-        for (let i = 0; i < 10; i++) expect((await request(server.origin).get('/healthz')).status).toBe(200);
-      } finally {
-        expect(await server.stop()).toBe(0);
-        await database.drop();
-      }
-    }, 90_000);
-  },
-);
+describe('WEB_CONCURRENCY=2 under node:cluster', () => {
+  it('replaces a worker that crashes and keeps serving', async () => {
+    const database = await serverDatabaseUrl();
+    const server = await startServerProcess({ DATABASE_URL: database.url, JWT_SECRET: SECRET, WEB_CONCURRENCY: '2' });
+    try {
+      await server.waitForLine(/listening on/, 2);
+      const pids = server.lines.filter((l) => /listening on/.test(l)).map((l) => JSON.parse(l).pid as number);
+      expect(new Set(pids).size).toBe(2);
+      process.kill(pids[0]!, 'SIGKILL');
+      await server.waitForLine(/worker exited; starting a new one/);
+      await server.waitForLine(/listening on/, 3);
+      for (let i = 0; i < 10; i++) expect((await request(server.origin).get('/healthz')).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      await database.drop();
+    }
+  }, 90_000);
+});
 
 async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -131,7 +125,7 @@ describe('SIGTERM under load', () => {
   let database: { url: string; drop: () => Promise<void> } | undefined;
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'smriti-shutdown-'));
-    if (usingPostgres) database = await serverDatabaseUrl();
+    database = await serverDatabaseUrl();
   });
   afterAll(async () => {
     rmSync(dataDir, { recursive: true, force: true });
@@ -139,7 +133,7 @@ describe('SIGTERM under load', () => {
   });
 
   it('finishes in-flight requests, refuses new ones, answers no 5xx, and exits 0', async () => {
-    const env: Record<string, string> = { JWT_SECRET: SECRET, PGLITE_DIR: dataDir, BCRYPT_ROUNDS: '4' };
+    const env: Record<string, string> = { JWT_SECRET: SECRET, EMBEDDED_DB_DIR: dataDir, BCRYPT_ROUNDS: '4' };
     if (database) env.DATABASE_URL = database.url;
     const server = await startServerProcess(env);
     const outcomes: Array<number | string> = [];
