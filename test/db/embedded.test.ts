@@ -10,7 +10,7 @@ import { type Db, openPostgres } from '../../src/db/db.js';
 import { migrate } from '../../src/db/migrate.js';
 import { openPgliteDirectory } from '../../src/db/pglite-carry-over.js';
 import { Browser, buildTestApp, TEST_JWT_SECRET, TEST_ORIGIN, TEST_PASSWORD, uniqueEmail, writeEntry } from '../helpers/app.js';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { freePort, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 
 // Seconds on an idle machine; generous for one shared with other test runs.
 const START_MS = 180_000;
@@ -52,7 +52,9 @@ async function me(server: ServerProcess, access: string): Promise<{ status: numb
 
 describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
   it('creates its cluster on first start, listens on a Unix socket in its directory only, and keeps the data through a restart', async () => {
-    const first = await startServerProcess(appEnv(), START_MS);
+    // The same port for both starts: the browser comes back to where it was.
+    const port = await freePort();
+    const first = await startServerProcess(appEnv(), START_MS, port);
     const browser = await registered(first);
     const id = await writeEntry(browser, 'Before the restart', 'kept');
     expect(first.lines.some((l) => l.includes('created an embedded PostgreSQL cluster'))).toBe(true);
@@ -64,7 +66,7 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
     // Stopped with the app: no server left behind.
     expect(existsSync(join(dir, 'postgres', 'postmaster.pid'))).toBe(false);
 
-    const second = await startServerProcess(appEnv(), START_MS);
+    const second = await startServerProcess(appEnv(), START_MS, port);
     try {
       expect(second.lines.some((l) => l.includes('created an embedded'))).toBe(false);
       expect((await browser.get(`/api/entries/${id}`)).body.title).toBe('Before the restart');
@@ -76,8 +78,10 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
   it('keeps every acknowledged entry when the app is SIGKILLed during concurrent writes (three times, once with the server killed too)', async () => {
     const acknowledged: string[] = [];
     let browser: Browser | undefined;
+    // One port for every start: the writer's browser comes back to the restarted app.
+    const port = await freePort();
     for (const run of [1, 2, 3]) {
-      const server = await startServerProcess(appEnv(), START_MS);
+      const server = await startServerProcess(appEnv(), START_MS, port);
       browser ??= await registered(server);
       const writer = browser;
       const before = acknowledged.length;
@@ -106,7 +110,7 @@ describe('the embedded PostgreSQL server (no DATABASE_URL)', () => {
         process.kill(postmaster, 'SIGKILL');
       }
     }
-    const server = await startServerProcess(appEnv(), START_MS);
+    const server = await startServerProcess(appEnv(), START_MS, port);
     try {
       for (const id of acknowledged) expect((await browser!.get(`/api/entries/${id}`)).status, id).toBe(200);
       expect(acknowledged.length).toBeGreaterThanOrEqual(60);

@@ -27,8 +27,9 @@ export interface ServerProcess {
 }
 
 /** `startMs`: how long to wait for "listening on" (a first start on the embedded default creates its cluster). */
-export async function startServerProcess(env: Record<string, string>, startMs = 60_000): Promise<ServerProcess> {
-  const port = await freePort();
+/** `port`: the same one again, for a restart a browser must reach where it left off; a free one otherwise. */
+export async function startServerProcess(env: Record<string, string>, startMs = 60_000, port?: number): Promise<ServerProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port) },
