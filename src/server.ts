@@ -1,7 +1,6 @@
 // The process: read config, open the database, migrate, createApp, listen, handle signals, cluster.
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { createApp } from './app.js';
 import { createRevokedSessions, listenForRevocations } from './auth/revocations.js';
 import { createUserCache } from './auth/user-cache.js';
 import { type Config, ConfigError, loadConfigFromProcess } from './config.js';
@@ -45,7 +44,11 @@ async function runWorker(config: Config): Promise<void> {
   if (!['JWT_SECRET', 'SESSION_SECRET'].includes(config.jwt.secretSource)) {
     logger.info(`JWT_SECRET is not set: signing with the secret generated for this machine in ${config.jwt.secretSource}`);
   }
+  // The app's modules load while the database starts: on the embedded default the server is another
+  // process, so the two overlap instead of adding up (a later start to /healthz: 2.60 → 2.32 s).
+  const appModule = import('./app.js');
   const db = await openDatabase(config, logger);
+  const { createApp } = await appModule;
 
   const revokedSessions = createRevokedSessions(config.jwt, Date.now);
   const userCache = createUserCache(Date.now);
