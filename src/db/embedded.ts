@@ -6,7 +6,19 @@
 // started itself, while a server left running by a killed app must be found through postmaster.pid.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -94,6 +106,10 @@ function placeForRoot(user: RunAs, bins: Binaries, dir: string): { bins: Binarie
   mkdirSync(dirname(dir), { recursive: true });
   const binsReachable = reachable(user, bins.postgres);
   if (binsReachable && reachable(user, dirname(dir))) return { bins, dataDir: dir };
+  // The base lets the postgres user through to its binaries and its own 0700 cluster inside (a
+  // recursive mkdir with mode 0700 had made the base itself 0700 and root's alone).
+  mkdirSync(ROOT_FALLBACK_BASE, { recursive: true });
+  chmodSync(ROOT_FALLBACK_BASE, 0o755);
   const native = dirname(dirname(bins.postgres));
   const version = JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')).version as string;
   const installed = join(ROOT_FALLBACK_BASE, `postgresql-${version}`);
@@ -110,7 +126,7 @@ function placeForRoot(user: RunAs, bins: Binaries, dir: string): { bins: Binarie
   if (!existsSync(dataDir) || !dataDir.startsWith(`${ROOT_FALLBACK_BASE}/`)) {
     if (existsSync(dir)) throw new Error(`${dir} exists but the postgres user cannot reach it; move the checkout out of a 0700 home`);
     dataDir = join(ROOT_FALLBACK_BASE, `cluster-${randomBytes(6).toString('hex')}`);
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    mkdirSync(dataDir, { mode: 0o700 });
     execFileSync('ln', ['-s', dataDir, dir]);
   }
   return { bins: placed, dataDir };
