@@ -294,6 +294,24 @@ async function launch(bins: Binaries, dataDir: string, user: RunAs | undefined, 
   return { pid: child.pid!, port, socketDir: socket ? dataDir : '', host: socket ? '' : '127.0.0.1' };
 }
 
+/**
+ * A server killed with SIGKILL leaves its backends a moment to notice and exit; until they do, a new
+ * postmaster refuses the shared memory they still hold and exits. So a failed start is tried again
+ * after a second, twice, unless a live server has the directory by then (then that one is used).
+ */
+async function launchRetrying(bins: Binaries, dataDir: string, user: RunAs | undefined, options: EmbeddedOptions): Promise<Running> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(bins, dataDir, user, options);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 1000));
+      const running = runningServer(dataDir);
+      if (running) return running;
+    }
+  }
+}
+
 async function ensureDatabase(url: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url.replace(new RegExp(`/${EMBEDDED_DATABASE}$`), '/postgres') });
   await admin.connect();
@@ -349,7 +367,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       createCluster(bins, dataDir, user);
       log(`created an embedded PostgreSQL cluster in ${options.dir}`);
     }
-    running = await launch(bins, dataDir, user, options);
+    running = await launchRetrying(bins, dataDir, user, options);
   }
   if (owned) writeFileSync(ownerFile, `${process.pid}\n`);
   const url = urlFor(dataDir, running);
