@@ -11,6 +11,7 @@ import { passwordResetRoutes } from './account/reset-routes.js';
 import { accountRoutes } from './account/routes.js';
 import { DEVICE_COOKIE } from './auth/devices.js';
 import { DEFAULT_QUEUE_LIMITS, type PasswordQueueLimits } from './auth/password-queue.js';
+import { loadPasswordStrength } from './auth/password-strength.js';
 import { createPasswordHasher, defaultParallelism } from './auth/passwords.js';
 import { createRevokedSessions, type RevokedSessions } from './auth/revocations.js';
 import { authRoutes } from './auth/routes.js';
@@ -45,6 +46,7 @@ import { createSecretBox } from './mfa/totp.js';
 import { rememberDevices } from './notify/devices.js';
 import { activityRoutes } from './notify/routes.js';
 import { emailOwner } from './notify/security-email.js';
+import { loadWebAuthn } from './passkeys/ceremonies.js';
 import { passkeyMethod } from './passkeys/method.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { reminderRoutes, unsubscribeRoutes } from './reminders/routes.js';
@@ -80,6 +82,15 @@ export interface AppDeps {
 /** The ways in, in the order their buttons appear: passkeys, the provider (buttons only when configured), then any handed in. */
 function waysIn(deps: AppDeps): SignInMethod[] {
   return [passkeyMethod, oidcMethod, ...(deps.signInMethods ?? [])];
+}
+
+/**
+ * Loads what the first sign-up or passkey ceremony needs (the password dictionaries, the WebAuthn
+ * stack), called once the server listens: a start no longer waits for them, and the first person
+ * does not either.
+ */
+export async function warmUp(): Promise<void> {
+  await Promise.all([loadPasswordStrength(), loadWebAuthn()]);
 }
 
 export function buildContext(config: Config, deps: AppDeps): AppContext {

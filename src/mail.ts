@@ -1,5 +1,5 @@
 // Outgoing email: SMTP through nodemailer, or (development without SMTP_URL) one log line per email.
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 
@@ -19,7 +19,8 @@ export interface MailMessage {
 
 /** How this process sends email: through SMTP, or (no SMTP_URL outside production) into the log. */
 export interface Mailer {
-  readonly transport: Transporter | undefined;
+  /** The SMTP transport, made at the first email (nodemailer is not loaded before one is sent). */
+  readonly transport: (() => Promise<Transporter>) | undefined;
   readonly from: string;
   readonly logger: Logger;
 }
@@ -28,7 +29,16 @@ export interface Mailer {
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
 export function createMailer(mail: Config['mail'], logger: Logger): Mailer {
-  const transport = mail.smtpUrl ? nodemailer.createTransport({ url: mail.smtpUrl, ...SMTP_TIMEOUTS }, { from: mail.from }) : undefined;
+  const { smtpUrl } = mail;
+  let made: Promise<Transporter> | undefined;
+  const transport = smtpUrl
+    ? () => {
+        made ??= import('nodemailer').then(({ default: nodemailer }) =>
+          nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS }, { from: mail.from }),
+        );
+        return made;
+      }
+    : undefined;
   return { transport, from: mail.from, logger };
 }
 
@@ -45,7 +55,7 @@ export async function sendMail(mailer: Mailer, message: MailMessage): Promise<Ma
     return 'logged';
   }
   try {
-    const info = await transport.sendMail({
+    const info = await (await transport()).sendMail({
       to: message.to,
       subject: message.subject,
       text: message.text,

@@ -48,7 +48,7 @@ async function runWorker(config: Config): Promise<void> {
   // process, so the two overlap instead of adding up (a later start to /healthz: 2.60 → 2.32 s).
   const appModule = import('./app.js');
   const db = await openDatabase(config, logger);
-  const { createApp } = await appModule;
+  const { createApp, warmUp } = await appModule;
 
   const revokedSessions = createRevokedSessions(config.jwt, Date.now);
   const userCache = createUserCache(Date.now);
@@ -56,6 +56,9 @@ async function runWorker(config: Config): Promise<void> {
   const readiness = createReadiness();
   const server = await listen(createApp(config, { db, logger, revokedSessions, userCache, readiness }), config.port, config.host);
   logger.info(`Smriti (${config.profile}) listening on http://${config.host ?? 'localhost'}:${config.port} using ${db.description}`);
+  warmUp().catch((error: unknown) =>
+    logger.warn({ err: error }, 'loading the password and passkey libraries failed; each loads at first use'),
+  );
 
   const pruner = setInterval(() => {
     pruneExpiredRows(db, config, Date.now())

@@ -125,7 +125,7 @@ export function passwordResetRoutes(ctx: AppContext, flow: SignInFlow): Router {
     const form = textFields(req.body, ['token', 'new_password', 'new_password_confirm'] as const);
     const parts = parseResetToken(form.token);
     if (!parts || !(await isResetUsable(db, parts, new Date(ctx.now())))) return renderInvalidLink(res);
-    const badPassword = passwordProblem(form.new_password, (await findUserById(db, parts.userId))?.email);
+    const badPassword = await passwordProblem(form.new_password, (await findUserById(db, parts.userId))?.email);
     if (badPassword) return renderResetForm(res, form.token, 400, { new_password: badPassword });
     if (form.new_password !== form.new_password_confirm) {
       return renderResetForm(res, form.token, 400, { new_password_confirm: 'The two new passwords do not match.' });

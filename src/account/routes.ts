@@ -42,7 +42,7 @@ export function accountRoutes(ctx: AppContext): Router {
     // An account made through a provider or with a passkey alone has no password yet: the recent sign-in (step-up) is the proof.
     const hasPassword = user.passwordHash !== null;
     if (hasPassword && form.current_password === '') errors.current_password = 'Enter your current password.';
-    const badNew = passwordProblem(form.new_password, user.email);
+    const badNew = await passwordProblem(form.new_password, user.email);
     if (badNew) errors.new_password = badNew;
     else if (form.new_password !== form.new_password_confirm) errors.new_password_confirm = 'The two new passwords do not match.';
     if (Object.keys(errors).length > 0) return renderAccount(ctx, res, 400, errors);

@@ -12,7 +12,7 @@ export const PASSWORD_MAX_BYTES = 72;
  * A sentence for people when the password breaks a rule or is easy to guess, undefined when it is
  * fine. `email` is the account's address where known: it must not be the password.
  */
-export function passwordProblem(password: string, email?: string): string | undefined {
+export async function passwordProblem(password: string, email?: string): Promise<string | undefined> {
   // bcrypt stops at a NUL byte, so "a\0b" would match "a": never accept one.
   if (password.includes('\u0000')) return 'A password cannot contain the NUL character (\\0).';
   const bytes = Buffer.byteLength(password, 'utf8');

@@ -2,7 +2,6 @@
 // code accepted once, one step of clock drift either way.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { generateSecret, generateURI, verify } from 'otplib';
-import QRCode from 'qrcode';
 import type { Queryable } from '../db/db.js';
 
 const ISSUER = 'Smriti';
@@ -94,6 +93,8 @@ export async function beginTotpSetup(db: Queryable, box: SecretBox, userId: stri
     );
   }
   const uri = generateURI({ issuer: ISSUER, label: email, secret });
+  // Only the set-up page draws a QR code: loaded there, not at every start.
+  const { default: QRCode } = await import('qrcode');
   const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return { secret, uri, qrSvg };
 }

@@ -1,14 +1,10 @@
 // The WebAuthn ceremonies over @simplewebauthn/server: options out, responses checked, and every
 // failure turned into a sentence for people (the library's own messages name the configured origin).
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
@@ -19,6 +15,14 @@ const RP_NAME = 'Smriti';
 const CEREMONY_TIMEOUT_MS = 120_000;
 /** A real response is a few kilobytes; anything far larger is not one. */
 const RESPONSE_MAX_CHARS = 64 * 1024;
+
+// Loaded at first use or when the server warms up after it listens (its ASN.1 and COSE stack was a
+// tenth of the start, and most processes serve no passkey ceremony in their first second).
+let loading: Promise<typeof import('@simplewebauthn/server')> | undefined;
+export function loadWebAuthn(): Promise<typeof import('@simplewebauthn/server')> {
+  loading ??= import('@simplewebauthn/server');
+  return loading;
+}
 
 export const MESSAGES = {
   unreadable: 'Your browser sent a passkey answer Smriti could not read. Please try again.',
@@ -79,11 +83,12 @@ function refusal(error: unknown): Refusal {
   return { kind: 'refused', reason: 'failed', message: MESSAGES.failed };
 }
 
-export function registrationOptions(
+export async function registrationOptions(
   ctx: AppContext,
   user: { id: string; email: string },
   existing: readonly Passkey[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await loadWebAuthn();
   return generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: ctx.config.webauthnRpId,
@@ -97,7 +102,11 @@ export function registrationOptions(
   });
 }
 
-export function authenticationOptions(ctx: AppContext, allowed: readonly Passkey[] = []): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(
+  ctx: AppContext,
+  allowed: readonly Passkey[] = [],
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await loadWebAuthn();
   return generateAuthenticationOptions({
     rpID: ctx.config.webauthnRpId,
     timeout: CEREMONY_TIMEOUT_MS,
@@ -111,6 +120,7 @@ export async function checkRegistration(
   response: RegistrationResponseJSON,
   challenge: string,
 ): Promise<{ kind: 'ok'; passkey: Omit<NewPasskey, 'name'> } | Refusal> {
+  const { verifyRegistrationResponse } = await loadWebAuthn();
   try {
     const checked = await verifyRegistrationResponse({
       response,
@@ -146,6 +156,7 @@ export async function checkAssertion(
   challenge: string,
   passkey: Passkey,
 ): Promise<AssertionCheck> {
+  const { verifyAuthenticationResponse } = await loadWebAuthn();
   try {
     const checked = await verifyAuthenticationResponse({
       response,

@@ -97,7 +97,7 @@ export function passwordRoutes(ctx: AppContext, flow: SignInFlow): Router {
     const errors: FieldErrors = {};
     const badEmail = emailProblem(form.email);
     if (badEmail) errors.email = badEmail;
-    const badPassword = passwordProblem(form.password, form.email);
+    const badPassword = await passwordProblem(form.password, form.email);
     if (badPassword) errors.password = badPassword;
     else if (form.password !== form.password_confirm) errors.password_confirm = 'The two passwords do not match.';
     if (Object.keys(errors).length > 0) return render(400, errors);

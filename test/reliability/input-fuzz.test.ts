@@ -599,8 +599,10 @@ function normalise(email: string): string {
   return email.trim().toLowerCase();
 }
 // The length rule, then the guessability check itself (its own cases are in test/auth/password-strength.test.ts).
-const passwordFits = (password: string, email?: string) =>
-  bytesOf(password) >= PASSWORD_MIN_BYTES && bytesOf(password) <= PASSWORD_MAX_BYTES && passwordProblem(password, email) === undefined;
+const passwordFits = async (password: string, email?: string) =>
+  bytesOf(password) >= PASSWORD_MIN_BYTES &&
+  bytesOf(password) <= PASSWORD_MAX_BYTES &&
+  (await passwordProblem(password, email)) === undefined;
 
 /** Passwords around the rules: 7, 8, 72 and 73 bytes, multi-byte characters, a NUL. */
 const passwordText: fc.Arbitrary<string> = fc.oneof(
@@ -714,7 +716,7 @@ describe('input fuzz: accounts', () => {
         const valid =
           form !== undefined &&
           validEmail(form.email) &&
-          passwordFits(form.password, form.email) &&
+          (await passwordFits(form.password, form.email)) &&
           form.password === form.password_confirm;
         const taken = form !== undefined && users.has(normalise(form.email));
         // Keep the model true to the table whatever the verdict, so one failure cannot cascade.
@@ -824,7 +826,7 @@ describe('input fuzz: accounts', () => {
         const valid =
           form !== undefined &&
           form.current_password !== '' &&
-          passwordFits(form.new_password, changer.email) &&
+          (await passwordFits(form.new_password, changer.email)) &&
           form.new_password === form.new_password_confirm;
 
         // Read what the table now holds and keep the model true to it before judging, so one failure cannot cascade.
