@@ -36,10 +36,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
  * loaded here, and config refuses `pretty` in production.
  */
 export function createProcessLogger(level: string, format: LogFormat): Logger {
-  // Written without blocking: lines logged while a write is under way go out together in the next
-  // one (one write per request was 4% of a refresh's CPU). pino flushes what is left when the process
-  // exits; a SIGKILL can lose the lines of the last write.
-  if (format === 'json') return createLogger(level, pino.destination({ dest: 1, sync: false }));
+  if (format === 'json') return createLogger(level);
   if (!isInstalled('pino-pretty')) {
     const logger = createLogger(level);
     logger.warn('LOG_FORMAT=pretty needs pino-pretty (npm install --include=dev); logging JSON instead');
