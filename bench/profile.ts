@@ -1,4 +1,4 @@
-// `npm run bench:profile -- <me|refresh|token|journal> [seconds]`: the production app under wrk load on
+// `npm run bench:profile -- <me|refresh|token|journal|calendar|writer> [seconds]`: the production app under wrk load on
 // one route with `node --cpu-prof`, then the profile summed per function (self time) and per place
 // (src/, each package, Node itself, GC), in µs per answered request.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -11,7 +11,7 @@ const ENTRIES = 1100;
 const TARGET = 0.2;
 
 /** One entry a day for 1,100 days up to today, a paragraph or a page each, some tagged and starred. */
-async function seedWriter(ctx: BenchContext, writer: string): Promise<void> {
+export async function seedWriter(ctx: BenchContext, writer: string): Promise<void> {
   await ctx.database.use(async (db) => {
     await db.query('DELETE FROM entries WHERE user_id = $1', [writer]);
     await db.query(
