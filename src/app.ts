@@ -26,6 +26,7 @@ import { errorHandler, notFound, wantsJson } from './http/errors.js';
 import { flashMessages } from './http/flash.js';
 import { healthRoutes } from './http/health.js';
 import { createMetrics, metricsRoutes, timeRequests } from './http/metrics.js';
+import { byFirstSegment } from './http/mount.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limit.js';
 import { renderWithLayout, VIEWS_DIR } from './http/views.js';
 import { identityAccountSection } from './identity/account-section.js';
@@ -224,10 +225,10 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.get('/manifest.webmanifest', (_req, res) =>
     res.type('application/manifest+json').sendFile(join(PUBLIC_DIR, 'manifest.webmanifest'), { maxAge }),
   );
-  app.use(healthRoutes(ctx.db, deps.readiness));
-  app.use(metricsRoutes(config.metricsToken, ctx.metrics));
+  app.use(byFirstSegment(healthRoutes(ctx.db, deps.readiness)));
+  app.use(byFirstSegment(metricsRoutes(config.metricsToken, ctx.metrics)));
   // A mail provider's one-click unsubscribe comes from its own servers, with no Origin (RFC 8058).
-  app.use(unsubscribeRoutes(ctx));
+  app.use(byFirstSegment(unsubscribeRoutes(ctx)));
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));
 
@@ -236,19 +237,19 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(pageFlash(config));
 
-  app.use(signInRoutes(ctx, flow));
-  for (const method of methods) app.use(method.routes(ctx, flow));
-  app.use(authRoutes(ctx));
-  app.use(twoFactorRoutes(ctx));
-  if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
-  app.use(photoRoutes(ctx)); // before journalRoutes, whose /journal/:id would take /journal/photos
-  app.use(journalRoutes(ctx));
+  app.use(byFirstSegment(signInRoutes(ctx, flow)));
+  for (const method of methods) app.use(byFirstSegment(method.routes(ctx, flow)));
+  app.use(byFirstSegment(authRoutes(ctx)));
+  app.use(byFirstSegment(twoFactorRoutes(ctx)));
+  if (deps.benchRoutes) app.use(byFirstSegment(deps.benchRoutes(ctx)));
+  app.use(byFirstSegment(photoRoutes(ctx))); // before journalRoutes, whose /journal/:id would take /journal/photos
+  app.use(byFirstSegment(journalRoutes(ctx)));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.
-  app.use(activityRoutes(ctx));
-  app.use(reminderRoutes(ctx));
-  app.use(accountRoutes(ctx));
-  app.use(emailRoutes(ctx, flow));
-  app.use(passwordResetRoutes(ctx, flow));
+  app.use(byFirstSegment(activityRoutes(ctx)));
+  app.use(byFirstSegment(reminderRoutes(ctx)));
+  app.use(byFirstSegment(accountRoutes(ctx)));
+  app.use(byFirstSegment(emailRoutes(ctx, flow)));
+  app.use(byFirstSegment(passwordResetRoutes(ctx, flow)));
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));
