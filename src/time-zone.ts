@@ -104,12 +104,31 @@ const LONG_MONTH = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'l
  * ("10000-01-01", "infinity") is shown as it is rather than failing the page.
  */
 export function formatDay(day: string): string {
-  const at = utcDay(day);
-  return at ? LONG_DAY.format(at) : day;
+  return remembered(days, day, () => {
+    const at = utcDay(day);
+    return at ? LONG_DAY.format(at) : day;
+  });
 }
 
 /** A month (YYYY-MM): "March 2025"; anything else as it is. */
 export function formatMonth(month: string): string {
-  const at = utcDay(month, true);
-  return at ? LONG_MONTH.format(at) : month;
+  return remembered(months, month, () => {
+    const at = utcDay(month, true);
+    return at ? LONG_MONTH.format(at) : month;
+  });
+}
+
+// A day's words never change, and a page shows dozens (2 µs each through Intl, a tenth of the
+// journal page's own time): each is kept, up to a few thousand.
+const WORDS_MAX = 4000;
+const days = new Map<string, string>();
+const months = new Map<string, string>();
+function remembered(held: Map<string, string>, key: string, words: () => string): string {
+  let said = held.get(key);
+  if (said === undefined) {
+    said = words();
+    if (held.size >= WORDS_MAX) held.clear();
+    held.set(key, said);
+  }
+  return said;
 }
