@@ -157,8 +157,14 @@ export function startTime(_ctx: BenchContext): Promise<Comparison[]> {
   return inFreshDirectory(async (dir) => {
     const first = await start(dir);
     await stop(first.child);
-    const later = await start(dir);
-    await stop(later.child);
+    // The median of three: one start is at the mercy of whatever else the machine does that second.
+    const laters: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const later = await start(dir);
+      await stop(later.child);
+      laters.push(later.seconds);
+    }
+    const later = { seconds: laters.sort((a, b) => a - b)[1]! };
     return [
       row('13 start', 's to /healthz, first start (cluster created)', first.seconds, { op: '<=', value: 5 }, []),
       row('13 start', 's to /healthz, a later start', later.seconds, { op: '<=', value: 2 }, []),
