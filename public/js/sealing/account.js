@@ -1,0 +1,177 @@
+// /account/sealing (DESIGN §16): makes the journal key and its wrappers (passphrase, passkey,
+// recovery key), sends the wrapped copies, seals the journal, then re-writes every entry sealed, in
+// batches, with a progress bar. Re-opening the page while entries remain resumes where it stopped.
+(() => {
+  const page = document.querySelector('[data-sealing-page]');
+  const sealing = window.smritiSealing;
+  if (!page || !sealing) return;
+
+  const BATCH = 50;
+  const form = document.getElementById('seal-journal');
+  const errorSlot = page.querySelector('[data-sealing-error]');
+  const progressBox = page.querySelector('[data-progress-box]');
+  const progress = document.getElementById('sealing-progress');
+  const progressText = page.querySelector('[data-progress-text]');
+  const done = document.getElementById('sealing-done');
+
+  function showError(message) {
+    if (!errorSlot) return sealing.showProblem?.(message);
+    errorSlot.textContent = message;
+    errorSlot.hidden = false;
+    errorSlot.focus?.();
+  }
+  const clearError = () => {
+    if (errorSlot) errorSlot.hidden = true;
+  };
+
+  /** A quick check in the browser: long enough, and not one repeated character or a run of digits. */
+  function weakness(passphrase) {
+    if (passphrase.length < 12) return 'Use at least 12 characters: a few unrelated words work well.';
+    if (/^(.)\1*$/.test(passphrase) || /^\d+$/.test(passphrase)) return 'That passphrase is too easy to guess: use a few unrelated words.';
+    const kinds = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z\d]/].filter((re) => re.test(passphrase)).length;
+    if (passphrase.length < 16 && kinds < 2) return 'Make it longer (16 characters or more) or mix in digits or other characters.';
+    return null;
+  }
+
+  async function apiOrThrow(path, init) {
+    const answer = await sealing.api(path, init);
+    if (!answer.ok) throw new Error(answer.body.message || `The server answered ${answer.status}.`);
+    return answer.body;
+  }
+
+  // --- sealing every entry, in batches ---
+  async function sealRemaining(key, total) {
+    progressBox.hidden = false;
+    progress.max = Math.max(total, 1);
+    let sealedCount = 0;
+    let stalled = 0;
+    for (;;) {
+      const { entries } = await apiOrThrow(`/api/sealing/pending?limit=${BATCH}`);
+      if (!entries || entries.length === 0) break;
+      const batch = await Promise.all(
+        entries.map(async (entry) => ({
+          id: entry.id,
+          version: entry.version,
+          sealed: await sealing.sealEntry(key, entry.id, entry),
+        })),
+      );
+      const answer = await apiOrThrow('/api/sealing/batch', { method: 'POST', body: JSON.stringify({ entries: batch }) });
+      sealedCount += answer.sealed?.length ?? 0;
+      // A conflict (the entry changed meanwhile) comes back in the next pending list with its new version.
+      stalled = answer.sealed?.length ? 0 : stalled + 1;
+      if (stalled >= 3)
+        throw new Error('Some entries keep changing while they are sealed. Close other tabs of Smriti and reload this page.');
+      progress.max = Math.max(progress.max, sealedCount);
+      progress.value = sealedCount;
+      progressText.textContent = `${sealedCount} of ${Math.max(total, sealedCount)} entries sealed.`;
+    }
+    progress.value = progress.max;
+    progressText.textContent = `${sealedCount} of ${Math.max(total, sealedCount)} entries sealed.`;
+    done.hidden = false;
+    await sealing.dbDelete('search-index');
+  }
+
+  async function resume() {
+    const status = await apiOrThrow('/api/sealing');
+    if (status.state !== 'sealed' || status.remaining <= 0) return;
+    const key = await sealing.ready;
+    if (!key) {
+      const note = page.querySelector('[data-sealing-status]');
+      const link = document.createElement('a');
+      link.href = `/journal/unlock?next=${encodeURIComponent(location.pathname)}`;
+      link.textContent = 'Open the journal to go on sealing.';
+      note?.append(' ', link);
+      return;
+    }
+    await sealRemaining(key, status.remaining);
+  }
+
+  // --- making the keys ---
+  let recovery = null;
+
+  function secretsProblem() {
+    const passphrase = form.elements.namedItem('passphrase').value;
+    const confirm = form.elements.namedItem('passphrase_confirm').value;
+    const usePasskey = form.elements.namedItem('use_passkey')?.checked ?? false;
+    if (!passphrase && !usePasskey) return 'Choose a journal passphrase (or a passkey) to open your journal with.';
+    if (passphrase) {
+      const weak = weakness(passphrase);
+      if (weak) return weak;
+      if (passphrase !== confirm) return 'The two passphrases differ. Type the same passphrase twice.';
+    }
+    return null;
+  }
+
+  async function toRecoveryStep() {
+    clearError();
+    const problem = secretsProblem();
+    if (problem) return showError(problem);
+    recovery = await sealing.newRecoveryKey();
+    document.getElementById('recovery-key').textContent = recovery.text;
+    form.querySelector('[data-sealing-step="secrets"]').hidden = true;
+    form.querySelector('[data-sealing-step="recovery"]').hidden = false;
+    form.elements.namedItem('recovery_key_confirm').focus();
+  }
+
+  /** The wrapped copies to send: the recovery key's, and the passphrase's and the passkey's as chosen. */
+  async function makeWrappers(journalKey) {
+    const passphrase = form.elements.namedItem('passphrase').value;
+    const wrappers = [await sealing.wrappers.recovery(journalKey, recovery.secret)];
+    if (form.elements.namedItem('use_passkey')?.checked) {
+      const touch = await sealing.passkeyPrf();
+      if (!touch) throw new Error('That passkey cannot open a sealed journal (its authenticator has no PRF). Use a passphrase instead.');
+      wrappers.push(await sealing.wrappers.passkey(journalKey, touch.prfOutput, touch.credentialId));
+    }
+    if (passphrase) wrappers.push(await sealing.wrappers.passphrase(journalKey, passphrase));
+    return wrappers;
+  }
+
+  async function seal() {
+    const typed = await sealing.parseRecoveryKey(form.elements.namedItem('recovery_key_confirm').value);
+    if (!typed || typed.some((byte, i) => byte !== recovery.secret[i]))
+      return showError('That is not the recovery key shown above. Type it again, group by group.');
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    try {
+      const extractable = await sealing.newJournalKey();
+      const wrappers = await makeWrappers(extractable);
+      for (const wrapper of wrappers) await apiOrThrow('/api/sealing/keys', { method: 'POST', body: JSON.stringify(wrapper) });
+      await apiOrThrow('/api/sealing/seal', { method: 'POST', body: '{}' });
+      const key = await sealing.settle(extractable);
+      await sealing.keepKey(key, { remember: form.elements.namedItem('remember')?.checked });
+      recovery = null;
+      form.hidden = true;
+      const status = await apiOrThrow('/api/sealing');
+      await sealRemaining(key, status.remaining);
+    } catch (error) {
+      button.disabled = false;
+      showError(
+        error.name === 'NotAllowedError' ? 'The passkey request was cancelled or timed out. Try again when you are ready.' : error.message,
+      );
+    }
+  }
+
+  if (form) {
+    form.hidden = false;
+    const strength = form.querySelector('[data-passphrase-strength]');
+    form.elements.namedItem('passphrase').addEventListener('input', (event) => {
+      const value = event.target.value;
+      strength.textContent = value ? weakness(value) || 'Strong enough.' : '';
+    });
+    form.querySelector('[data-sealing-next]').addEventListener('click', () => toRecoveryStep());
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (recovery) seal();
+      else toRecoveryStep();
+    });
+    // The page prints as the recovery kit: the print style sheet leaves out the chrome.
+    form.querySelector('[data-print-recovery]').addEventListener('click', () => window.print());
+  }
+
+  page.querySelector('[data-lock-journal]')?.addEventListener('click', async () => {
+    await sealing.forgetKey({ evenRemembered: true });
+    location.assign('/journal/unlock?next=%2Faccount%2Fsealing');
+  });
+
+  resume().catch((error) => showError(error.message));
+})();

@@ -1,0 +1,189 @@
+// The pages of a sealed journal (DESIGN §16): the server sends the same shells with each entry's
+// ciphertext in data-sealed; this opens them with the journal key and fills in the title, excerpt,
+// body and tags. Without an open key, a journal page goes to /journal/unlock?next=… first.
+// A passkey sign-in that brought back the PRF output opens the key here, on the first page after it.
+(() => {
+  const sealing = window.smritiSealing;
+  if (!sealing?.userId()) return;
+
+  const HASHTAG = /(?<![\p{L}\p{N}_&#/])#([\p{L}\p{N}_-]*\p{L}[\p{L}\p{N}_-]*)/gu;
+  const MAX_TAGS = 20;
+  const normal = (tag) => tag.normalize('NFC').toLowerCase();
+
+  /** The tags of an entry as the server makes them: the typed words, then the text's #words. */
+  function entryTags(typed, title, body) {
+    const words = String(typed || '')
+      .split(/[\s,]+/)
+      .map((w) => normal(w.replace(/^#/, '')))
+      .filter(Boolean);
+    const inText = [...`${title}\n${body}`.matchAll(HASHTAG)].map((m) => normal(m[1])).filter((t) => t.length <= 40);
+    return [...new Set([...words, ...inText])].slice(0, MAX_TAGS);
+  }
+  /** The tags the tags field shows: those not written as #word in the text. */
+  function typedTags(tags, title, body) {
+    const inText = new Set([...`${title}\n${body}`.matchAll(HASHTAG)].map((m) => normal(m[1])));
+    return tags.filter((t) => !inText.has(t));
+  }
+
+  const loaded = new Map();
+  function loadScript(src) {
+    if (!loaded.has(src)) {
+      loaded.set(
+        src,
+        new Promise((resolve, reject) => {
+          const script = document.createElement('script');
+          script.src = src;
+          script.onload = resolve;
+          script.onerror = () => reject(new Error(`${src} did not load`));
+          document.head.append(script);
+        }),
+      );
+    }
+    return loaded.get(src);
+  }
+  async function markdown() {
+    await loadScript('/vendor/markdown-it/markdown-it.min.js');
+    await loadScript('/js/sealing/markdown.js');
+    return window.smritiMarkdown;
+  }
+
+  const isJournalPage = () => /^\/journal(\/|$)/.test(location.pathname) && location.pathname !== '/journal/unlock';
+
+  function tagList(tags) {
+    const list = document.createElement('ul');
+    list.className = 'tags';
+    list.setAttribute('aria-label', 'Tags');
+    for (const tag of tags) {
+      const item = document.createElement('li');
+      const link = document.createElement('a');
+      link.href = `/journal?tag=${encodeURIComponent(tag)}`;
+      link.textContent = `#${tag}`;
+      item.append(link);
+      list.append(item);
+    }
+    return list;
+  }
+  function setTags(container, after, tags) {
+    container.querySelector(':scope > ul.tags')?.remove();
+    if (tags.length > 0) after.after(tagList(tags));
+  }
+
+  /** A card of a list (journal, trash, search): title, star, excerpt, tags. */
+  function fillCard(card, entry, md) {
+    const title = card.querySelector('.entry-title');
+    if (title) title.textContent = entry.title || 'Untitled';
+    const purgeName = card.querySelector('a .visually-hidden');
+    if (purgeName) purgeName.textContent = ` (${entry.title || 'Untitled'})`;
+    if (entry.starred && title && !card.querySelector('.star-mark')) {
+      const mark = document.createElement('span');
+      mark.className = 'star-mark';
+      mark.innerHTML = '<span aria-hidden="true">★</span><span class="visually-hidden">Starred</span>';
+      title.after(' ', mark);
+    }
+    const excerpt = card.querySelector('.excerpt');
+    if (excerpt) {
+      excerpt.textContent = md.excerpt(entry.body);
+      setTags(card, excerpt, entry.tags);
+    }
+    const photo = md.firstPhoto(entry.body);
+    if (photo && !card.querySelector('.entry-thumb')) {
+      const thumb = document.createElement('img');
+      Object.assign(thumb, { className: 'entry-thumb', src: photo, alt: '', loading: 'lazy', width: 96, height: 96 });
+      card.prepend(thumb);
+    }
+  }
+
+  /** An entry's own page (or a version of it): heading, body, tags, star. */
+  function fillArticle(article, entry, md) {
+    const heading = article.querySelector('h1');
+    if (heading) heading.textContent = entry.title || 'Untitled';
+    const body = article.querySelector('.entry-body');
+    if (body) body.innerHTML = md.render(entry.body);
+    const hint = article.querySelector(':scope > p.hint');
+    if (hint) setTags(article, hint, entry.tags);
+    const star = article.querySelector('.star-form');
+    if (star) {
+      star.querySelector('button[aria-pressed]')?.setAttribute('aria-pressed', String(entry.starred));
+      const icon = star.querySelector('button [aria-hidden]');
+      if (icon) icon.textContent = entry.starred ? '★' : '☆';
+      const field = star.querySelector('input[name="starred"]');
+      if (field) field.value = entry.starred ? '0' : '1';
+    }
+    document.title = document.title.replace(/^[^·]*·/, `${entry.title || 'Untitled'} ·`);
+  }
+
+  /** Starring writes the entry again, sealed: the server cannot change what it cannot read. */
+  function sealStarForm(article, entry, key) {
+    const form = article.querySelector('.star-form');
+    if (!form) return;
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const id = article.dataset.entryId;
+      const next = { ...entry, starred: !entry.starred };
+      const sealed = await sealing.sealEntry(key, id, next);
+      const answer = await sealing.api(`/api/entries/${id}`, {
+        method: 'PUT',
+        headers: { 'If-Match': `"${article.dataset.version}"` },
+        body: JSON.stringify({ sealed, version: Number(article.dataset.version) }),
+      });
+      if (answer.ok) location.reload();
+      else sealing.showProblem(answer.body.message || 'The star could not be saved. Reload the page and try again.');
+    });
+  }
+
+  sealing.showProblem = (message) => {
+    const banner = document.querySelector('[data-secure-fetch-status]');
+    if (!banner) return;
+    banner.textContent = message;
+    banner.hidden = false;
+  };
+
+  async function renderSealed(key) {
+    const holders = [...document.querySelectorAll('[data-sealed]')].filter((el) => el.dataset.sealed && !el.matches('form'));
+    if (holders.length === 0) return;
+    const md = await markdown();
+    let unreadable = 0;
+    for (const holder of holders) {
+      let entry;
+      try {
+        entry = await sealing.openEntry(key, holder.dataset.entryId, holder.dataset.sealed);
+      } catch {
+        unreadable += 1;
+        continue;
+      }
+      if (holder.matches('article')) {
+        fillArticle(holder, entry, md);
+        sealStarForm(holder, entry, key);
+      } else fillCard(holder, entry, md);
+      holder.dataset.opened = '';
+    }
+    if (unreadable > 0)
+      sealing.showProblem(
+        `${unreadable === 1 ? 'One entry' : `${unreadable} entries`} could not be opened with this journal key. Lock the journal and open it again.`,
+      );
+  }
+
+  /** The open journal key, or null; a page of the journal without one goes to the unlock page. */
+  async function start() {
+    if (!sealing.journalSealed()) {
+      await sealing.openWithSignInPrf(); // a sign-in's PRF output is not kept where there is nothing to open
+      return null;
+    }
+    let key = await sealing.currentKey();
+    if (!key && (await sealing.openWithSignInPrf())) key = await sealing.currentKey();
+    if (!key && isJournalPage()) {
+      document.documentElement.hidden = true;
+      location.replace(`/journal/unlock?next=${encodeURIComponent(location.pathname + location.search)}`);
+      return null;
+    }
+    if (key) await renderSealed(key);
+    document.documentElement.dataset.journalOpen = key ? 'true' : 'false';
+    return key;
+  }
+
+  sealing.entryTags = entryTags;
+  sealing.typedTags = typedTags;
+  sealing.loadScript = loadScript;
+  sealing.markdown = markdown;
+  sealing.ready = start().catch(() => null);
+})();

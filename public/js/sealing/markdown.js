@@ -1,0 +1,107 @@
+// Markdown for a sealed journal's entries, rendered in the browser with the server's rules
+// (src/journal/markdown.ts and checklists.ts): raw HTML off, links only to http(s) and mailto, the
+// writer's own photos as the only images, headings one level down, scrolling tables and code.
+// Needs /vendor/markdown-it/markdown-it.min.js first; exposes window.smritiMarkdown.
+(() => {
+  const markdownit = window.markdownit;
+  if (!markdownit) return;
+  const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+  const OWN_PHOTO_URL = new RegExp(`^/photos/(${UUID})(\\?size=thumb)?$`);
+  const ALLOWED_LINK = /^(https?:\/\/|mailto:)/i;
+  const MARKER = /^\[([ xX])\](?=[ \t]|$)/;
+
+  const md = markdownit({ html: false, linkify: true, breaks: true });
+  const escapeHtml = md.utils.escapeHtml;
+
+  md.core.ruler.after('inline', 'task_lists', (state) => {
+    let index = 0;
+    state.tokens.forEach((token, i) => {
+      if (token.type !== 'inline' || state.tokens[i - 2]?.type !== 'list_item_open') return;
+      const first = token.children?.[0];
+      const found = first?.type === 'text' ? MARKER.exec(first.content) : null;
+      if (!first || !found) return;
+      first.content = first.content.slice(3).replace(/^[ \t]/, '');
+      const label = token.children
+        .filter((child) => child.type === 'text' || child.type === 'code_inline')
+        .map((child) => child.content)
+        .join('')
+        .trim();
+      const box = new state.Token('task_box', '', 0);
+      box.meta = { index: index++, checked: found[1] !== ' ', label };
+      token.children.unshift(box);
+      state.tokens[i - 2].attrJoin('class', 'task-item');
+    });
+  });
+  md.renderer.rules.task_box = (tokens, i) => {
+    const { index, checked, label } = tokens[i].meta;
+    return `<input type="checkbox" class="task-box" disabled${checked ? ' checked' : ''} aria-label="${escapeHtml(label || `Item ${index + 1}`)}"> `;
+  };
+
+  md.validateLink = (url) => ALLOWED_LINK.test(url.trim()) || OWN_PHOTO_URL.test(url.trim());
+
+  md.renderer.rules.image = (tokens, index) => {
+    const token = tokens[index];
+    const src = token.attrGet('src') ?? '';
+    const caption = token.content;
+    if (!OWN_PHOTO_URL.test(src)) return escapeHtml(`![${caption}](${src})`);
+    const figcaption = caption ? `<span class="photo-caption">${escapeHtml(caption)}</span>` : '';
+    return `<span class="photo"><img src="${escapeHtml(src)}" alt="${escapeHtml(caption)}">${figcaption}</span>`;
+  };
+  md.renderer.rules.link_open = (tokens, index, options, _env, self) => {
+    tokens[index].attrSet('rel', 'noopener nofollow');
+    return self.renderToken(tokens, index, options);
+  };
+  const shiftHeading = (tokens, index, options, _env, self) => {
+    const token = tokens[index];
+    token.tag = `h${Math.min(Number(token.tag.slice(1)) + 1, 6)}`;
+    return self.renderToken(tokens, index, options);
+  };
+  md.renderer.rules.heading_open = shiftHeading;
+  md.renderer.rules.heading_close = shiftHeading;
+  md.renderer.rules.table_open = (tokens, index, options, _env, self) =>
+    `<div class="table-scroll" tabindex="0" role="region" aria-label="Table">${self.renderToken(tokens, index, options)}`;
+  md.renderer.rules.table_close = (tokens, index, options, _env, self) => `${self.renderToken(tokens, index, options)}</div>`;
+  for (const rule of ['fence', 'code_block']) {
+    const original = md.renderer.rules[rule];
+    md.renderer.rules[rule] = (tokens, index, options, env, self) =>
+      original(tokens, index, options, env, self).replace(/^<pre>/, '<pre tabindex="0">');
+  }
+
+  /** The words of the body without Markdown syntax, on one line (the server's markdownText). */
+  function text(body) {
+    const words = [];
+    for (const token of md.parse(body, {})) {
+      if (token.type === 'fence' || token.type === 'code_block') words.push(token.content, ' ');
+      if (token.type !== 'inline') continue;
+      for (const child of token.children ?? []) {
+        if (child.type === 'text' || child.type === 'code_inline') words.push(child.content);
+        else if (child.type === 'softbreak' || child.type === 'hardbreak') words.push(' ');
+      }
+      words.push(' ');
+    }
+    return words.join('').replace(/\s+/g, ' ').trim();
+  }
+
+  const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  /** At most `max` user-perceived characters, as the server cuts excerpts. */
+  function cut(value, max = 220) {
+    if (value.length <= max) return value;
+    let count = 0;
+    for (const { index } of graphemes.segment(value)) {
+      if (count === max) return `${value.slice(0, index).trimEnd()}…`;
+      count += 1;
+    }
+    return value;
+  }
+
+  window.smritiMarkdown = {
+    /** HTML to place in the page: markdown-it escapes every character of text. */
+    render: (body) => md.render(body, {}),
+    text,
+    excerpt: (body) => cut(text(body)),
+    firstPhoto(body) {
+      const found = new RegExp(`\\(/photos/(${UUID})[)?\\s]`).exec(body);
+      return found ? `/photos/${found[1]}?size=thumb` : null;
+    },
+  };
+})();
