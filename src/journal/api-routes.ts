@@ -6,6 +6,7 @@ import { AppError } from '../http/errors.js';
 import { localDay } from '../time-zone.js';
 import { checkEntry, createEntry, type Entry, type EntryInput, findEntry, listEntries, PAGE_SIZE, toJson, updateEntry } from './entries.js';
 import { CONFLICT, listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
+import { createSealed, journalState, type SealedWrite, sealedWriteOf, writeSealed } from './sealed.js';
 import { isSearch, sendSearchResults } from './search-routes.js';
 import { purgeEntry, restoreEntry, trashEntry } from './trash.js';
 import { etagOf, expectedVersion } from './versions.js';
@@ -32,6 +33,21 @@ export function entriesApiRoutes(ctx: AppContext): Router {
 
   router.use('/api/entries', requireApiAuth(ctx));
 
+  async function createSealedFromJson(res: Response, userId: string, write: SealedWrite) {
+    const today = localDay(now(), await writerTimeZone(ctx, userId));
+    const entry = await createSealed(db, userId, write, now(), today);
+    if (!entry) throw new AppError(409, 'conflict', 'An entry with this id exists already; nothing was overwritten.');
+    sendEntry(res.location(`/api/entries/${entry.id}`), entry, 201);
+  }
+
+  async function updateSealedFromJson(res: Response, userId: string, write: SealedWrite) {
+    const entry = await writeSealed(db, userId, write, now());
+    if (entry) return sendEntry(res, entry);
+    const current = write.version === undefined ? undefined : await findEntry(db, userId, write.id);
+    if (!current) throw new AppError(404, 'not_found', NOT_FOUND);
+    res.status(409).json({ error: 'conflict', message: CONFLICT, current: toJson(current) });
+  }
+
   router.get('/api/entries', async (req, res) => {
     const page = pageNumber(req);
     if (isSearch(req)) return sendSearchResults(db, req, res, page);
@@ -42,6 +58,8 @@ export function entriesApiRoutes(ctx: AppContext): Router {
 
   router.post('/api/entries', async (req, res) => {
     const { userId } = signInState(res);
+    const sealed = sealedWriteOf(req.body, await journalState(db, userId));
+    if (sealed) return createSealedFromJson(res, userId, sealed);
     const input = entryFromJson(req.body);
     const today = input.entryDate ?? localDay(now(), await writerTimeZone(ctx, userId));
     const entry = await createEntry(db, userId, input, now(), today);
@@ -55,9 +73,12 @@ export function entriesApiRoutes(ctx: AppContext): Router {
   });
 
   router.put('/api/entries/:id', async (req, res) => {
+    const { userId } = signInState(res);
+    const sealed = sealedWriteOf(req.body, await journalState(db, userId), req.params.id);
+    const version = versionOrThrow(expectedVersion(req.get('If-Match'), (req.body as Record<string, unknown> | undefined)?.version));
+    if (sealed) return updateSealedFromJson(res, userId, { ...sealed, version });
     const input = entryFromJson(req.body);
-    const version = versionOrThrow(expectedVersion(req.get('If-Match'), (req.body as Record<string, unknown>).version));
-    const result = await updateEntry(db, signInState(res).userId, req.params.id, input, now(), version);
+    const result = await updateEntry(db, userId, req.params.id, input, now(), version);
     if (result.kind === 'not_found') throw new AppError(404, 'not_found', NOT_FOUND);
     if (result.kind === 'conflict') {
       return res.status(409).json({ error: 'conflict', message: CONFLICT, current: toJson(result.current) });

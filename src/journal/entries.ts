@@ -25,6 +25,8 @@ export interface Entry {
   deletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** A sealed journal's entry: base64 of iv || AES-GCM ciphertext (DESIGN §16), its plaintext columns empty; null when plaintext. */
+  sealed: string | null;
 }
 
 export interface EntryInput {
@@ -45,7 +47,7 @@ const isEntryId = (id: unknown) => typeof id === 'string' && isUuid(id.toLowerCa
 const NUL_MESSAGE = 'The text holds a NUL character (\\0), which cannot be saved; remove it.';
 
 const COLUMNS = `id, title, body, version, entry_date::text AS "entryDate", tags, starred, deleted_at AS "deletedAt",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  created_at AS "createdAt", updated_at AS "updatedAt", sealed`;
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -209,7 +211,7 @@ export async function updateEntry(
 ): Promise<UpdateResult> {
   if (!isEntryId(id)) return { kind: 'not_found' };
   const result = await db.query<Entry>(
-    `UPDATE entries SET title = $3, body = $4, updated_at = $5, version = version + 1,
+    `UPDATE entries SET title = $3, body = $4, updated_at = $5, version = version + 1, sealed = NULL,
             entry_date = coalesce($7::date, entry_date), tags = coalesce($9::text[], ${KEPT_TAGS}),
             starred = coalesce($10::boolean, starred)
      WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL AND ($6::integer IS NULL OR version = $6) RETURNING ${COLUMNS}`,
@@ -234,7 +236,9 @@ export async function updateEntry(
   return current ? { kind: 'conflict', current } : { kind: 'not_found' };
 }
 
+/** A sealed entry answers its ciphertext and none of the (empty) plaintext fields. */
 export function toJson(entry: Entry) {
+  if (entry.sealed !== null) return sealedJson(entry);
   return {
     id: entry.id,
     title: entry.title,
@@ -243,6 +247,18 @@ export function toJson(entry: Entry) {
     entryDate: entry.entryDate,
     tags: entry.tags,
     starred: entry.starred,
+    createdAt: entry.createdAt.toISOString(),
+    updatedAt: entry.updatedAt.toISOString(),
+  };
+}
+
+function sealedJson(entry: Entry) {
+  return {
+    id: entry.id,
+    version: entry.version,
+    entryDate: entry.entryDate,
+    sealed: entry.sealed,
+    trashed: entry.deletedAt !== null,
     createdAt: entry.createdAt.toISOString(),
     updatedAt: entry.updatedAt.toISOString(),
   };
