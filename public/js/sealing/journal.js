@@ -177,9 +177,52 @@
       return null;
     }
     if (key) await renderSealed(key);
+    const searchPage = document.querySelector('[data-search-page]');
+    if (key && searchPage) {
+      await loadScript('/vendor/minisearch/index.js');
+      await loadScript('/js/sealing/search.js');
+      await window.smritiSealedSearch.run(key, searchPage);
+    }
     document.documentElement.dataset.journalOpen = key ? 'true' : 'false';
     return key;
   }
+
+  function setField(form, name, value) {
+    const field = form.elements.namedItem(name);
+    if (!field) return;
+    field.value = value;
+    field.defaultValue = value; // the editor's "discard" resets the form to what the page came with
+  }
+
+  /**
+   * The editor's half (public/js/editor.js): null in an open journal; in a sealed one, the entry's
+   * text put into the fields, and how to seal a save and open a conflicting version.
+   */
+  sealing.editorSeal = async (form) => {
+    if (!sealing.journalSealed()) return null;
+    const key = await sealing.ready;
+    if (!key) return { locked: true };
+    let starred = false;
+    if (form.dataset.sealed) {
+      const entry = await sealing.openEntry(key, form.dataset.entryId, form.dataset.sealed);
+      starred = entry.starred;
+      setField(form, 'title', entry.title);
+      setField(form, 'body', entry.body);
+      setField(form, 'tags', typedTags(entry.tags, entry.title, entry.body).join(' '));
+    }
+    return {
+      async body(id, content) {
+        const tags = entryTags(content.tags, content.title, content.body);
+        const sealed = await sealing.sealEntry(key, id, { title: content.title, body: content.body, tags, starred });
+        return { sealed, ...(content.entryDate ? { entryDate: content.entryDate } : {}) };
+      },
+      async open(current) {
+        if (!current?.sealed) return current;
+        const entry = await sealing.openEntry(key, current.id, current.sealed);
+        return { ...current, title: entry.title, body: entry.body };
+      },
+    };
+  };
 
   sealing.entryTags = entryTags;
   sealing.typedTags = typedTags;

@@ -1,0 +1,175 @@
+// Search in a sealed journal (DESIGN §16): the server cannot read the entries, so the browser keeps
+// its own index (MiniSearch), sealed with the journal key in IndexedDB between visits, and brings it
+// up to date from the entries' versions before each search. Every word must match; the last may be
+// a prefix; accents are folded; Chinese, Japanese and Korean text is indexed as single characters
+// and pairs of characters, so a word inside a sentence without spaces is found.
+// Needs /vendor/minisearch/index.js and /js/sealing/markdown.js; exposes window.smritiSealedSearch.
+(() => {
+  const sealing = window.smritiSealing;
+  const MiniSearch = window.MiniSearch;
+  if (!sealing || !MiniSearch) return;
+
+  const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+  const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
+  const words = new Intl.Segmenter('und', { granularity: 'word' });
+  const INDEX_LABEL = 'search-index';
+
+  /** Lowercase, without accents: "Café" and "cafe" are one word. */
+  const fold = (term) => term.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+  /** The terms of a text: words, and each CJK run as its characters and its pairs. */
+  function tokenize(text) {
+    const terms = [];
+    for (const segment of words.segment(String(text))) {
+      if (!segment.isWordLike) continue;
+      const word = segment.segment;
+      if (!CJK.test(word)) {
+        terms.push(word);
+        continue;
+      }
+      for (const part of word.split(CJK_RUN)) if (part) terms.push(part);
+      for (const [run] of word.matchAll(CJK_RUN)) {
+        const chars = [...run];
+        chars.forEach((char, i) => {
+          terms.push(char);
+          if (i + 1 < chars.length) terms.push(char + chars[i + 1]);
+        });
+      }
+    }
+    return terms;
+  }
+
+  /** A query's terms: CJK runs as their pairs (a single character alone), so every pair must be there. */
+  function queryTerms(query) {
+    const terms = [];
+    for (const segment of words.segment(String(query))) {
+      if (!segment.isWordLike) continue;
+      const word = segment.segment;
+      for (const part of word.split(CJK_RUN)) if (part) terms.push(part);
+      for (const [run] of word.matchAll(CJK_RUN)) {
+        const chars = [...run];
+        if (chars.length === 1) terms.push(run);
+        for (let i = 0; i + 1 < chars.length; i += 1) terms.push(chars[i] + chars[i + 1]);
+      }
+    }
+    return terms.map(fold).filter(Boolean);
+  }
+
+  const OPTIONS = {
+    fields: ['title', 'body', 'tags'],
+    storeFields: ['title', 'entryDate', 'excerpt'],
+    tokenize,
+    processTerm: (term) => fold(term) || null,
+    searchOptions: { boost: { title: 2, tags: 1.5 }, combineWith: 'AND', prefix: true, tokenize: queryTerms, processTerm: (t) => t },
+  };
+
+  async function loadIndex(key) {
+    const kept = await sealing.dbGet(INDEX_LABEL);
+    if (!kept || kept.userId !== sealing.userId()) return { index: new MiniSearch(OPTIONS), versions: {} };
+    try {
+      const json = new TextDecoder().decode(await sealing.openBytes(key, INDEX_LABEL, kept));
+      const { index, versions } = JSON.parse(json);
+      return { index: MiniSearch.loadJS(index, OPTIONS), versions };
+    } catch {
+      return { index: new MiniSearch(OPTIONS), versions: {} };
+    }
+  }
+
+  async function keepIndex(key, index, versions) {
+    const bytes = new TextEncoder().encode(JSON.stringify({ index: index.toJSON(), versions }));
+    const { iv, sealed } = await sealing.sealBytes(key, INDEX_LABEL, bytes);
+    await sealing.dbPut(INDEX_LABEL, { userId: sealing.userId(), iv, sealed });
+  }
+
+  /** Every entry outside the trash: id, version, date and ciphertext, page by page. */
+  async function allEntries() {
+    const all = [];
+    for (let page = 1; ; page += 1) {
+      const answer = await sealing.api(`/api/entries?page=${page}`);
+      if (!answer.ok) throw new Error(answer.body.message || 'The entries could not be loaded.');
+      all.push(...answer.body.entries);
+      if (answer.body.entries.length === 0 || all.length >= answer.body.total) return all;
+    }
+  }
+
+  /** The index brought up to date: changed entries opened and indexed again, removed ones left out. */
+  async function freshIndex(key, md) {
+    const { index, versions } = await loadIndex(key);
+    const entries = await allEntries();
+    const present = new Set(entries.map((e) => e.id));
+    let changed = false;
+    for (const id of Object.keys(versions)) {
+      if (present.has(id)) continue;
+      if (index.has(id)) index.discard(id);
+      delete versions[id];
+      changed = true;
+    }
+    for (const entry of entries) {
+      if (versions[entry.id] === entry.version) continue;
+      const plain = entry.sealed ? await sealing.openEntry(key, entry.id, entry.sealed).catch(() => null) : entry;
+      if (!plain) continue;
+      if (index.has(entry.id)) index.discard(entry.id);
+      index.add({
+        id: entry.id,
+        title: plain.title,
+        body: md.text(plain.body),
+        tags: (plain.tags || []).join(' '),
+        entryDate: entry.entryDate,
+        excerpt: md.excerpt(plain.body),
+      });
+      versions[entry.id] = entry.version;
+      changed = true;
+    }
+    if (changed) await keepIndex(key, index, versions);
+    return index;
+  }
+
+  function card(hit) {
+    const item = document.createElement('li');
+    item.className = 'entry-card';
+    const title = document.createElement('a');
+    title.className = 'entry-title';
+    title.href = `/journal/${hit.id}`;
+    title.textContent = hit.title || 'Untitled';
+    const day = document.createElement('time');
+    day.className = 'entry-day';
+    day.dateTime = hit.entryDate;
+    day.textContent = hit.entryDate;
+    const excerpt = document.createElement('p');
+    excerpt.className = 'excerpt';
+    excerpt.textContent = hit.excerpt;
+    item.append(title, ' ', day, excerpt);
+    return item;
+  }
+
+  function show(section, query, hits) {
+    for (const node of [...section.children]) if (!node.matches('.journal-head, form.search')) node.remove();
+    const note = document.createElement('p');
+    note.dataset.sealedSearchResults = '';
+    if (hits.length === 0) {
+      note.className = 'empty';
+      note.textContent = `No entry holds every one of these words: ${query}.`;
+      section.append(note);
+      return;
+    }
+    note.className = 'hint';
+    note.textContent = `${hits.length} entr${hits.length === 1 ? 'y holds' : 'ies hold'} every word, best matches first (searched in this browser).`;
+    const list = document.createElement('ol');
+    list.className = 'entries';
+    for (const hit of hits) list.append(card(hit));
+    section.append(note, list);
+  }
+
+  async function run(key, section) {
+    const query = new URLSearchParams(location.search).get('q') || '';
+    if (!query.trim()) return;
+    const md = await sealing.markdown();
+    section.setAttribute('aria-busy', 'true');
+    const index = await freshIndex(key, md);
+    const hits = queryTerms(query).length > 0 ? index.search(query) : [];
+    show(section, query, hits);
+    section.removeAttribute('aria-busy');
+  }
+
+  window.smritiSealedSearch = { run, tokenize, queryTerms };
+})();
