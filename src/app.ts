@@ -48,6 +48,9 @@ import { emailOwner } from './notify/security-email.js';
 import { passkeyMethod } from './passkeys/method.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { reminderRoutes, unsubscribeRoutes } from './reminders/routes.js';
+import { sealingApiRoutes } from './sealing/api-routes.js';
+import { allowWasmEval, sealingPageRoutes } from './sealing/page-routes.js';
+import { sealingBrowserLibraries } from './sealing/static.js';
 import { createSignInFlow } from './sign-in/flow.js';
 import type { SignInMethod } from './sign-in/methods.js';
 import { signInRoutes } from './sign-in/routes.js';
@@ -196,10 +199,13 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Mounted on its own paths: at the root, every page request would first stat() the disk on
   // libuv's small thread pool, where it waits behind bcrypt during a burst of sign-ins.
   const maxAge = config.profile === 'production' ? '1h' : 0;
+  // A sealed journal's Argon2id runs in a Web Worker, whose own response carries the policy it runs under.
+  app.use('/js/sealing', allowWasmEval());
   for (const dir of ['css', 'js', 'icons']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge }));
   }
   app.use(VENDOR_PATH, passkeyBrowserBundle(config.profile === 'production'));
+  app.use(sealingBrowserLibraries(config.profile === 'production'));
   // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
   // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
   app.use((_req, res, next) => {
@@ -228,6 +234,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(authRoutes(ctx));
   app.use(twoFactorRoutes(ctx));
   if (deps.benchRoutes) app.use(deps.benchRoutes(ctx));
+  app.use(sealingApiRoutes(ctx));
+  app.use(sealingPageRoutes(ctx)); // before journalRoutes, whose /journal/:id would take /journal/unlock
   app.use(photoRoutes(ctx)); // before journalRoutes, whose /journal/:id would take /journal/photos
   app.use(journalRoutes(ctx));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.

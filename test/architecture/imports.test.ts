@@ -51,7 +51,9 @@ const FEATURES: Record<string, readonly string[]> = {
   'auth/': [],
   'sign-in/': ['auth/'],
   'journal/': ['auth/'],
-  'account/': ['auth/', 'sign-in/', 'journal/'],
+  // Sealed journals: keys, state and the batches that seal; the journal itself only knows its state.
+  'sealing/': ['auth/', 'journal/'],
+  'account/': ['auth/', 'sign-in/', 'journal/', 'sealing/'],
   'mfa/': ['auth/', 'sign-in/', 'account/'],
   'passkeys/': ['auth/', 'sign-in/', 'account/'],
   'identity/': ['auth/', 'sign-in/', 'account/'],
