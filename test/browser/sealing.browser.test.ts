@@ -1,0 +1,185 @@
+// Sealed journals in real Chromium (DESIGN §16): the keys are made and used in the browser, with a
+// DevTools virtual authenticator that reports PRF. WebAuthn refuses an IP address as the RP id, so
+// this server is reached as http://localhost:<port>.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
+import { BROWSER_TEST_ENV, chromiumAvailable, closeWithin, freePort, launchChromium, TestServer, watchConsole } from './harness.js';
+
+const PASSPHRASE = 'lantern orchard quietly 42';
+const ENTRIES = [
+  { title: 'Morning by the river', body: 'The **heron** stood still for an hour. #birds', tags: ['walks'] },
+  { title: 'Café evening', body: 'We talked about the naïve plan, and about marmalade.', tags: [] },
+  { title: 'Tokyo notes', body: '今日は東京都で友達に会いました。', tags: ['travel'] },
+];
+
+describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => {
+  let chromium: Browser;
+  let server: TestServer;
+  let origin: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://localhost:${port}`;
+    chromium = await launchChromium();
+    server = await TestServer.start({ ...BROWSER_TEST_ENV, APP_ORIGIN: origin, STEP_UP_SECONDS: '600' }, port);
+  });
+  afterAll(async () => {
+    for (const context of contexts.splice(0)) await closeWithin('a browser context', context.close(), 5);
+    await closeWithin('Chromium', chromium?.close());
+    await closeWithin('the test server', server?.close());
+  });
+
+  async function deviceWithPrfAuthenticator(): Promise<Page> {
+    const context = await chromium.newContext({ baseURL: origin });
+    context.setDefaultTimeout(20_000);
+    contexts.push(context);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        ctap2Version: 'ctap2_1',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        hasPrf: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    return page;
+  }
+
+  async function writeEntries(page: Page): Promise<void> {
+    const statuses = await page.evaluate(async (entries) => {
+      const out: number[] = [];
+      for (const entry of entries) {
+        const response = await fetch('/api/entries', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify(entry),
+        });
+        out.push(response.status);
+      }
+      return out;
+    }, ENTRIES);
+    expect(statuses).toEqual([201, 201, 201]);
+  }
+
+  /** Signs out, holding back the login page's autofill request so only the button's ceremony is answered. */
+  async function signOut(page: Page): Promise<void> {
+    let held = false;
+    await page.route('**/api/passkeys/sign-in/options', async (route) => {
+      if (held) return route.continue();
+      held = true;
+    });
+    const autofillAsked = page.waitForRequest('**/api/passkeys/sign-in/options');
+    await Promise.all([page.waitForURL('**/login?flash=logged_out'), page.click('header button:has-text("Sign out")')]);
+    await autofillAsked;
+  }
+
+  async function cardTitles(page: Page): Promise<string[]> {
+    await page.waitForFunction(() => document.querySelectorAll('li.entry-card[data-sealed]:not([data-opened])').length === 0);
+    return page.locator('li.entry-card .entry-title').allTextContents();
+  }
+
+  it('seals a journal with a passphrase, a passkey and the recovery key, reads and searches it, and opens it again', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    await page.goto('/register');
+    await page.fill('#email', uniqueEmail('sealed'));
+    await page.fill('#password', TEST_PASSWORD);
+    await page.fill('#password_confirm', TEST_PASSWORD);
+    await Promise.all([page.waitForURL('**/journal'), page.click('button:has-text("Create account")')]);
+    const userId = await page.getAttribute('meta[name="smriti-user"]', 'content');
+
+    await page.goto('/account');
+    await page.fill('#passkey_name', 'PRF laptop');
+    const added = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/account/passkeys');
+    const loaded = page.waitForEvent('load');
+    await page.click('#add-passkey');
+    await Promise.all([added, loaded]);
+    expect(await page.locator('table.passkeys tbody tr').count()).toBe(1);
+    await writeEntries(page);
+
+    // Sealing: passphrase (twice), the passkey, then the recovery key typed back.
+    await page.goto('/account/sealing');
+    await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
+    await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
+    expect(await page.isChecked('#seal-journal input[name=use_passkey]')).toBe(true);
+    await page.click('[data-sealing-next]');
+    const recoveryKey = (await page.textContent('#recovery-key'))!.trim();
+    expect(recoveryKey).toMatch(/^([0-9A-HJKMNP-TV-Z]{4}-){7}[0-9A-HJKMNP-TV-Z]{4}$/);
+    await page.fill('input[name=recovery_key_confirm]', recoveryKey.toLowerCase().replace(/-/g, ' '));
+    await page.click('#seal-journal button[type=submit]');
+    await page.waitForSelector('#sealing-done:not([hidden])', { timeout: 30_000 });
+    expect(await page.getAttribute('progress#sealing-progress', 'value')).toBe('3');
+    expect(await page.getAttribute('progress#sealing-progress', 'max')).toBe('3');
+
+    // The database holds no plaintext of these entries, and three wrapped keys.
+    const stored = await server.db.query<{ title: string; body: string; sealed: string | null; tags: string[] }>(
+      'SELECT title, body, sealed, tags FROM entries WHERE user_id = $1',
+      [userId],
+    );
+    expect(stored.rows).toHaveLength(3);
+    for (const row of stored.rows) {
+      expect(row).toMatchObject({ title: '', body: '', tags: [] });
+      expect(row.sealed).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    }
+    const leaks = await server.db.query(
+      `SELECT 1 FROM entries WHERE user_id = $1 AND (title || body) ~ 'heron|marmalade|東京'
+       UNION ALL SELECT 1 FROM entry_versions WHERE user_id = $1 AND coalesce(title, '') || coalesce(body, '') ~ 'heron|marmalade|東京'`,
+      [userId],
+    );
+    expect(leaks.rows).toEqual([]);
+    const kinds = await server.db.query<{ kind: string }>('SELECT kind FROM journal_keys WHERE user_id = $1 ORDER BY kind', [userId]);
+    expect(kinds.rows.map((r) => r.kind)).toEqual(['passkey', 'passphrase', 'recovery']);
+
+    // Reading: the list and an entry's page, decrypted and rendered in the browser.
+    await page.goto('/journal');
+    expect((await cardTitles(page)).sort()).toEqual(ENTRIES.map((e) => e.title).sort());
+    await page.click('a.entry-title:has-text("Morning by the river")');
+    await page.waitForSelector('article.entry[data-opened] .entry-body strong');
+    expect(await page.textContent('article.entry .entry-body strong')).toBe('heron');
+    expect(await page.textContent('article.entry h1')).toBe('Morning by the river');
+    expect(await page.locator('article.entry ul.tags a').allTextContents()).toEqual(['#walks', '#birds']);
+
+    // Search in the browser: a prefix, accents folded, a CJK word inside a sentence.
+    for (const [query, title] of [
+      ['marmal', 'Café evening'],
+      ['cafe naive', 'Café evening'],
+      ['東京', 'Tokyo notes'],
+    ]) {
+      await page.goto(`/journal?q=${encodeURIComponent(query!)}`);
+      await page.waitForSelector('[data-sealed-search-results]');
+      expect(await page.locator('[data-search-page] li.entry-card .entry-title').allTextContents(), query).toEqual([title]);
+    }
+
+    // A passkey sign-in opens the journal in the same touch.
+    await signOut(page);
+    await Promise.all([page.waitForURL('**/journal'), page.click('#passkey-sign-in')]);
+    expect((await cardTitles(page)).sort()).toEqual(ENTRIES.map((e) => e.title).sort());
+    expect(new URL(page.url()).pathname).toBe('/journal');
+
+    // A password sign-in does not: the journal asks for a key, and a wrong passphrase says so.
+    await signOut(page);
+    await page.fill('#email', (await server.db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [userId])).rows[0]!.email);
+    await page.fill('#password', TEST_PASSWORD);
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === '/journal/unlock' && url.searchParams.get('next') === '/journal'),
+      page.click('button:has-text("Sign in")'),
+    ]);
+    await page.fill('#unlock-journal input[name=passphrase]', 'not the passphrase at all');
+    await page.click('#unlock-journal button[type=submit]');
+    await expect
+      .poll(() => page.locator('[data-unlock-error]:visible').textContent(), { timeout: 20_000 })
+      .toContain('does not open your journal');
+    await page.fill('#unlock-journal input[name=passphrase]', PASSPHRASE);
+    await Promise.all([page.waitForURL('**/journal', { timeout: 20_000 }), page.click('#unlock-journal button[type=submit]')]);
+    expect((await cardTitles(page)).sort()).toEqual(ENTRIES.map((e) => e.title).sort());
+    expect(consoleErrors).toEqual([]);
+  });
+});
