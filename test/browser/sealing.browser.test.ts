@@ -4,7 +4,16 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
-import { BROWSER_TEST_ENV, chromiumAvailable, closeWithin, freePort, launchChromium, TestServer, watchConsole } from './harness.js';
+import {
+  BROWSER_TEST_ENV,
+  chromiumAvailable,
+  closeWithin,
+  freePort,
+  launchChromium,
+  TestServer,
+  waitForSaveState,
+  watchConsole,
+} from './harness.js';
 
 const PASSPHRASE = 'lantern orchard quietly 42';
 const ENTRIES = [
@@ -85,6 +94,133 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await page.waitForFunction(() => document.querySelectorAll('li.entry-card[data-sealed]:not([data-opened])').length === 0);
     return page.locator('li.entry-card .entry-title').allTextContents();
   }
+
+  /** A new account whose journal is sealed with a passphrase and the recovery key; its user id and recovery key. */
+  async function sealedAccount(page: Page, entries = 0, prepare?: () => Promise<void>): Promise<{ userId: string; recoveryKey: string }> {
+    await page.goto('/register');
+    await page.fill('#email', uniqueEmail('sealed'));
+    await page.fill('#password', TEST_PASSWORD);
+    await page.fill('#password_confirm', TEST_PASSWORD);
+    await Promise.all([page.waitForURL('**/journal'), page.click('button:has-text("Create account")')]);
+    const userId = (await page.getAttribute('meta[name="smriti-user"]', 'content'))!;
+    if (entries > 0) await writeEntries(page);
+    await page.goto('/account/sealing');
+    await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
+    await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
+    await page.click('[data-sealing-next]');
+    const recoveryKey = (await page.textContent('#recovery-key'))!.trim();
+    await page.fill('input[name=recovery_key_confirm]', recoveryKey);
+    await prepare?.();
+    await page.click('#seal-journal button[type=submit]');
+    return { userId, recoveryKey };
+  }
+
+  async function sealedRows(userId: string) {
+    const result = await server.db.query<{ id: string; title: string; body: string; sealed: string | null; deleted: boolean }>(
+      'SELECT id, title, body, sealed, deleted_at IS NOT NULL AS deleted FROM entries WHERE user_id = $1 ORDER BY created_at',
+      [userId],
+    );
+    return result.rows;
+  }
+
+  it('writes, edits, resolves a conflict, trashes, and opens with the recovery key, all sealed', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    const { userId, recoveryKey } = await sealedAccount(page);
+    await page.waitForSelector('#sealing-done:not([hidden])');
+
+    await page.goto('/journal/new');
+    await page.fill('#title', 'A sealed first');
+    await page.fill('#body', 'Written with the *editor*, about the lighthouse. #sea');
+    await waitForSaveState(page, 'saved');
+    const [row] = await sealedRows(userId);
+    expect(row).toMatchObject({ title: '', body: '' });
+    expect(row!.sealed).toBeTruthy();
+    expect(new URL(page.url()).pathname).toBe(`/journal/${row!.id}/edit`);
+
+    // Editing an existing sealed entry: the editor opens it, and saves it sealed again.
+    await page.goto(`/journal/${row!.id}/edit`);
+    await expect.poll(() => page.inputValue('#title')).toBe('A sealed first');
+    expect(await page.inputValue('#body')).toBe('Written with the *editor*, about the lighthouse. #sea');
+    await page.fill('#title', 'A sealed first, edited');
+    await waitForSaveState(page, 'saved');
+    await page.goto(`/journal/${row!.id}`);
+    await page.waitForSelector('article.entry[data-opened]');
+    expect(await page.textContent('article.entry h1')).toBe('A sealed first, edited');
+    expect(await page.textContent('article.entry .entry-body em')).toBe('editor');
+    expect(await page.locator('article.entry ul.tags a').allTextContents()).toEqual(['#sea']);
+
+    // A conflict: another device saved meanwhile; the editor shows its text, opened.
+    await page.goto(`/journal/${row!.id}/edit`);
+    await expect.poll(() => page.inputValue('#title')).toBe('A sealed first, edited');
+    await page.evaluate(async (id) => {
+      const sealing = (window as unknown as { smritiSealing: Record<string, (...a: unknown[]) => Promise<unknown>> }).smritiSealing;
+      const key = await sealing.currentKey!();
+      const current = await (await fetch(`/api/entries/${id}`, { headers: { Accept: 'application/json' } })).json();
+      const sealed = await sealing.sealEntry!(key, id, { title: 'Saved elsewhere', body: 'Their words.', tags: [], starred: false });
+      await fetch(`/api/entries/${id}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', 'If-Match': `"${current.version}"` },
+        body: JSON.stringify({ sealed }),
+      });
+    }, row!.id);
+    await page.fill('#body', 'My words, typed on a stale version.');
+    await waitForSaveState(page, 'conflict');
+    expect(await page.textContent('[data-theirs-title]')).toBe('Saved elsewhere');
+    expect(await page.textContent('[data-theirs-body]')).toBe('Their words.');
+    await page.click('[data-keep-mine]');
+    await waitForSaveState(page, 'saved');
+
+    // The trash shows the entry's title, opened in the browser.
+    await page.goto(`/journal/${row!.id}/delete`);
+    await page.waitForSelector('[data-sealed][data-opened]');
+    expect(await page.textContent('[data-sealed-title]')).toBe('A sealed first, edited');
+    await Promise.all([page.waitForURL('**/journal**'), page.click('button:has-text("Move to the trash")')]);
+    await page.goto('/journal/trash');
+    expect(await cardTitles(page)).toEqual(['A sealed first, edited']);
+
+    // Locked on this device: a wrong recovery key says so, the right one opens the journal.
+    await page.goto('/account/sealing');
+    await Promise.all([page.waitForURL('**/journal/unlock**'), page.click('[data-lock-journal]')]);
+    await page.fill('#unlock-journal input[name=recovery_key]', 'ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345-6789');
+    await page.click('#unlock-journal button[type=submit]');
+    await expect.poll(() => page.locator('[data-unlock-error]:visible').textContent()).toMatch(/recovery key/);
+    await page.fill('#unlock-journal input[name=recovery_key]', recoveryKey);
+    await Promise.all([page.waitForURL('**/account/sealing'), page.click('#unlock-journal button[type=submit]')]);
+    await page.goto('/journal/trash');
+    expect(await cardTitles(page)).toEqual(['A sealed first, edited']);
+    const leaks = await server.db.query(
+      `SELECT 1 FROM entries WHERE user_id = $1 AND (title || body) ~ 'lighthouse|stale|Their'
+       UNION ALL SELECT 1 FROM entry_versions WHERE user_id = $1 AND (title || body) ~ 'lighthouse|stale|Their'`,
+      [userId],
+    );
+    expect(leaks.rows).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('resumes sealing after the tab was closed half-way', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    let refused = false;
+    const { userId } = await sealedAccount(page, 3, () =>
+      page.route('**/api/sealing/batch', async (route) => {
+        if (refused) return route.continue();
+        refused = true;
+        await route.abort('connectionclosed');
+      }),
+    );
+    // The batch never reached the server: the page says so (secureFetch's banner), and nothing was sealed.
+    await page.waitForSelector('[data-sealing-error]:not([hidden])');
+    expect(await page.textContent('[data-sealing-error]')).toContain('Reload this page to go on');
+    expect((await sealedRows(userId)).filter((r) => r.sealed)).toHaveLength(0);
+    await page.goto('/account/sealing');
+    await page.waitForSelector('#sealing-done:not([hidden])');
+    const rows = await sealedRows(userId);
+    expect(rows.map((r) => [r.title, r.body, Boolean(r.sealed)])).toEqual([
+      ['', '', true],
+      ['', '', true],
+      ['', '', true],
+    ]);
+  });
 
   it('seals a journal with a passphrase, a passkey and the recovery key, reads and searches it, and opens it again', async () => {
     const page = await deviceWithPrfAuthenticator();

@@ -86,6 +86,13 @@
     await sealRemaining(key, status.remaining);
   }
 
+  function problemOf(error) {
+    if (error?.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out. Try again when you are ready.';
+    if (error?.name === 'ServerUnavailableError')
+      return 'Smriti could not be reached, so sealing stopped; nothing is lost. Reload this page to go on where it stopped.';
+    return error?.message || 'Something went wrong. Reload this page to go on where it stopped.';
+  }
+
   // --- making the keys ---
   let recovery = null;
 
@@ -145,9 +152,7 @@
       await sealRemaining(key, status.remaining);
     } catch (error) {
       button.disabled = false;
-      showError(
-        error.name === 'NotAllowedError' ? 'The passkey request was cancelled or timed out. Try again when you are ready.' : error.message,
-      );
+      showError(problemOf(error));
     }
   }
 
@@ -173,5 +178,5 @@
     location.assign('/journal/unlock?next=%2Faccount%2Fsealing');
   });
 
-  resume().catch((error) => showError(error.message));
+  resume().catch((error) => showError(problemOf(error)));
 })();

@@ -151,6 +151,7 @@
         unreadable += 1;
         continue;
       }
+      for (const title of holder.querySelectorAll('[data-sealed-title]')) title.textContent = entry.title || 'Untitled';
       if (holder.matches('article')) {
         fillArticle(holder, entry, md);
         sealStarForm(holder, entry, key);
