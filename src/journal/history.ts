@@ -26,6 +26,8 @@ export interface EntryVersion {
   entryDate: string;
   tags: string[];
   savedAt: Date;
+  /** A sealed entry's version: its ciphertext (the plaintext fields are empty); null when plaintext. */
+  sealed: string | null;
 }
 
 /** The newest versions first; the comparison with the one before is done here, so no body leaves the database. */
@@ -51,7 +53,7 @@ export async function listVersions(db: Queryable, userId: string, entryId: strin
 export async function findVersion(db: Queryable, userId: string, entryId: string, version: number): Promise<EntryVersion | undefined> {
   if (!isEntryId(entryId)) return undefined;
   const result = await db.query<EntryVersion>(
-    `SELECT version, title, body, entry_date::text AS "entryDate", tags, saved_at AS "savedAt"
+    `SELECT version, title, body, entry_date::text AS "entryDate", tags, saved_at AS "savedAt", sealed
      FROM entry_versions WHERE user_id = $1 AND entry_id = $2 AND version = $3`,
     [userId, entryId, version],
   );

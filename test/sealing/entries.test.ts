@@ -159,4 +159,35 @@ describe('the journal pages of a sealed journal', () => {
       expect(text, path).toContain(`<meta name="smriti-user" content="${userId}">`);
     }
   });
+
+  it('hands every page its entries’ ciphertext in data-sealed, and no plaintext', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    await sealJournal(browser);
+    const id = randomUUID();
+    const sealed = ciphertext();
+    await browser.json('post', '/api/entries', { id, sealed, entryDate: '2026-02-03' });
+    const attribute = `data-sealed="${sealed}"`;
+    for (const path of ['/journal', '/journal?month=2026-02', `/journal/${id}`, `/journal/${id}/edit`, `/journal/${id}/history/1`]) {
+      const res = await browser.get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.text, path).toContain(attribute);
+    }
+    await browser.post(`/journal/${id}/delete`);
+    expect((await browser.get('/journal/trash')).text).toContain(attribute);
+  });
+
+  it('restores a sealed version of the history as a new sealed version', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    await sealJournal(browser);
+    const id = randomUUID();
+    const first = ciphertext();
+    await browser.json('post', '/api/entries', { id, sealed: first });
+    await browser.json('put', `/api/entries/${id}`, { sealed: ciphertext(), version: 1 });
+    expect((await browser.get(`/journal/${id}/history`)).text).toContain(`/journal/${id}/history/1`);
+    const restored = await browser.post(`/journal/${id}/history/1/restore`, { current: '2' });
+    expect(restored.status).toBe(303);
+    expect((await browser.json('get', `/api/entries/${id}`)).body).toMatchObject({ version: 3, sealed: first });
+    const stale = await browser.post(`/journal/${id}/history/1/restore`, { current: '2' });
+    expect(stale.status).toBe(409);
+  });
 });

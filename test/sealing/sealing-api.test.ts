@@ -130,7 +130,7 @@ describe('the sealing state and keys', () => {
 describe('sealing the entries, in batches', () => {
   it('lists every plaintext entry (trash too), seals a batch by version, and resumes with only what is left', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
-    const ids = [];
+    const ids: string[] = [];
     for (const n of [1, 2, 3]) ids.push(await writeEntry(browser, `Walk ${n}`, `By the river #walk ${n}`));
     expect((await browser.json('delete', `/api/entries/${ids[2]}`)).status).toBe(204);
     await sealJournal(browser);
