@@ -8,7 +8,7 @@ import { AppError } from '../http/errors.js';
 import { journalState } from '../journal/sealed.js';
 import { newKeyFrom, plainBatchFrom, sealedBatchFrom } from './input.js';
 import { addKey, listKeys, listWrappedKeys, ownsPasskey, removeKey, touchKey } from './keys.js';
-import { applyBatch, pendingEntries, remainingEntries, startSealing, startUnsealing } from './state.js';
+import { applyBatch, finishUnsealing, pendingEntries, remainingEntries, startSealing, startUnsealing } from './state.js';
 
 export const KEYS_NEEDED =
   'A sealed journal keeps its recovery key and at least one other way to open it (a passkey or a passphrase); add one first.';
@@ -81,8 +81,11 @@ export function sealingApiRoutes(ctx: AppContext): Router {
 
   router.get('/api/sealing/pending', async function pending(req, res) {
     const userId = userOf(res);
-    const limit = limitOf(req);
-    res.json({ entries: await pendingEntries(db, userId, await journalState(db, userId), limit) });
+    const state = await journalState(db, userId);
+    const entries = await pendingEntries(db, userId, state, limitOf(req));
+    // Nothing sealed left while unsealing (the editor re-wrote the last one): the journal opens now.
+    if (state === 'unsealing' && entries.length === 0) await finishUnsealing(db, userId);
+    res.json({ entries });
   });
 
   router.post('/api/sealing/batch', async function batch(req, res) {

@@ -231,6 +231,23 @@ describe('unsealing', () => {
     expect((await versionsOf(ids[0]!)).every((v) => v.sealed === null)).toBe(true);
   });
 
+  it('accepts plaintext saves while unsealing, and opens the journal once pending finds nothing sealed left', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const id = await writeEntry(browser, 'Owl', 'At dusk');
+    await sealJournal(browser);
+    await sealPending(browser);
+    await browser.json('post', '/api/sealing/unseal', {});
+    const sealedWrite = await browser.json('put', `/api/entries/${id}`, { sealed: ciphertext(), version: 2 });
+    expect(sealedWrite.body.error).toBe('journal_open');
+    const saved = await browser.json('put', `/api/entries/${id}`, { title: 'Owl', body: 'At dusk, again', version: 2 });
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({ title: 'Owl', version: 3 });
+    expect(await row(id)).toMatchObject({ sealed: null });
+    expect((await browser.json('get', '/api/sealing/pending')).body.entries).toEqual([]);
+    expect((await browser.json('get', '/api/sealing')).body).toEqual({ sealed: false, state: 'open', remaining: 0, keys: [] });
+    expect((await versionsOf(id)).every((v) => v.sealed === null)).toBe(true);
+  });
+
   it('opens an empty sealed journal at once, and refuses to unseal an open one', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     expect((await browser.json('post', '/api/sealing/unseal', {})).body.error).toBe('journal_open');
