@@ -1,7 +1,6 @@
 // Sealed entries (DESIGN §16): the journal's state, and the writes that carry ciphertext only.
 // The journal knows the state and the sealed column; keys and sealing itself live in sealing/.
 import type { RequestHandler } from 'express';
-import { signInState } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
@@ -113,11 +112,6 @@ export async function writeUnsealed(db: Queryable, userId: string, write: PlainW
     [write.id, userId, write.version, write.title, write.body, write.tags, write.starred, at],
   );
   return result.rows[0];
-}
-
-/** The signed-in writer's state, for a route that decides between a sealed and a plaintext write. */
-export function stateOf(ctx: AppContext, res: Parameters<typeof signInState>[0]): Promise<JournalState> {
-  return journalState(ctx.db, signInState(res).userId);
 }
 
 const PLAINTEXT_FIELDS = ['title', 'body', 'tags', 'starred'] as const;

@@ -183,7 +183,10 @@ describe('the journal pages of a sealed journal', () => {
     const first = ciphertext();
     await browser.json('post', '/api/entries', { id, sealed: first });
     await browser.json('put', `/api/entries/${id}`, { sealed: ciphertext(), version: 1 });
-    expect((await browser.get(`/journal/${id}/history`)).text).toContain(`/journal/${id}/history/1`);
+    const history = (await browser.get(`/journal/${id}/history`)).text;
+    expect(history).toContain(`/journal/${id}/history/1`);
+    expect(history).toContain('First written, sealed');
+    expect(history).toContain('Saved, sealed');
     const restored = await browser.post(`/journal/${id}/history/1/restore`, { current: '2' });
     expect(restored.status).toBe(303);
     expect((await browser.json('get', `/api/entries/${id}`)).body).toMatchObject({ version: 3, sealed: first });

@@ -49,8 +49,12 @@ describe('the sealing pages', () => {
     for (const path of ['/journal', '/account', '/journal/new', '/login']) {
       expect(scriptSrc((await browser.get(path)).headers['content-security-policy']), path).toBe("'self'");
     }
-    // Somewhere else entirely is not where an unlock sends the writer.
+    // Somewhere else entirely is not where an unlock sends the writer; an open journal has nothing to unlock.
     expect((await browser.get('/journal/unlock?next=https://evil.example/')).text).toContain('data-next="/journal"');
+    const { browser: open } = await signedInBrowser(setup.t.app);
+    const opened = await open.get('/journal/unlock?next=/journal/calendar');
+    expect(opened.status).toBe(303);
+    expect(opened.headers.location).toBe('/journal/calendar');
   });
 
   it('asks for a fresh sign-in before /account/sealing, and a signed-out visitor to sign in', async () => {
