@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { journalState } from '../journal/sealed.js';
 import { newKeyFrom, plainBatchFrom, sealedBatchFrom } from './input.js';
-import { addKey, listKeys, listWrappedKeys, ownsPasskey, removeKey, touchKey } from './keys.js';
+import { addKey, listKeys, listWrappedKeys, MAX_KEYS, ownsPasskey, removeKey, touchKey } from './keys.js';
 import { applyBatch, finishUnsealing, pendingEntries, remainingEntries, startSealing, startUnsealing } from './state.js';
 
 export const KEYS_NEEDED =
@@ -50,7 +50,9 @@ export function sealingApiRoutes(ctx: AppContext): Router {
     if (key.credentialId !== null && !(await ownsPasskey(db, userOf(res), key.credentialId))) {
       throw new AppError(400, 'credential_invalid', 'That passkey is not one of yours; add it to your account first.');
     }
-    res.status(201).json({ id: await addKey(db, userOf(res), key, now()) });
+    const id = await addKey(db, userOf(res), key, now());
+    if (!id) throw new AppError(409, 'too_many_keys', `A journal keeps at most ${MAX_KEYS} keys; remove one you no longer use first.`);
+    res.status(201).json({ id });
   });
 
   router.delete('/api/sealing/keys/:id', recent, async function deleteWrappedKey(req, res) {

@@ -87,6 +87,14 @@ describe('the sealing state and keys', () => {
     );
   });
 
+  it('keeps at most 20 keys per journal', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    for (let n = 0; n < 20; n += 1) await addKey(browser, PASSPHRASE());
+    const res = await browser.json('post', '/api/sealing/keys', RECOVERY());
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('too_many_keys');
+  });
+
   it('needs a recent sign-in for every key change and for seal and unseal (403 step_up_required)', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const { recovery } = await sealJournal(browser);
@@ -203,6 +211,27 @@ describe('sealing the entries, in batches', () => {
       expect(res.body.message).toMatch(/\w+ \w+/);
     }
     expect((await browser.json('get', '/api/sealing/pending?limit=0')).status).toBe(400);
+  });
+});
+
+describe('what the server keeps of a sealed journal', () => {
+  it('holds none of the words, titles or tags in any entry or version row, nor in its log', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const words = ['Zanzibarquill', 'mérouflage', '雪見障子', 'quokkatag'];
+    const id = await writeEntry(browser, `${words[0]} title`, `Body with ${words[1]} and ${words[2]}.`);
+    await browser.json('put', `/api/entries/${id}`, { title: `${words[0]} again`, body: 'changed', tags: [words[3]], version: 1 });
+    await sealJournal(browser);
+    await sealPending(browser);
+    const rows = await setup.db.query<{ text: string }>(
+      `SELECT row_to_json(e)::text AS text FROM entries e WHERE id = $1
+       UNION ALL SELECT row_to_json(v)::text FROM entry_versions v WHERE entry_id = $1`,
+      [id],
+    );
+    expect(rows.rows).toHaveLength(2);
+    for (const word of [...words, words[0]!.toLowerCase(), 'merouflage']) {
+      for (const { text } of rows.rows) expect(text).not.toContain(word);
+      expect(setup.t.logs.text).not.toContain(word);
+    }
   });
 });
 
