@@ -48,6 +48,7 @@ import { emailOwner } from './notify/security-email.js';
 import { passkeyMethod } from './passkeys/method.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { reminderRoutes, unsubscribeRoutes } from './reminders/routes.js';
+import { sealingAccountSection } from './sealing/account-section.js';
 import { sealingApiRoutes } from './sealing/api-routes.js';
 import { allowWasmEval, sealingPageRoutes } from './sealing/page-routes.js';
 import { sealingBrowserLibraries } from './sealing/static.js';
@@ -101,7 +102,12 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     events: createSecurityEvents({ logger: deps.logger, now }),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
     secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
-    accountSections: [identityAccountSection, ...waysIn(deps).flatMap((m) => m.accountSection ?? []), twoFactorAccountSection],
+    accountSections: [
+      identityAccountSection,
+      ...waysIn(deps).flatMap((m) => m.accountSection ?? []),
+      twoFactorAccountSection,
+      sealingAccountSection,
+    ],
   };
 }
 

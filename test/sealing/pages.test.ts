@@ -57,6 +57,17 @@ describe('the sealing pages', () => {
     expect(opened.headers.location).toBe('/journal/calendar');
   });
 
+  it('shows on /account whether the journal is sealed, with the way to its page', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const open = (await browser.get('/account')).text;
+    expect(open).toContain('<strong>Not sealed.</strong>');
+    expect(open).toContain('href="/account/sealing"');
+    await sealJournal(browser);
+    expect((await browser.get('/account')).text).toContain(
+      '<strong>Sealed.</strong> Your entries are encrypted in your browser; 2 keys can open them.',
+    );
+  });
+
   it('asks for a fresh sign-in before /account/sealing, and a signed-out visitor to sign in', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     setup.t.clock.advance(601);
