@@ -14,6 +14,8 @@ export const KEYS_NEEDED =
   'A sealed journal keeps its recovery key and at least one other way to open it (a passkey or a passphrase); add one first.';
 const NO_KEY = 'There is no such key for your journal.';
 const PENDING_DEFAULT = 50;
+export const SEALING_BATCH_PATH = '/api/sealing/batch';
+export const SEALING_BATCH_BODY_LIMIT = '16mb';
 const PENDING_MAX = 200;
 
 function limitOf(req: Request): number {
@@ -90,7 +92,7 @@ export function sealingApiRoutes(ctx: AppContext): Router {
     res.json({ entries });
   });
 
-  router.post('/api/sealing/batch', async function batch(req, res) {
+  router.post(SEALING_BATCH_PATH, async function batch(req, res) {
     const userId = userOf(res);
     const state = await journalState(db, userId);
     if (state === 'open') throw new AppError(409, 'journal_open', 'Your journal is not sealed; there is nothing to re-write.');

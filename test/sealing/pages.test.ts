@@ -46,7 +46,11 @@ describe('the sealing pages', () => {
     }
     expect(res.text).toContain('<meta name="smriti-journal" content="sealed"');
     expect(scriptSrc(res.headers['content-security-policy'])).toBe("'self' 'wasm-unsafe-eval'");
-    for (const path of ['/journal', '/account', '/journal/new', '/login']) {
+    // The Argon2id worker runs under its own response's policy.
+    expect(scriptSrc((await browser.get('/js/sealing/argon2-worker.js')).headers['content-security-policy'])).toBe(
+      "'self' 'wasm-unsafe-eval'",
+    );
+    for (const path of ['/journal', '/account', '/journal/new', '/login', '/js/editor.js']) {
       expect(scriptSrc((await browser.get(path)).headers['content-security-policy']), path).toBe("'self'");
     }
     // Somewhere else entirely is not where an unlock sends the writer; an open journal has nothing to unlock.

@@ -193,6 +193,17 @@ describe('sealing the entries, in batches', () => {
     expect(await versionsOf(id)).toHaveLength(1);
   });
 
+  it('takes a batch larger than the 1 MB of other requests (long entries, in base64)', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const ids = [await writeEntry(browser, 'Long', 'x'), await writeEntry(browser, 'Longer', 'y')];
+    await sealJournal(browser);
+    const res = await browser.json('post', '/api/sealing/batch', {
+      entries: ids.map((id) => ({ id, version: 1, sealed: ciphertext(900_000) })),
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.sealed).toHaveLength(2);
+  });
+
   it('refuses a malformed batch with a sentence, and a batch into an open journal', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const open = await browser.json('post', '/api/sealing/batch', { entries: [{ id: randomUUID(), version: 1, sealed: ciphertext() }] });
