@@ -48,7 +48,8 @@ import { emailOwner } from './notify/security-email.js';
 import { passkeyMethod } from './passkeys/method.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { reminderRoutes, unsubscribeRoutes } from './reminders/routes.js';
-import { sealingApiRoutes } from './sealing/api-routes.js';
+import { sealingAccountSection } from './sealing/account-section.js';
+import { SEALING_BATCH_BODY_LIMIT, SEALING_BATCH_PATH, sealingApiRoutes } from './sealing/api-routes.js';
 import { allowWasmEval, sealingPageRoutes } from './sealing/page-routes.js';
 import { sealingBrowserLibraries } from './sealing/static.js';
 import { createSignInFlow } from './sign-in/flow.js';
@@ -101,7 +102,12 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     events: createSecurityEvents({ logger: deps.logger, now }),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
     secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
-    accountSections: [identityAccountSection, ...waysIn(deps).flatMap((m) => m.accountSection ?? []), twoFactorAccountSection],
+    accountSections: [
+      identityAccountSection,
+      ...waysIn(deps).flatMap((m) => m.accountSection ?? []),
+      twoFactorAccountSection,
+      sealingAccountSection,
+    ],
   };
 }
 
@@ -224,6 +230,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));
 
+  // A sealing batch carries many entries' ciphertext, in base64 a third larger than their text.
+  app.use(SEALING_BATCH_PATH, onlyWithBody(express.json({ limit: SEALING_BATCH_BODY_LIMIT })));
   app.use(onlyWithBody(express.json({ limit: BODY_LIMIT })));
   app.use(onlyWithBody(express.urlencoded({ extended: false, limit: BODY_LIMIT })));
   app.use(cookieParser());

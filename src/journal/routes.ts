@@ -188,7 +188,7 @@ export function journalRoutes(ctx: AppContext): Router {
   router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx), loadJournalState(ctx));
   // A sealed journal is written from the browser only: no plaintext form may land in it (DESIGN §16).
   const refuseWhenSealed = refuseFormsWhenSealed();
-  router.post(['/journal/:id/star', '/journal/:id/checklist', '/journal/:id/history/:version/restore'], refuseWhenSealed);
+  router.post(['/journal/:id/star', '/journal/:id/checklist'], refuseWhenSealed);
   router.use(trashRoutes(ctx), starRoutes(ctx), calendarRoutes(ctx), checklistRoutes(ctx), historyRoutes(ctx), templateRoutes(ctx));
   router.get('/journal', listEntries);
   router.get('/journal/new', newEntry);

@@ -1,7 +1,6 @@
 // Sealed entries (DESIGN §16): the journal's state, and the writes that carry ciphertext only.
 // The journal knows the state and the sealed column; keys and sealing itself live in sealing/.
 import type { RequestHandler } from 'express';
-import { signInState } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
@@ -115,11 +114,6 @@ export async function writeUnsealed(db: Queryable, userId: string, write: PlainW
   return result.rows[0];
 }
 
-/** The signed-in writer's state, for a route that decides between a sealed and a plaintext write. */
-export function stateOf(ctx: AppContext, res: Parameters<typeof signInState>[0]): Promise<JournalState> {
-  return journalState(ctx.db, signInState(res).userId);
-}
-
 const PLAINTEXT_FIELDS = ['title', 'body', 'tags', 'starred'] as const;
 
 /**
@@ -147,4 +141,38 @@ export function sealedWriteOf(body: unknown, state: JournalState, id?: string): 
     throw new AppError(400, 'id_invalid', 'A new sealed entry names its own id (a UUID), the one its ciphertext was sealed for.');
   }
   return { id: entryId.toLowerCase(), sealed: fields.sealed, entryDate: (entryDate as string | undefined) ?? undefined };
+}
+
+export interface ImportedSealed {
+  id: string;
+  sealed: string;
+  entryDate: string;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+/**
+ * Puts back sealed entries from a sealed backup of this account: their ids stay (the ciphertext's
+ * additional data names them), and an id already present anywhere is skipped, never overwritten.
+ */
+export async function insertSealedEntries(tx: Queryable, userId: string, entries: readonly ImportedSealed[]): Promise<number> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`smriti:import:${userId}`]);
+  const result = await tx.query(
+    `INSERT INTO entries (id, user_id, title, body, tags, starred, sealed, entry_date, created_at, updated_at, deleted_at)
+     SELECT i.id, $1, '', '', '{}', false, i.sealed, i.entry_date, i.created_at, i.updated_at, i.deleted_at
+       FROM unnest($2::uuid[], $3::text[], $4::date[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
+         AS i(id, sealed, entry_date, created_at, updated_at, deleted_at)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      userId,
+      entries.map((e) => e.id),
+      entries.map((e) => e.sealed),
+      entries.map((e) => e.entryDate),
+      entries.map((e) => e.createdAt),
+      entries.map((e) => e.updatedAt),
+      entries.map((e) => e.deletedAt),
+    ],
+  );
+  return result.rowCount;
 }

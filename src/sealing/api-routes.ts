@@ -7,13 +7,15 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { journalState } from '../journal/sealed.js';
 import { newKeyFrom, plainBatchFrom, sealedBatchFrom } from './input.js';
-import { addKey, listKeys, listWrappedKeys, ownsPasskey, removeKey, touchKey } from './keys.js';
-import { applyBatch, pendingEntries, remainingEntries, startSealing, startUnsealing } from './state.js';
+import { addKey, listKeys, listWrappedKeys, MAX_KEYS, ownsPasskey, removeKey, touchKey } from './keys.js';
+import { applyBatch, finishUnsealing, pendingEntries, remainingEntries, startSealing, startUnsealing } from './state.js';
 
 export const KEYS_NEEDED =
   'A sealed journal keeps its recovery key and at least one other way to open it (a passkey or a passphrase); add one first.';
 const NO_KEY = 'There is no such key for your journal.';
 const PENDING_DEFAULT = 50;
+export const SEALING_BATCH_PATH = '/api/sealing/batch';
+export const SEALING_BATCH_BODY_LIMIT = '16mb';
 const PENDING_MAX = 200;
 
 function limitOf(req: Request): number {
@@ -50,7 +52,9 @@ export function sealingApiRoutes(ctx: AppContext): Router {
     if (key.credentialId !== null && !(await ownsPasskey(db, userOf(res), key.credentialId))) {
       throw new AppError(400, 'credential_invalid', 'That passkey is not one of yours; add it to your account first.');
     }
-    res.status(201).json({ id: await addKey(db, userOf(res), key, now()) });
+    const id = await addKey(db, userOf(res), key, now());
+    if (!id) throw new AppError(409, 'too_many_keys', `A journal keeps at most ${MAX_KEYS} keys; remove one you no longer use first.`);
+    res.status(201).json({ id });
   });
 
   router.delete('/api/sealing/keys/:id', recent, async function deleteWrappedKey(req, res) {
@@ -81,11 +85,14 @@ export function sealingApiRoutes(ctx: AppContext): Router {
 
   router.get('/api/sealing/pending', async function pending(req, res) {
     const userId = userOf(res);
-    const limit = limitOf(req);
-    res.json({ entries: await pendingEntries(db, userId, await journalState(db, userId), limit) });
+    const state = await journalState(db, userId);
+    const entries = await pendingEntries(db, userId, state, limitOf(req));
+    // Nothing sealed left while unsealing (the editor re-wrote the last one): the journal opens now.
+    if (state === 'unsealing' && entries.length === 0) await finishUnsealing(db, userId);
+    res.json({ entries });
   });
 
-  router.post('/api/sealing/batch', async function batch(req, res) {
+  router.post(SEALING_BATCH_PATH, async function batch(req, res) {
     const userId = userOf(res);
     const state = await journalState(db, userId);
     if (state === 'open') throw new AppError(409, 'journal_open', 'Your journal is not sealed; there is nothing to re-write.');

@@ -49,13 +49,19 @@ export async function listWrappedKeys(db: Queryable, userId: string): Promise<Wr
   return result.rows;
 }
 
-export async function addKey(db: Queryable, userId: string, key: NewKey, at: Date): Promise<string> {
+/** A writer has a few ways in; a page stuck in a loop must not fill the table. */
+export const MAX_KEYS = 20;
+
+/** The new key's id, or undefined when the user already has MAX_KEYS (one statement: two racing adds cannot pass it together by much). */
+export async function addKey(db: Queryable, userId: string, key: NewKey, at: Date): Promise<string | undefined> {
   const result = await db.query<{ id: string }>(
     `INSERT INTO journal_keys (user_id, kind, wrapped_key, salt, params, credential_id, created_at)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING id`,
-    [userId, key.kind, key.wrappedKey, key.salt, key.params === null ? null : JSON.stringify(key.params), key.credentialId, at],
+     SELECT $1, $2, $3, $4, $5::jsonb, $6, $7
+     WHERE (SELECT count(*) FROM journal_keys WHERE user_id = $1) < $8
+     RETURNING id`,
+    [userId, key.kind, key.wrappedKey, key.salt, key.params === null ? null : JSON.stringify(key.params), key.credentialId, at, MAX_KEYS],
   );
-  return result.rows[0]!.id;
+  return result.rows[0]?.id;
 }
 
 /** Whether `credentialId` (base64url) names one of the user's own passkeys. */

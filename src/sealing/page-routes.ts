@@ -41,12 +41,10 @@ export function sealingPageRoutes(ctx: AppContext): Router {
   });
 
   router.get('/journal/unlock', ...signedIn, async function unlockPage(req, res) {
-    const { userId } = signInState(res);
-    res.render('journal/unlock', {
-      title: 'Open your journal',
-      next: safeNextPath(req.query.next),
-      hasPasskey: await hasPasskey(db, userId),
-    });
+    const next = safeNextPath(req.query.next);
+    // An open journal has nothing to unlock.
+    if (res.locals.journalState === 'open') return res.redirect(303, next);
+    res.render('journal/unlock', { title: 'Open your journal', next, hasPasskey: await hasPasskey(db, signInState(res).userId) });
   });
 
   return router;

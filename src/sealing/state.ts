@@ -2,7 +2,7 @@
 // re-write, and the batches the browser sends, each entry checked by its version.
 import type { Db, Queryable } from '../db/db.js';
 import { type Entry, toJson } from '../journal/entries.js';
-import { type JournalState, journalState, type PlainWrite, type SealedWrite, writeSealed, writeUnsealed } from '../journal/sealed.js';
+import { type JournalState, type PlainWrite, type SealedWrite, writeSealed, writeUnsealed } from '../journal/sealed.js';
 import { deleteAllKeys, enoughKeys, type KeyKind } from './keys.js';
 
 export async function remainingEntries(db: Queryable, userId: string, state: JournalState): Promise<number> {
@@ -46,12 +46,20 @@ export function startUnsealing(db: Db, userId: string): Promise<StateChange> {
   });
 }
 
-/** Once no sealed entry is left, the journal is open and its wrapped keys are deleted. */
+/** Once no sealed entry is left, the journal is open: its wrapped keys and any sealed history are deleted. */
 async function openWhenDone(tx: Queryable, userId: string): Promise<JournalState> {
   if ((await remainingEntries(tx, userId, 'unsealing')) > 0) return 'unsealing';
   await setState(tx, userId, 'open');
   await deleteAllKeys(tx, userId);
+  await tx.query('DELETE FROM entry_versions WHERE user_id = $1 AND sealed IS NOT NULL', [userId]);
   return 'open';
+}
+
+/** Unsealing whose last sealed entry was re-written some other way (a save from the editor) ends here. */
+export function finishUnsealing(db: Db, userId: string): Promise<JournalState> {
+  return db.transaction(async (tx) =>
+    (await lockedState(tx, userId)) === 'unsealing' ? openWhenDone(tx, userId) : lockedState(tx, userId),
+  );
 }
 
 /** What the browser still has to re-write, in the current direction (trash included). */
@@ -102,10 +110,7 @@ export async function applyBatch(
     if (entry) result.sealed.push({ id: entry.id, version: entry.version });
     else result.conflicts.push({ id: write.id, version: await currentVersion(db, userId, write.id) });
   }
-  if (state === 'unsealing')
-    result.state = await db.transaction(async (tx) =>
-      (await lockedState(tx, userId)) === 'unsealing' ? openWhenDone(tx, userId) : journalState(tx, userId),
-    );
+  if (state === 'unsealing') result.state = await finishUnsealing(db, userId);
   result.remaining = await remainingEntries(db, userId, result.state);
   return result;
 }

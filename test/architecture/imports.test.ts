@@ -52,7 +52,7 @@ const FEATURES: Record<string, readonly string[]> = {
   'sign-in/': ['auth/'],
   'journal/': ['auth/'],
   // Sealed journals: keys, state and the batches that seal; the journal itself only knows its state.
-  'sealing/': ['auth/', 'journal/'],
+  'sealing/': ['auth/', 'sign-in/', 'journal/'],
   'account/': ['auth/', 'sign-in/', 'journal/', 'sealing/'],
   'mfa/': ['auth/', 'sign-in/', 'account/'],
   'passkeys/': ['auth/', 'sign-in/', 'account/'],

@@ -87,6 +87,14 @@ describe('the sealing state and keys', () => {
     );
   });
 
+  it('keeps at most 20 keys per journal', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    for (let n = 0; n < 20; n += 1) await addKey(browser, PASSPHRASE());
+    const res = await browser.json('post', '/api/sealing/keys', RECOVERY());
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('too_many_keys');
+  });
+
   it('needs a recent sign-in for every key change and for seal and unseal (403 step_up_required)', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const { recovery } = await sealJournal(browser);
@@ -130,7 +138,7 @@ describe('the sealing state and keys', () => {
 describe('sealing the entries, in batches', () => {
   it('lists every plaintext entry (trash too), seals a batch by version, and resumes with only what is left', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
-    const ids = [];
+    const ids: string[] = [];
     for (const n of [1, 2, 3]) ids.push(await writeEntry(browser, `Walk ${n}`, `By the river #walk ${n}`));
     expect((await browser.json('delete', `/api/entries/${ids[2]}`)).status).toBe(204);
     await sealJournal(browser);
@@ -185,6 +193,17 @@ describe('sealing the entries, in batches', () => {
     expect(await versionsOf(id)).toHaveLength(1);
   });
 
+  it('takes a batch larger than the 1 MB of other requests (long entries, in base64)', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const ids = [await writeEntry(browser, 'Long', 'x'), await writeEntry(browser, 'Longer', 'y')];
+    await sealJournal(browser);
+    const res = await browser.json('post', '/api/sealing/batch', {
+      entries: ids.map((id) => ({ id, version: 1, sealed: ciphertext(900_000) })),
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.sealed).toHaveLength(2);
+  });
+
   it('refuses a malformed batch with a sentence, and a batch into an open journal', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const open = await browser.json('post', '/api/sealing/batch', { entries: [{ id: randomUUID(), version: 1, sealed: ciphertext() }] });
@@ -203,6 +222,27 @@ describe('sealing the entries, in batches', () => {
       expect(res.body.message).toMatch(/\w+ \w+/);
     }
     expect((await browser.json('get', '/api/sealing/pending?limit=0')).status).toBe(400);
+  });
+});
+
+describe('what the server keeps of a sealed journal', () => {
+  it('holds none of the words, titles or tags in any entry or version row, nor in its log', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const words = ['Zanzibarquill', 'mérouflage', '雪見障子', 'quokkatag'];
+    const id = await writeEntry(browser, `${words[0]} title`, `Body with ${words[1]} and ${words[2]}.`);
+    await browser.json('put', `/api/entries/${id}`, { title: `${words[0]} again`, body: 'changed', tags: [words[3]], version: 1 });
+    await sealJournal(browser);
+    await sealPending(browser);
+    const rows = await setup.db.query<{ text: string }>(
+      `SELECT row_to_json(e)::text AS text FROM entries e WHERE id = $1
+       UNION ALL SELECT row_to_json(v)::text FROM entry_versions v WHERE entry_id = $1`,
+      [id],
+    );
+    expect(rows.rows).toHaveLength(2);
+    for (const word of [...words, words[0]!.toLowerCase(), 'merouflage']) {
+      for (const { text } of rows.rows) expect(text).not.toContain(word);
+      expect(setup.t.logs.text).not.toContain(word);
+    }
   });
 });
 
@@ -229,6 +269,23 @@ describe('unsealing', () => {
     expect((await browser.json('get', '/api/sealing')).body).toEqual({ sealed: false, state: 'open', remaining: 0, keys: [] });
     expect((await browser.json('get', '/api/entries?q=heron')).body.total).toBe(1);
     expect((await versionsOf(ids[0]!)).every((v) => v.sealed === null)).toBe(true);
+  });
+
+  it('accepts plaintext saves while unsealing, and opens the journal once pending finds nothing sealed left', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const id = await writeEntry(browser, 'Owl', 'At dusk');
+    await sealJournal(browser);
+    await sealPending(browser);
+    await browser.json('post', '/api/sealing/unseal', {});
+    const sealedWrite = await browser.json('put', `/api/entries/${id}`, { sealed: ciphertext(), version: 2 });
+    expect(sealedWrite.body.error).toBe('journal_open');
+    const saved = await browser.json('put', `/api/entries/${id}`, { title: 'Owl', body: 'At dusk, again', version: 2 });
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({ title: 'Owl', version: 3 });
+    expect(await row(id)).toMatchObject({ sealed: null });
+    expect((await browser.json('get', '/api/sealing/pending')).body.entries).toEqual([]);
+    expect((await browser.json('get', '/api/sealing')).body).toEqual({ sealed: false, state: 'open', remaining: 0, keys: [] });
+    expect((await versionsOf(id)).every((v) => v.sealed === null)).toBe(true);
   });
 
   it('opens an empty sealed journal at once, and refuses to unseal an open one', async () => {
