@@ -123,7 +123,7 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     return result.rows;
   }
 
-  it('writes, edits, resolves a conflict, trashes, and opens with the recovery key, all sealed', async () => {
+  it('writes, edits, resolves a conflict, trashes, opens with the recovery key, all sealed, then unseals', async () => {
     const page = await deviceWithPrfAuthenticator();
     const consoleErrors = watchConsole(page);
     const { userId, recoveryKey } = await sealedAccount(page);
@@ -195,6 +195,18 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       [userId],
     );
     expect(leaks.rows).toEqual([]);
+
+    // Unsealing writes the entries back as text and deletes the keys; the journal is open again.
+    await page.goto('/account/sealing');
+    await page.check('#unseal_confirm');
+    await page.click('#unseal-journal button[type=submit]');
+    await page.waitForSelector('#unsealing-done:not([hidden])');
+    expect((await sealedRows(userId)).map((r) => [r.title, r.sealed])).toEqual([['A sealed first, edited', null]]);
+    const keys = await server.db.query('SELECT 1 FROM journal_keys WHERE user_id = $1', [userId]);
+    expect(keys.rows).toEqual([]);
+    await page.goto('/journal/trash');
+    expect(await page.getAttribute('meta[name="smriti-journal"]', 'content')).toBe('open');
+    expect(await page.locator('li.entry-card .entry-title').allTextContents()).toEqual(['A sealed first, edited']);
     expect(consoleErrors).toEqual([]);
   });
 

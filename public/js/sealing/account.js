@@ -12,7 +12,7 @@
   const progressBox = page.querySelector('[data-progress-box]');
   const progress = document.getElementById('sealing-progress');
   const progressText = page.querySelector('[data-progress-text]');
-  const done = document.getElementById('sealing-done');
+  const progressLabel = page.querySelector('[data-progress-label]');
 
   function showError(message) {
     if (!errorSlot) return sealing.showProblem?.(message);
@@ -39,51 +39,68 @@
     return answer.body;
   }
 
-  // --- sealing every entry, in batches ---
-  async function sealRemaining(key, total) {
+  // --- re-writing every entry, in batches: sealed (state sealed) or back to plaintext (unsealing) ---
+  const rewrite = {
+    sealed: {
+      label: 'sealed',
+      async write(key, entry) {
+        return { id: entry.id, version: entry.version, sealed: await sealing.sealEntry(key, entry.id, entry) };
+      },
+      done: () => document.getElementById('sealing-done'),
+    },
+    unsealing: {
+      label: 'unsealed',
+      async write(key, entry) {
+        const plain = await sealing.openEntry(key, entry.id, entry.sealed);
+        return { id: entry.id, version: entry.version, ...plain };
+      },
+      done: () => document.getElementById('unsealing-done'),
+    },
+  };
+
+  async function rewriteRemaining(key, state, total) {
+    const way = rewrite[state];
     progressBox.hidden = false;
+    progressLabel.textContent = state === 'sealed' ? 'Sealing your entries…' : 'Unsealing your entries…';
     progress.max = Math.max(total, 1);
-    let sealedCount = 0;
+    let count = 0;
     let stalled = 0;
+    const report = () => {
+      progress.max = Math.max(progress.max, count);
+      progress.value = count;
+      progressText.textContent = `${count} of ${Math.max(total, count)} entries ${way.label}.`;
+    };
     for (;;) {
       const { entries } = await apiOrThrow(`/api/sealing/pending?limit=${BATCH}`);
       if (!entries || entries.length === 0) break;
-      const batch = await Promise.all(
-        entries.map(async (entry) => ({
-          id: entry.id,
-          version: entry.version,
-          sealed: await sealing.sealEntry(key, entry.id, entry),
-        })),
-      );
+      const batch = await Promise.all(entries.map((entry) => way.write(key, entry)));
       const answer = await apiOrThrow('/api/sealing/batch', { method: 'POST', body: JSON.stringify({ entries: batch }) });
-      sealedCount += answer.sealed?.length ?? 0;
+      count += answer.sealed?.length ?? 0;
       // A conflict (the entry changed meanwhile) comes back in the next pending list with its new version.
       stalled = answer.sealed?.length ? 0 : stalled + 1;
-      if (stalled >= 3)
-        throw new Error('Some entries keep changing while they are sealed. Close other tabs of Smriti and reload this page.');
-      progress.max = Math.max(progress.max, sealedCount);
-      progress.value = sealedCount;
-      progressText.textContent = `${sealedCount} of ${Math.max(total, sealedCount)} entries sealed.`;
+      if (stalled >= 3) throw new Error('Some entries keep changing meanwhile. Close other tabs of Smriti and reload this page.');
+      report();
     }
     progress.value = progress.max;
-    progressText.textContent = `${sealedCount} of ${Math.max(total, sealedCount)} entries sealed.`;
-    done.hidden = false;
+    report();
     await sealing.dbDelete('search-index');
+    if (state === 'unsealing') await sealing.forgetKey({ evenRemembered: true });
+    way.done().hidden = false;
   }
 
   async function resume() {
     const status = await apiOrThrow('/api/sealing');
-    if (status.state !== 'sealed' || status.remaining <= 0) return;
+    if (status.state === 'open' || status.remaining <= 0) return;
     const key = await sealing.ready;
     if (!key) {
       const note = page.querySelector('[data-sealing-status]');
       const link = document.createElement('a');
       link.href = `/journal/unlock?next=${encodeURIComponent(location.pathname)}`;
-      link.textContent = 'Open the journal to go on sealing.';
+      link.textContent = status.state === 'sealed' ? 'Open the journal to go on sealing.' : 'Open the journal to go on unsealing.';
       note?.append(' ', link);
       return;
     }
-    await sealRemaining(key, status.remaining);
+    await rewriteRemaining(key, status.state, status.remaining);
   }
 
   function problemOf(error) {
@@ -149,7 +166,7 @@
       recovery = null;
       form.hidden = true;
       const status = await apiOrThrow('/api/sealing');
-      await sealRemaining(key, status.remaining);
+      await rewriteRemaining(key, 'sealed', status.remaining);
     } catch (error) {
       button.disabled = false;
       showError(problemOf(error));
@@ -171,6 +188,31 @@
     });
     // The page prints as the recovery kit: the print style sheet leaves out the chrome.
     form.querySelector('[data-print-recovery]').addEventListener('click', () => window.print());
+  }
+
+  const unsealForm = document.getElementById('unseal-journal');
+  async function unseal() {
+    if (!unsealForm.elements.namedItem('unseal_confirm').checked)
+      return showError('Tick the box first: unsealing makes your entries readable by the server again.');
+    const key = await sealing.ready;
+    if (!key) return location.assign(`/journal/unlock?next=${encodeURIComponent(location.pathname)}`);
+    unsealForm.querySelector('button').disabled = true;
+    try {
+      const answer = await apiOrThrow('/api/sealing/unseal', { method: 'POST', body: '{}' });
+      unsealForm.hidden = true;
+      await rewriteRemaining(key, 'unsealing', answer.remaining);
+    } catch (error) {
+      unsealForm.querySelector('button').disabled = false;
+      showError(problemOf(error));
+    }
+  }
+  if (unsealForm) {
+    unsealForm.hidden = false;
+    unsealForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      clearError();
+      unseal();
+    });
   }
 
   page.querySelector('[data-lock-journal]')?.addEventListener('click', async () => {

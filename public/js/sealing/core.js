@@ -21,6 +21,8 @@
   }
   const userId = () => meta('smriti-user') || meta('smriti-user-id');
   const journalSealed = () => meta('smriti-journal') === 'sealed';
+  /** open | sealed | unsealing (while unsealing, entries not yet re-written are still sealed). */
+  const journalState = () => document.querySelector('meta[name="smriti-journal"]')?.dataset.state || meta('smriti-journal') || 'open';
   const sharedComputer = () => meta('smriti-shared-computer') === '1';
 
   // --- encodings ---
@@ -383,6 +385,7 @@
     ARGON2_PARAMS,
     userId,
     journalSealed,
+    journalState,
     sharedComputer,
     toBase64,
     fromBase64,

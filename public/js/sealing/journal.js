@@ -211,6 +211,8 @@
       setField(form, 'body', entry.body);
       setField(form, 'tags', typedTags(entry.tags, entry.title, entry.body).join(' '));
     }
+    // Unsealing: the server takes plaintext again, and a save un-seals this entry.
+    if (sealing.journalState() === 'unsealing') return null;
     return {
       async body(id, content) {
         const tags = entryTags(content.tags, content.title, content.body);
