@@ -5,10 +5,13 @@
 // In a sealed journal (DESIGN §16) the entry is opened here and every save is sealed first (sealing/journal.js).
 (async () => {
   const form = document.querySelector('form[data-editor]');
-  const drafts = window.smritiDrafts;
-  if (!form || !window.secureFetch || !window.conflictPanels || !drafts) return;
+  if (!form || !window.secureFetch || !window.conflictPanels || !window.smritiDrafts) return;
   const seal = await window.smritiSealing?.editorSeal?.(form);
   if (seal?.locked) return; // the page is on its way to /journal/unlock
+  const draftsOf = `smriti:draft:${form.dataset.userId}:`;
+  const drafts = seal
+    ? await seal.drafts(window.smritiDrafts, [draftsOf + (form.dataset.entryId || 'new'), `${draftsOf}new`])
+    : window.smritiDrafts;
 
   const SAVE_AFTER_TYPING_MS = 800;
   const RETRY_DELAYS_MS = [1000, 2000, 4000, 5000];

@@ -171,6 +171,17 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await page.click('[data-keep-mine]');
     await waitForSaveState(page, 'saved');
 
+    // Text that could not be sent is kept on this device sealed, and restored from there.
+    await page.route('**/api/entries/*', (route) => (route.request().method() === 'PUT' ? route.abort() : route.continue()));
+    await page.fill('#body', 'Offline words about the zeppelin.');
+    await waitForSaveState(page, 'offline');
+    await expect.poll(() => page.evaluate(() => JSON.stringify(Object.entries(localStorage)))).toContain('sealedDraft');
+    expect(await page.evaluate(() => JSON.stringify(Object.entries(localStorage)))).not.toContain('zeppelin');
+    await page.unroute('**/api/entries/*');
+    await page.reload();
+    await expect.poll(() => page.inputValue('#body')).toBe('Offline words about the zeppelin.');
+    await expect.poll(() => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('smriti:draft:')).length)).toBe(0);
+
     // The trash shows the entry's title, opened in the browser.
     await page.goto(`/journal/${row!.id}/delete`);
     await page.waitForSelector('[data-sealed][data-opened]');
@@ -190,8 +201,8 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await page.goto('/journal/trash');
     expect(await cardTitles(page)).toEqual(['A sealed first, edited']);
     const leaks = await server.db.query(
-      `SELECT 1 FROM entries WHERE user_id = $1 AND (title || body) ~ 'lighthouse|stale|Their'
-       UNION ALL SELECT 1 FROM entry_versions WHERE user_id = $1 AND (title || body) ~ 'lighthouse|stale|Their'`,
+      `SELECT 1 FROM entries WHERE user_id = $1 AND (title || body) ~ 'lighthouse|stale|Their|zeppelin'
+       UNION ALL SELECT 1 FROM entry_versions WHERE user_id = $1 AND (title || body) ~ 'lighthouse|stale|Their|zeppelin'`,
       [userId],
     );
     expect(leaks.rows).toEqual([]);

@@ -196,6 +196,49 @@
   }
 
   /**
+   * The editor's drafts (public/js/drafts.js keeps them in browser storage), sealed with the journal
+   * key: the same synchronous get/set/remove, over a copy in memory opened before the editor starts;
+   * each write is sealed and stored in order, a moment later.
+   */
+  async function sealedDrafts(plain, key, preload) {
+    const opened = new Map();
+    let queue = Promise.resolve();
+    const label = (name) => `draft:${name}`;
+    for (const name of preload) {
+      const kept = plain.get(name);
+      if (!kept?.sealedDraft) continue;
+      try {
+        const bytes = await sealing.openBytes(key, label(name), {
+          iv: sealing.fromBase64(kept.sealedDraft.iv),
+          sealed: sealing.fromBase64(kept.sealedDraft.text),
+        });
+        opened.set(name, JSON.parse(new TextDecoder().decode(bytes)));
+      } catch {
+        plain.remove(name); // sealed with another key: nobody can read it any more
+      }
+    }
+    async function store(name, value) {
+      if (opened.get(name) !== value) return; // a later write or a removal came first
+      const { iv, sealed } = await sealing.sealBytes(key, label(name), new TextEncoder().encode(JSON.stringify(value)));
+      const hasText = Boolean(value.title?.trim() || value.body?.trim());
+      plain.set(name, { sealedDraft: { iv: sealing.toBase64(iv), text: sealing.toBase64(sealed) }, hasText, keptAt: value.keptAt });
+    }
+    return {
+      ...plain,
+      get: (name) => opened.get(name) ?? null,
+      set(name, value) {
+        opened.set(name, value);
+        queue = queue.then(() => store(name, value)).catch(() => {});
+        return true;
+      },
+      remove(name) {
+        opened.delete(name);
+        queue = queue.then(() => plain.remove(name));
+      },
+    };
+  }
+
+  /**
    * The editor's half (public/js/editor.js): null in an open journal; in a sealed one, the entry's
    * text put into the fields, and how to seal a save and open a conflicting version.
    */
@@ -219,6 +262,7 @@
         const sealed = await sealing.sealEntry(key, id, { title: content.title, body: content.body, tags, starred });
         return { sealed, ...(content.entryDate ? { entryDate: content.entryDate } : {}) };
       },
+      drafts: (plain, keys) => sealedDrafts(plain, key, keys),
       async open(current) {
         if (!current?.sealed) return current;
         const entry = await sealing.openEntry(key, current.id, current.sealed);
