@@ -26,6 +26,17 @@ function entryFromJson(body: unknown): EntryInput {
   return checked.entry;
 }
 
+// A sealed journal is read whole by the browser (to decrypt and index it): a few large pages, not hundreds of small ones.
+const MAX_PAGE_SIZE = 500;
+
+function pageSizeParam(value: unknown): number {
+  if (value === undefined || value === '') return PAGE_SIZE;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,2}$/.test(value) || Number(value) > MAX_PAGE_SIZE) {
+    throw new AppError(400, 'page_size_invalid', `The page size is a whole number from 1 to ${MAX_PAGE_SIZE}.`);
+  }
+  return Number(value);
+}
+
 export function entriesApiRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db } = ctx;
@@ -52,8 +63,9 @@ export function entriesApiRoutes(ctx: AppContext): Router {
     const page = pageNumber(req);
     if (isSearch(req)) return sendSearchResults(db, req, res, page);
     const filter = listFilter(req);
-    const { entries, total } = await listEntries(db, signInState(res).userId, page, filter);
-    res.json({ entries: entries.map(toJson), page, pageSize: PAGE_SIZE, total });
+    const pageSize = pageSizeParam(req.query.pageSize);
+    const { entries, total } = await listEntries(db, signInState(res).userId, page, filter, pageSize);
+    res.json({ entries: entries.map(toJson), page, pageSize, total });
   });
 
   router.post('/api/entries', async (req, res) => {

@@ -130,12 +130,18 @@ const shapeOf = (filter: ListFilter) =>
   `${filter.month ? '_month' : ''}${filter.day ? '_day' : ''}${filter.tag ? '_tag' : ''}${filter.starred ? '_starred' : ''}`;
 
 /** One page of the user's live entries, by their day, newest first. */
-export async function pageOfEntries(db: Queryable, userId: string, page: number, filter: ListFilter = {}): Promise<Entry[]> {
+export async function pageOfEntries(
+  db: Queryable,
+  userId: string,
+  page: number,
+  filter: ListFilter = {},
+  pageSize = PAGE_SIZE,
+): Promise<Entry[]> {
   const { where, params } = listWhere(filter);
   const n = params.length;
   const result = await db.query<Entry>(
     `SELECT ${COLUMNS} FROM entries WHERE ${where} ORDER BY entry_date DESC, created_at DESC, id DESC LIMIT $${n + 2} OFFSET $${n + 3}`,
-    [userId, ...params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+    [userId, ...params, pageSize, (page - 1) * pageSize],
     `entries_page${shapeOf(filter)}`,
   );
   return result.rows;
@@ -158,8 +164,9 @@ export async function listEntries(
   userId: string,
   page: number,
   filter: ListFilter = {},
+  pageSize = PAGE_SIZE,
 ): Promise<{ entries: Entry[]; total: number }> {
-  const [entries, total] = await Promise.all([pageOfEntries(db, userId, page, filter), countEntries(db, userId, filter)]);
+  const [entries, total] = await Promise.all([pageOfEntries(db, userId, page, filter, pageSize), countEntries(db, userId, filter)]);
   return { entries, total };
 }
 

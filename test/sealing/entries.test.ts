@@ -70,6 +70,17 @@ describe('the entries API of a sealed journal', () => {
     expect((await browser.json('post', '/api/entries', { id: randomUUID(), sealed: 'not-base64' })).status).toBe(400);
   });
 
+  it('lists a sealed journal in pages of up to 500 (?pageSize=), for the browser to read it whole', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    await sealJournal(browser);
+    for (let n = 0; n < 3; n += 1) await browser.json('post', '/api/entries', { id: randomUUID(), sealed: ciphertext() });
+    const page = await browser.json('get', '/api/entries?pageSize=2&page=2');
+    expect(page.body).toMatchObject({ page: 2, pageSize: 2, total: 3 });
+    expect(page.body.entries).toHaveLength(1);
+    expect((await browser.json('get', '/api/entries?pageSize=500')).body.entries).toHaveLength(3);
+    for (const bad of ['0', '501', 'x']) expect((await browser.json('get', `/api/entries?pageSize=${bad}`)).status).toBe(400);
+  });
+
   it('saves a sealed change by version: a stale one is a 409 conflict with the entry as it is', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     await sealJournal(browser);

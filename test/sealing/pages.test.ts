@@ -40,7 +40,7 @@ describe('the sealing pages', () => {
       'name="passphrase"',
       'name="recovery_key"',
       'id="unlock-with-passkey"',
-      'data-next="/journal/calendar"',
+      'name="next" value="/journal/calendar"',
     ]) {
       expect(res.text).toContain(name);
     }
@@ -54,7 +54,7 @@ describe('the sealing pages', () => {
       expect(scriptSrc((await browser.get(path)).headers['content-security-policy']), path).toBe("'self'");
     }
     // Somewhere else entirely is not where an unlock sends the writer; an open journal has nothing to unlock.
-    expect((await browser.get('/journal/unlock?next=https://evil.example/')).text).toContain('data-next="/journal"');
+    expect((await browser.get('/journal/unlock?next=https://evil.example/')).text).toContain('name="next" value="/journal"');
     const { browser: open } = await signedInBrowser(setup.t.app);
     const opened = await open.get('/journal/unlock?next=/journal/calendar');
     expect(opened.status).toBe(303);
