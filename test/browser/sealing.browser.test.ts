@@ -1,6 +1,7 @@
 // Sealed journals in real Chromium (DESIGN §16): the keys are made and used in the browser, with a
 // DevTools virtual authenticator that reports PRF. WebAuthn refuses an IP address as the RP id, so
 // this server is reached as http://localhost:<port>.
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
@@ -243,6 +244,58 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       ['', '', true],
       ['', '', true],
     ]);
+  });
+
+  it('exports a sealed journal as the same Smriti file an open one gives, and imports one sealed', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    const { userId } = await sealedAccount(page, 3);
+    await page.waitForSelector('#sealing-done:not([hidden])');
+
+    await page.goto('/account');
+    await page.waitForFunction(() => document.documentElement.dataset.journalOpen === 'true');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[href="/account/export"]')]);
+    expect(download.suggestedFilename()).toMatch(/^smriti-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(exported.format).toBe('smriti-export');
+    expect(exported.entries.map((e: { title: string }) => e.title).sort()).toEqual(ENTRIES.map((e) => e.title).sort());
+    const heron = exported.entries.find((e: { title: string }) => e.title === 'Morning by the river');
+    expect(heron).toMatchObject({ body: ENTRIES[0]!.body, tags: ['walks', 'birds'] });
+
+    // The same file again adds nothing; a file with a new entry adds it, sealed.
+    const upload = async (file: unknown) => {
+      await page.setInputFiles('#import_file', {
+        name: 'smriti-export.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify(file)),
+      });
+      const posted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/account/import');
+      const loaded = page.waitForEvent('load');
+      await page.click('#import button[type=submit]');
+      await Promise.all([posted, loaded]);
+      return page.locator('.flash').first().textContent();
+    };
+    expect(await upload(exported)).toMatch(/^Imported 0 /);
+    const added = {
+      ...exported,
+      entries: [
+        {
+          title: 'Imported zebra',
+          body: 'Stripes, from a file.',
+          entryDate: '2024-02-03',
+          tags: ['zoo'],
+          createdAt: '2024-02-03T10:00:00.000Z',
+          updatedAt: '2024-02-03T10:00:00.000Z',
+        },
+      ],
+    };
+    expect(await upload(added)).toMatch(/^Imported 1 /);
+    const rows = await sealedRows(userId);
+    expect(rows).toHaveLength(4);
+    expect(rows.every((r) => r.title === '' && r.body === '' && r.sealed)).toBe(true);
+    await page.goto('/journal');
+    expect(await cardTitles(page)).toContain('Imported zebra');
+    expect(consoleErrors).toEqual([]);
   });
 
   it('seals a journal with a passphrase, a passkey and the recovery key, reads and searches it, and opens it again', async () => {

@@ -178,6 +178,10 @@
       return null;
     }
     if (key) await renderSealed(key);
+    if (key && location.pathname === '/account') {
+      await loadScript('/js/sealing/data.js');
+      window.smritiSealedData.start(key);
+    }
     const searchPage = document.querySelector('[data-search-page]');
     if (key && searchPage) {
       await loadScript('/vendor/minisearch/index.js');

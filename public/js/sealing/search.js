@@ -85,7 +85,7 @@
   async function allEntries() {
     const all = [];
     for (let page = 1; ; page += 1) {
-      const answer = await sealing.api(`/api/entries?page=${page}`);
+      const answer = await sealing.api(`/api/entries?page=${page}&pageSize=500`);
       if (!answer.ok) throw new Error(answer.body.message || 'The entries could not be loaded.');
       all.push(...answer.body.entries);
       if (answer.body.entries.length === 0 || all.length >= answer.body.total) return all;
