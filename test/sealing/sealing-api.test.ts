@@ -288,6 +288,19 @@ describe('unsealing', () => {
     expect((await versionsOf(id)).every((v) => v.sealed === null)).toBe(true);
   });
 
+  it('writes back an entry the browser had sealed empty, and refuses a malformed one with a sentence', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    await sealJournal(browser);
+    const id = randomUUID();
+    await browser.json('post', '/api/entries', { id, sealed: ciphertext() });
+    await browser.json('post', '/api/sealing/unseal', {});
+    const bad = await browser.json('post', '/api/sealing/batch', { entries: [{ id, version: 1, title: 7 }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('The title must be text.');
+    const res = await browser.json('post', '/api/sealing/batch', { entries: [{ id, version: 1, title: '', body: '' }] });
+    expect(res.body).toMatchObject({ sealed: [{ id, version: 2 }], state: 'open' });
+  });
+
   it('opens an empty sealed journal at once, and refuses to unseal an open one', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     expect((await browser.json('post', '/api/sealing/unseal', {})).body.error).toBe('journal_open');
