@@ -239,6 +239,11 @@ describe('what the server keeps of a sealed journal', () => {
       [id],
     );
     expect(rows.rows).toHaveLength(2);
+    // Tag links and searches of a sealed journal are read in the browser; the request log keeps no word of them.
+    await browser.get(`/journal?tag=${words[3]}`);
+    await browser.get(`/journal?q=${words[0]}&tag=${words[3]}`);
+    await browser.json('get', `/api/entries?q=${words[0]}`);
+    expect(setup.t.logs.text).toContain('/journal?tag=[redacted]');
     for (const word of [...words, words[0]!.toLowerCase(), 'merouflage']) {
       for (const { text } of rows.rows) expect(text).not.toContain(word);
       expect(setup.t.logs.text).not.toContain(word);
