@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { localDay } from '../time-zone.js';
 import { checkEntry, createEntry, type Entry, type EntryInput, findEntry, listEntries, PAGE_SIZE, toJson, updateEntry } from './entries.js';
+import { linkEntryPhotos } from './photos.js';
 import { CONFLICT, listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
 import { createSealed, journalState, type SealedWrite, sealedWriteOf, writeSealed } from './sealed.js';
 import { isSearch, sendSearchResults } from './search-routes.js';
@@ -48,11 +49,13 @@ export function entriesApiRoutes(ctx: AppContext): Router {
     const today = localDay(now(), await writerTimeZone(ctx, userId));
     const entry = await createSealed(db, userId, write, now(), today);
     if (!entry) throw new AppError(409, 'conflict', 'An entry with this id exists already; nothing was overwritten.');
+    if (write.photos) await linkEntryPhotos(db, userId, entry.id, write.photos, now());
     sendEntry(res.location(`/api/entries/${entry.id}`), entry, 201);
   }
 
   async function updateSealedFromJson(res: Response, userId: string, write: SealedWrite) {
     const entry = await writeSealed(db, userId, write, now());
+    if (entry && write.photos) await linkEntryPhotos(db, userId, entry.id, write.photos, now());
     if (entry) return sendEntry(res, entry);
     const current = write.version === undefined ? undefined : await findEntry(db, userId, write.id);
     if (!current) throw new AppError(404, 'not_found', NOT_FOUND);

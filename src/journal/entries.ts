@@ -62,7 +62,11 @@ export function isDay(value: string): boolean {
 export type EntryCheck = { kind: 'valid'; entry: EntryInput } | { kind: 'invalid'; errors: FieldErrors };
 
 /** Field-level checks shared by the form, the JSON API and import: the entry, or a message per field. */
-export function checkEntry(input: { title: unknown; body: unknown; entryDate?: unknown; tags?: unknown; starred?: unknown }): EntryCheck {
+export function checkEntry(
+  input: { title: unknown; body: unknown; entryDate?: unknown; tags?: unknown; starred?: unknown },
+  /** Unsealing writes back whatever the browser had sealed, an empty entry too. */
+  { allowEmpty = false } = {},
+): EntryCheck {
   const errors: FieldErrors = {};
   if (input.starred !== undefined && input.starred !== null && typeof input.starred !== 'boolean')
     errors.starred = 'Starred is true or false.';
@@ -78,7 +82,7 @@ export function checkEntry(input: { title: unknown; body: unknown; entryDate?: u
   else if (input.body.length > BODY_MAX_CHARS)
     errors.body = `An entry can hold up to ${BODY_MAX_CHARS.toLocaleString('en')} characters; split it in two.`;
   else if (input.body.includes('\u0000')) errors.body = NUL_MESSAGE;
-  if (Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
+  if (!allowEmpty && Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
     errors.body = 'Write a title or some text first.';
   }
   if (Object.keys(errors).length > 0 || tags.kind === 'invalid') return { kind: 'invalid', errors };

@@ -45,6 +45,8 @@ export function refuseFormsWhenSealed(): RequestHandler {
 export interface SealedWrite {
   id: string;
   sealed: string;
+  /** The photos the sealed text shows, when the browser names them; undefined leaves the links as they are. */
+  photos?: string[];
   /** Undefined: any version (an unconditional write). */
   version?: number;
   entryDate?: string;
@@ -115,6 +117,15 @@ export async function writeUnsealed(db: Queryable, userId: string, write: PlainW
 }
 
 const PLAINTEXT_FIELDS = ['title', 'body', 'tags', 'starred'] as const;
+const MAX_PHOTOS = 500;
+
+function photoIdsOf(value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length > MAX_PHOTOS || !value.every((id) => typeof id === 'string' && isEntryId(id))) {
+    throw new AppError(400, 'photos_invalid', `"photos" is a list of up to ${MAX_PHOTOS} photo ids that the sealed text shows.`);
+  }
+  return value.map((id: string) => id.toLowerCase());
+}
 
 /**
  * What a JSON write means in this state: a sealed write (the journal is sealed and the body carries
@@ -140,7 +151,12 @@ export function sealedWriteOf(body: unknown, state: JournalState, id?: string): 
   if (typeof entryId !== 'string' || !isEntryId(entryId)) {
     throw new AppError(400, 'id_invalid', 'A new sealed entry names its own id (a UUID), the one its ciphertext was sealed for.');
   }
-  return { id: entryId.toLowerCase(), sealed: fields.sealed, entryDate: (entryDate as string | undefined) ?? undefined };
+  return {
+    id: entryId.toLowerCase(),
+    sealed: fields.sealed,
+    entryDate: (entryDate as string | undefined) ?? undefined,
+    photos: photoIdsOf(fields.photos),
+  };
 }
 
 export interface ImportedSealed {

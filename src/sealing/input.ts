@@ -78,7 +78,8 @@ export function sealedBatchFrom(body: unknown): SealedWrite[] {
 export function plainBatchFrom(body: unknown): PlainWrite[] {
   return batchRows(body).map((row) => {
     const { id, version } = idAndVersion(row);
-    const checked = checkEntry({ title: row.title ?? '', body: row.body ?? '', tags: row.tags ?? [], starred: row.starred ?? false });
+    const fields = { title: row.title ?? '', body: row.body ?? '', tags: row.tags ?? [], starred: row.starred ?? false };
+    const checked = checkEntry(fields, { allowEmpty: true });
     if (checked.kind === 'invalid') throw new AppError(400, 'entry_invalid', `Entry ${id}: ${Object.values(checked.errors).join(' ')}`);
     const { title, body, tags, starred } = checked.entry;
     return { id, version, title, body, tags: tags ?? [], starred: starred ?? false };

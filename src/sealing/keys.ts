@@ -99,6 +99,24 @@ export function enoughKeys(keys: ReadonlyArray<{ kind: KeyKind }>): boolean {
   return keys.some((key) => key.kind === 'recovery') && keys.some((key) => key.kind !== 'recovery');
 }
 
+/**
+ * A passkey leaves the account: its journal wrappers go with it (no PRF can open them any more),
+ * unless the journal is sealed and would then lack a wrapper besides the recovery key. In the
+ * caller's transaction, with the user's row already locked.
+ */
+export async function dropPasskeyWrappers(tx: Queryable, userId: string, credentialId: string): Promise<boolean> {
+  const state = await tx.query<{ state: string }>('SELECT journal_state AS state FROM users WHERE id = $1', [userId]);
+  const keys = await tx.query<{ kind: KeyKind; credentialId: string | null }>(
+    'SELECT kind, credential_id AS "credentialId" FROM journal_keys WHERE user_id = $1',
+    [userId],
+  );
+  const left = keys.rows.filter((key) => key.credentialId !== credentialId);
+  if (left.length === keys.rows.length) return true;
+  if (state.rows[0]?.state !== 'open' && !enoughKeys(left)) return false;
+  await tx.query('DELETE FROM journal_keys WHERE user_id = $1 AND credential_id = $2', [userId, credentialId]);
+  return true;
+}
+
 export async function touchKey(db: Queryable, userId: string, id: string, at: Date): Promise<boolean> {
   if (!isUuid(id.toLowerCase())) return false;
   const result = await db.query('UPDATE journal_keys SET last_used_at = $3 WHERE id = $1 AND user_id = $2', [id.toLowerCase(), userId, at]);

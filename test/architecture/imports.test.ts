@@ -55,7 +55,8 @@ const FEATURES: Record<string, readonly string[]> = {
   'sealing/': ['auth/', 'sign-in/', 'journal/'],
   'account/': ['auth/', 'sign-in/', 'journal/', 'sealing/'],
   'mfa/': ['auth/', 'sign-in/', 'account/'],
-  'passkeys/': ['auth/', 'sign-in/', 'account/'],
+  // A passkey that wraps a sealed journal's key takes its wrapper with it when removed.
+  'passkeys/': ['auth/', 'sign-in/', 'account/', 'sealing/'],
   'identity/': ['auth/', 'sign-in/', 'account/'],
   'notify/': ['auth/', 'sign-in/'],
   'reminders/': ['auth/'],

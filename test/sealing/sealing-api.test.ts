@@ -239,6 +239,11 @@ describe('what the server keeps of a sealed journal', () => {
       [id],
     );
     expect(rows.rows).toHaveLength(2);
+    // Tag links and searches of a sealed journal are read in the browser; the request log keeps no word of them.
+    await browser.get(`/journal?tag=${words[3]}`);
+    await browser.get(`/journal?q=${words[0]}&tag=${words[3]}`);
+    await browser.json('get', `/api/entries?q=${words[0]}`);
+    expect(setup.t.logs.text).toContain('/journal?tag=[redacted]');
     for (const word of [...words, words[0]!.toLowerCase(), 'merouflage']) {
       for (const { text } of rows.rows) expect(text).not.toContain(word);
       expect(setup.t.logs.text).not.toContain(word);
@@ -286,6 +291,19 @@ describe('unsealing', () => {
     expect((await browser.json('get', '/api/sealing/pending')).body.entries).toEqual([]);
     expect((await browser.json('get', '/api/sealing')).body).toEqual({ sealed: false, state: 'open', remaining: 0, keys: [] });
     expect((await versionsOf(id)).every((v) => v.sealed === null)).toBe(true);
+  });
+
+  it('writes back an entry the browser had sealed empty, and refuses a malformed one with a sentence', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    await sealJournal(browser);
+    const id = randomUUID();
+    await browser.json('post', '/api/entries', { id, sealed: ciphertext() });
+    await browser.json('post', '/api/sealing/unseal', {});
+    const bad = await browser.json('post', '/api/sealing/batch', { entries: [{ id, version: 1, title: 7 }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('The title must be text.');
+    const res = await browser.json('post', '/api/sealing/batch', { entries: [{ id, version: 1, title: '', body: '' }] });
+    expect(res.body).toMatchObject({ sealed: [{ id, version: 2 }], state: 'open' });
   });
 
   it('opens an empty sealed journal at once, and refuses to unseal an open one', async () => {
