@@ -8,6 +8,7 @@
 
   const HASHTAG = /(?<![\p{L}\p{N}_&#/])#([\p{L}\p{N}_-]*\p{L}[\p{L}\p{N}_-]*)/gu;
   const MAX_TAGS = 20;
+  const PHOTO_REFERENCE = /\(\/photos\/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})[)?\s]/g;
   const normal = (tag) => tag.normalize('NFC').toLowerCase();
 
   /** The tags of an entry as the server makes them: the typed words, then the text's #words. */
@@ -264,7 +265,9 @@
       async body(id, content) {
         const tags = entryTags(content.tags, content.title, content.body);
         const sealed = await sealing.sealEntry(key, id, { title: content.title, body: content.body, tags, starred });
-        return { sealed, ...(content.entryDate ? { entryDate: content.entryDate } : {}) };
+        // The photos the text shows, so the server keeps them linked to the entry it cannot read.
+        const photos = [...new Set([...`${content.body}`.matchAll(PHOTO_REFERENCE)].map((m) => m[1].toLowerCase()))].slice(0, 500);
+        return { sealed, photos, ...(content.entryDate ? { entryDate: content.entryDate } : {}) };
       },
       drafts: (plain, keys) => sealedDrafts(plain, key, keys),
       async open(current) {
