@@ -246,6 +246,48 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     ]);
   });
 
+  async function signInWithPassword(page: Page, email: string, sharedComputer = false): Promise<void> {
+    await page.goto('/login');
+    await page.fill('#email', email);
+    await page.fill('#password', TEST_PASSWORD);
+    if (sharedComputer) await page.check('#shared_computer');
+    await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.click('button:has-text("Sign in")')]);
+  }
+
+  it('keeps the key for the sign-in, or remembered on the device, and on a shared computer only for the window', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const { userId } = await sealedAccount(page, 3);
+    await page.waitForSelector('#sealing-done:not([hidden])');
+    const email = (await server.db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [userId])).rows[0]!.email;
+    const titles = ENTRIES.map((e) => e.title).sort();
+
+    // Not remembered: signing out forgets it.
+    await Promise.all([page.waitForURL('**/login?flash=logged_out'), page.click('header button:has-text("Sign out")')]);
+    await signInWithPassword(page, email);
+    await page.waitForURL((url) => url.pathname === '/journal/unlock');
+    await page.fill('#unlock-journal input[name=passphrase]', PASSPHRASE);
+    await page.check('#unlock-remember');
+    await Promise.all([page.waitForURL('**/journal', { timeout: 20_000 }), page.click('#unlock-journal button[type=submit]')]);
+
+    // Remembered: the next sign-in finds the journal open.
+    await Promise.all([page.waitForURL('**/login?flash=logged_out'), page.click('header button:has-text("Sign out")')]);
+    await signInWithPassword(page, email);
+    expect(new URL(page.url()).pathname).toBe('/journal');
+    expect((await cardTitles(page)).sort()).toEqual(titles);
+
+    // A shared computer: no "remember", and a new window finds the journal locked.
+    const shared = await deviceWithPrfAuthenticator();
+    await signInWithPassword(shared, email, true);
+    await shared.waitForURL((url) => url.pathname === '/journal/unlock');
+    expect(await shared.isVisible('#unlock-remember')).toBe(false);
+    await shared.fill('#unlock-journal input[name=passphrase]', PASSPHRASE);
+    await Promise.all([shared.waitForURL('**/journal', { timeout: 20_000 }), shared.click('#unlock-journal button[type=submit]')]);
+    expect((await cardTitles(shared)).sort()).toEqual(titles);
+    const otherWindow = await shared.context().newPage();
+    await otherWindow.goto('/journal');
+    await otherWindow.waitForURL((url) => url.pathname === '/journal/unlock');
+  });
+
   it('exports a sealed journal as the same Smriti file an open one gives, and imports one sealed', async () => {
     const page = await deviceWithPrfAuthenticator();
     const consoleErrors = watchConsole(page);

@@ -284,13 +284,42 @@
       return null;
     }
     if (!kept?.key) return null;
+    if (kept.tab && kept.tab !== tabToken(false)) {
+      await dbDelete('journal'); // a shared computer's key, from a browser session that has ended
+      return null;
+    }
     held = { userId: user, key: kept.key };
     return kept.key;
   }
+  /**
+   * This window's mark (sessionStorage: it ends with the window, and a tab opened from it copies it).
+   * On a shared computer the key is kept only for windows that carry it, so a browser closed without
+   * signing out leaves a key that the next visit deletes rather than uses.
+   */
+  function tabToken(make = true) {
+    try {
+      let token = sessionStorage.getItem('smriti:sealing-window');
+      if (!token && make) {
+        token = toBase64url(crypto.getRandomValues(new Uint8Array(16)));
+        sessionStorage.setItem('smriti:sealing-window', token);
+      }
+      return token;
+    } catch {
+      return null;
+    }
+  }
+
   /** Holds the key for this sign-in, or on this device when `remember` (never on a shared computer). */
   async function keepKey(key, { remember = false } = {}) {
     held = { userId: userId(), key };
-    await dbPut('journal', { userId: userId(), key, remember: remember && !sharedComputer(), keptAt: Date.now() });
+    const shared = sharedComputer();
+    await dbPut('journal', {
+      userId: userId(),
+      key,
+      remember: remember && !shared,
+      ...(shared ? { tab: tabToken() || 'none' } : {}),
+      keptAt: Date.now(),
+    });
   }
   async function forgetKey({ evenRemembered = false } = {}) {
     held = null;

@@ -8,6 +8,8 @@
   const errorSlot = form.querySelector('[data-unlock-error]');
   const statusLine = form.querySelector('[data-unlock-status]');
   const passkeyButton = document.getElementById('unlock-with-passkey');
+  // A shared computer never keeps the journal open past the sign-in.
+  if (sealing.sharedComputer()) form.elements.namedItem('remember').closest('p').hidden = true;
 
   /** Only a path of this site: never another origin through "//host" or a scheme. */
   function nextPath() {
