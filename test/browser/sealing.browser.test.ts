@@ -412,6 +412,24 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       expect(await page.locator('[data-search-page] li.entry-card .entry-title').allTextContents(), query).toEqual([title]);
     }
 
+    // The index is kept between visits, sealed: IndexedDB holds no word of the entries.
+    const kept = await page.evaluate(async () => {
+      const sealing = (window as unknown as { smritiSealing: { dbGet(name: string): Promise<{ sealed: Uint8Array } | undefined> } })
+        .smritiSealing;
+      const index = await sealing.dbGet('search-index');
+      return index ? new TextDecoder('latin1').decode(index.sealed) : null;
+    });
+    expect(kept?.length).toBeGreaterThan(100);
+    expect(kept).not.toMatch(/marmalade|heron|Tokyo/);
+
+    // Filters the server cannot apply: words left out, a tag.
+    await page.goto(`/journal?q=${encodeURIComponent('the -heron')}`);
+    await page.waitForSelector('[data-sealed-search-results]');
+    expect(await page.locator('[data-search-page] li.entry-card .entry-title').allTextContents()).toEqual(['Café evening']);
+    await page.goto('/journal?tag=birds');
+    await page.waitForSelector('[data-sealed-search-results]');
+    expect(await page.locator('section.journal li.entry-card .entry-title').allTextContents()).toEqual(['Morning by the river']);
+
     // A passkey sign-in opens the journal in the same touch.
     await signOut(page);
     await Promise.all([page.waitForURL('**/journal'), page.click('#passkey-sign-in')]);

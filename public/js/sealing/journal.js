@@ -183,7 +183,10 @@
       await loadScript('/js/sealing/data.js');
       window.smritiSealedData.start(key);
     }
-    const searchPage = document.querySelector('[data-search-page]');
+    // The server cannot read tags or stars: a sealed journal's ?tag= and ?starred= lists are made here.
+    const params = new URLSearchParams(location.search);
+    const filtered = location.pathname === '/journal' && (params.get('tag') || params.get('starred') === '1');
+    const searchPage = document.querySelector('[data-search-page]') || (filtered ? document.querySelector('section.journal') : null);
     if (key && searchPage) {
       await loadScript('/vendor/minisearch/index.js');
       await loadScript('/js/sealing/search.js');

@@ -13,6 +13,7 @@
   const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
   const words = new Intl.Segmenter('und', { granularity: 'word' });
   const INDEX_LABEL = 'search-index';
+  const INDEX_SHAPE = 2; // a kept index of another shape is built again
 
   /** Lowercase, without accents: "Café" and "cafe" are one word. */
   const fold = (term) => term.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
@@ -57,7 +58,7 @@
 
   const OPTIONS = {
     fields: ['title', 'body', 'tags'],
-    storeFields: ['title', 'entryDate', 'excerpt'],
+    storeFields: ['title', 'entryDate', 'excerpt', 'tags', 'starred'],
     tokenize,
     processTerm: (term) => fold(term) || null,
     searchOptions: { boost: { title: 2, tags: 1.5 }, combineWith: 'AND', prefix: true, tokenize: queryTerms, processTerm: (t) => t },
@@ -68,7 +69,8 @@
     if (!kept || kept.userId !== sealing.userId()) return { index: new MiniSearch(OPTIONS), versions: {} };
     try {
       const json = new TextDecoder().decode(await sealing.openBytes(key, INDEX_LABEL, kept));
-      const { index, versions } = JSON.parse(json);
+      const { index, versions, shape } = JSON.parse(json);
+      if (shape !== INDEX_SHAPE) return { index: new MiniSearch(OPTIONS), versions: {} };
       return { index: MiniSearch.loadJS(index, OPTIONS), versions };
     } catch {
       return { index: new MiniSearch(OPTIONS), versions: {} };
@@ -76,7 +78,7 @@
   }
 
   async function keepIndex(key, index, versions) {
-    const bytes = new TextEncoder().encode(JSON.stringify({ index: index.toJSON(), versions }));
+    const bytes = new TextEncoder().encode(JSON.stringify({ index: index.toJSON(), versions, shape: INDEX_SHAPE }));
     const { iv, sealed } = await sealing.sealBytes(key, INDEX_LABEL, bytes);
     await sealing.dbPut(INDEX_LABEL, { userId: sealing.userId(), iv, sealed });
   }
@@ -116,6 +118,7 @@
         tags: (plain.tags || []).join(' '),
         entryDate: entry.entryDate,
         excerpt: md.excerpt(plain.body),
+        starred: Boolean(plain.starred),
       });
       versions[entry.id] = entry.version;
       changed = true;
@@ -142,32 +145,72 @@
     return item;
   }
 
-  function show(section, query, hits) {
-    for (const node of [...section.children]) if (!node.matches('.journal-head, form.search')) node.remove();
+  function show(section, describe, hits) {
+    for (const node of [...section.children]) if (!node.matches('.journal-head, form.search, .trash-link')) node.remove();
     const note = document.createElement('p');
     note.dataset.sealedSearchResults = '';
-    if (hits.length === 0) {
-      note.className = 'empty';
-      note.textContent = `No entry holds every one of these words: ${query}.`;
-      section.append(note);
-      return;
-    }
-    note.className = 'hint';
-    note.textContent = `${hits.length} entr${hits.length === 1 ? 'y holds' : 'ies hold'} every word, best matches first (searched in this browser).`;
     const list = document.createElement('ol');
     list.className = 'entries';
     for (const hit of hits) list.append(card(hit));
-    section.append(note, list);
+    note.className = hits.length === 0 ? 'empty' : 'hint';
+    note.textContent = describe(hits.length);
+    const before = section.querySelector('.trash-link');
+    if (before) before.before(note, list);
+    else section.append(note, list);
   }
 
+  /** The page's filters, as the server reads them: from, to, tag, starred. */
+  function filtersOf(params) {
+    const tag = (params.get('tag') || '').replace(/^#/, '').normalize('NFC').toLowerCase();
+    return {
+      from: params.get('from') || '',
+      to: params.get('to') || '',
+      tag,
+      starred: params.get('starred') === '1',
+    };
+  }
+
+  function passes(hit, filters, excluded) {
+    if (filters.from && hit.entryDate < filters.from) return false;
+    if (filters.to && hit.entryDate > filters.to) return false;
+    if (
+      filters.tag &&
+      !String(hit.tags || '')
+        .split(' ')
+        .includes(filters.tag)
+    )
+      return false;
+    if (filters.starred && !hit.starred) return false;
+    return !excluded.has(hit.id);
+  }
+
+  /** Search (?q=, with -word to leave entries out) or a filtered list (?tag=, ?starred=1) of a sealed journal. */
   async function run(key, section) {
-    const query = new URLSearchParams(location.search).get('q') || '';
-    if (!query.trim()) return;
+    const params = new URLSearchParams(location.search);
+    const query = params.get('q') || '';
+    const filters = filtersOf(params);
+    const words = query.split(/\s+/).filter(Boolean);
+    const wanted = words.filter((w) => !w.startsWith('-')).join(' ');
+    const unwanted = words.filter((w) => w.startsWith('-') && w.length > 1).map((w) => w.slice(1));
+    if (!wanted.trim() && !filters.tag && !filters.starred) return;
     const md = await sealing.markdown();
     section.setAttribute('aria-busy', 'true');
     const index = await freshIndex(key, md);
-    const hits = queryTerms(query).length > 0 ? index.search(query) : [];
-    show(section, query, hits);
+    const excluded = new Set(unwanted.flatMap((word) => index.search(word, { prefix: false }).map((hit) => hit.id)));
+    const found = queryTerms(wanted).length > 0 ? index.search(wanted) : index.search(MiniSearch.wildcard);
+    const hits = found.filter((hit) => passes(hit, filters, excluded));
+    if (!wanted.trim()) hits.sort((a, b) => (a.entryDate < b.entryDate ? 1 : a.entryDate > b.entryDate ? -1 : 0));
+    const what = wanted.trim() ? 'every word' : filters.tag ? `the tag #${filters.tag}` : 'a star';
+    show(
+      section,
+      (n) =>
+        n === 0
+          ? wanted.trim()
+            ? `No entry holds every one of these words: ${wanted}.`
+            : 'No entries here.'
+          : `${n} entr${n === 1 ? 'y has' : 'ies have'} ${what}${wanted.trim() ? ', best matches first' : ', newest first'} (found in this browser).`,
+      hits,
+    );
     section.removeAttribute('aria-busy');
   }
 
