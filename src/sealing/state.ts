@@ -1,7 +1,7 @@
 // A journal's way between open and sealed (DESIGN §16): starting to seal or unseal, what is left to
 // re-write, and the batches the browser sends, each entry checked by its version.
 import type { Db, Queryable } from '../db/db.js';
-import { type Entry, toJson } from '../journal/entries.js';
+import { ENTRY_COLUMNS, type Entry, toJson } from '../journal/entries.js';
 import { type JournalState, type PlainWrite, type SealedWrite, writeSealed, writeUnsealed } from '../journal/sealed.js';
 import { deleteAllKeys, enoughKeys, type KeyKind } from './keys.js';
 
@@ -66,9 +66,7 @@ export function finishUnsealing(db: Db, userId: string): Promise<JournalState> {
 export async function pendingEntries(db: Queryable, userId: string, state: JournalState, limit: number) {
   if (state === 'open') return [];
   const result = await db.query<Entry>(
-    `SELECT id, title, body, version, entry_date::text AS "entryDate", tags, starred, deleted_at AS "deletedAt",
-            created_at AS "createdAt", updated_at AS "updatedAt", sealed
-     FROM entries WHERE user_id = $1 AND (sealed IS NULL) = $2 ORDER BY created_at, id LIMIT $3`,
+    `SELECT ${ENTRY_COLUMNS} FROM entries WHERE user_id = $1 AND (sealed IS NULL) = $2 ORDER BY created_at, id LIMIT $3`,
     [userId, state === 'sealed', limit],
   );
   return result.rows.map((entry) =>
