@@ -222,7 +222,7 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     expect(consoleErrors).toEqual([]);
   });
 
-  it('resumes sealing after the tab was closed half-way', async () => {
+  it('resumes sealing after the tab was closed half-way, and replaces the passphrase', async () => {
     const page = await deviceWithPrfAuthenticator();
     let refused = false;
     const { userId } = await sealedAccount(page, 3, () =>
@@ -244,6 +244,26 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       ['', '', true],
       ['', '', true],
     ]);
+
+    // Replacing the passphrase: the old one opens nothing any more, the new one does.
+    await page.fill('#current_secret', PASSPHRASE);
+    await page.check('#add_passphrase');
+    await page.fill('#new_passphrase', 'a brand new passphrase 7');
+    await page.fill('#new_passphrase_confirm', 'a brand new passphrase 7');
+    await Promise.all([page.waitForEvent('load', { timeout: 20_000 }), page.click('#change-journal-keys button[type=submit]')]);
+    expect(
+      await page.locator('ul.sealing-keys li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.kind).sort()),
+    ).toEqual(['passphrase', 'recovery']);
+    // The last key besides the recovery key cannot go.
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('li[data-kind=passphrase] [data-remove-key]');
+    await expect.poll(() => page.locator('[data-sealing-error]').textContent()).toMatch(/\w/);
+    await Promise.all([page.waitForURL('**/journal/unlock**'), page.click('[data-lock-journal]')]);
+    await page.fill('#unlock-journal input[name=passphrase]', PASSPHRASE);
+    await page.click('#unlock-journal button[type=submit]');
+    await expect.poll(() => page.locator('[data-unlock-error]:visible').textContent(), { timeout: 20_000 }).toContain('does not open');
+    await page.fill('#unlock-journal input[name=passphrase]', 'a brand new passphrase 7');
+    await Promise.all([page.waitForURL('**/account/sealing', { timeout: 20_000 }), page.click('#unlock-journal button[type=submit]')]);
   });
 
   async function signInWithPassword(page: Page, email: string, sharedComputer = false): Promise<void> {
