@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import {
+  axeViolations,
   BROWSER_TEST_ENV,
   chromiumAvailable,
   closeWithin,
@@ -381,11 +382,13 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
 
     // Sealing: passphrase (twice), the passkey, then the recovery key typed back.
     await page.goto('/account/sealing');
+    expect(await axeViolations(page)).toEqual([]);
     await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
     await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
     expect(await page.isChecked('#seal-journal input[name=use_passkey]')).toBe(true);
     await page.click('[data-sealing-next]');
     const recoveryKey = (await page.textContent('#recovery-key'))!.trim();
+    expect(await axeViolations(page)).toEqual([]);
     expect(recoveryKey).toMatch(/^([0-9A-HJKMNP-TV-Z]{4}-){7}[0-9A-HJKMNP-TV-Z]{4}$/);
     await page.fill('input[name=recovery_key_confirm]', recoveryKey.toLowerCase().replace(/-/g, ' '));
     await page.click('#seal-journal button[type=submit]');
@@ -420,6 +423,11 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     expect(await page.textContent('article.entry .entry-body strong')).toBe('heron');
     expect(await page.textContent('article.entry h1')).toBe('Morning by the river');
     expect(await page.locator('article.entry ul.tags a').allTextContents()).toEqual(['#walks', '#birds']);
+    expect(await axeViolations(page)).toEqual([]);
+    // Starring re-writes the entry sealed: the server cannot change what it cannot read.
+    await Promise.all([page.waitForEvent('load'), page.click('article.entry .star-form button')]);
+    await page.waitForSelector('article.entry[data-opened]');
+    expect(await page.getAttribute('article.entry .star-form button', 'aria-pressed')).toBe('true');
 
     // Search in the browser: a prefix, accents folded, a CJK word inside a sentence.
     for (const [query, title] of [
@@ -464,6 +472,7 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       page.waitForURL((url) => url.pathname === '/journal/unlock' && url.searchParams.get('next') === '/journal'),
       page.click('button:has-text("Sign in")'),
     ]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.fill('#unlock-journal input[name=passphrase]', 'not the passphrase at all');
     await page.click('#unlock-journal button[type=submit]');
     await expect
