@@ -353,6 +353,18 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       ],
     };
     expect(await upload(added)).toMatch(/^Imported 1 /);
+
+    // The Markdown export, made in the browser too, and read back by the import (nothing new in it).
+    const [markdown] = await Promise.all([page.waitForEvent('download'), page.click('a[href="/account/export?format=markdown"]')]);
+    const text = readFileSync((await markdown.path())!, 'utf8');
+    expect(text).toMatch(/^# Smriti journal\n/);
+    expect(text).toContain('## Imported zebra');
+    expect(text).toContain('The **heron** stood still for an hour.');
+    await page.setInputFiles('#import_file', { name: 'smriti-export.md', mimeType: 'text/markdown', buffer: Buffer.from(text) });
+    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/account/import');
+    await Promise.all([posted, page.waitForEvent('load'), page.click('#import button[type=submit]')]);
+    expect(await page.locator('.flash').first().textContent()).toMatch(/^Imported 0 /);
+
     const rows = await sealedRows(userId);
     expect(rows).toHaveLength(4);
     expect(rows.every((r) => r.title === '' && r.body === '' && r.sealed)).toBe(true);

@@ -3,7 +3,8 @@
 // (JSON)" opens that backup and saves the same file an open journal's export is. Without the key,
 // the link downloads the sealed backup itself. Import: a Smriti JSON export is sealed here, entry by
 // entry, and sent as a sealed backup (which the server takes, times and trash kept); a sealed backup
-// goes as it is. Markdown, zip and Day One files wait until the journal is unsealed.
+// goes as it is. The Markdown export and import work the same way; zip and Day One files wait until
+// the journal is unsealed.
 (() => {
   const sealing = window.smritiSealing;
   if (!sealing) return;
@@ -28,8 +29,8 @@
     return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
   }
 
-  function download(text, name) {
-    const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  function download(text, name, type = 'application/json') {
+    const url = URL.createObjectURL(new Blob([text], { type }));
     const link = Object.assign(document.createElement('a'), { href: url, download: name });
     document.body.append(link);
     link.click();
@@ -67,6 +68,85 @@
     for (const entry of backup.entries) entries.push(await plainRecord(key, entry));
     const file = { format: 'smriti-export', version: 1, exportedAt: new Date().toISOString(), entries };
     download(`${JSON.stringify(file, null, 1)}\n`, `smriti-export-${localDay()}.json`);
+  }
+
+  // --- the Markdown export, as src/account/markdown-export.ts writes it ---
+  const timeZone = () => document.querySelector('meta[name="smriti-time-zone"]')?.content || 'UTC';
+  const LONG_DAY = new Intl.DateTimeFormat('en-GB', { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+  const MOMENT = {
+    weekday: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  };
+  const formatMoment = (at) => new Intl.DateTimeFormat('en-GB', { ...MOMENT, timeZone: timeZone() }).format(new Date(at));
+  function formatDay(day) {
+    const match = /^(\d{4,6})-(\d{2})-(\d{2})$/.exec(day);
+    if (!match) return day;
+    const at = new Date(Date.UTC(2000, Number(match[2]) - 1, Number(match[3])));
+    at.setUTCFullYear(Number(match[1]));
+    return LONG_DAY.format(at);
+  }
+  const escapeMarkdown = (text) => text.replace(/[\\`*_[\]<>#!~|&]/g, '\\$&');
+
+  function demoteHeadings(md, body) {
+    const parts = body.split(/(\r\n|\r|\n)/);
+    const changed = {};
+    const set = (line, value) => {
+      if (parts[line * 2] === value) return;
+      changed[line] = parts[line * 2];
+      parts[line * 2] = value;
+    };
+    for (const heading of md.headingLines(body)) {
+      const hashes = '#'.repeat(Math.min(heading.level + 2, 6));
+      if (!heading.setext) {
+        const line = parts[heading.start * 2];
+        if (/^ {0,3}#/.test(line)) set(heading.start, line.replace(/^( {0,3})#+/, `$1${hashes}`));
+        continue;
+      }
+      set(heading.start, `${hashes} ${heading.text.replace(/\s+/g, ' ')}`);
+      for (let line = heading.start + 1; line < heading.end; line++) set(line, '');
+    }
+    return { text: parts.join(''), changed };
+  }
+
+  function markdownEntry(md, e) {
+    const title = escapeMarkdown(e.title.replace(/\s+/g, ' ').trim()) || 'Untitled';
+    const { text, changed } = demoteHeadings(md, e.body);
+    const meta = {
+      id: e.id,
+      title: e.title,
+      entryDate: e.entryDate,
+      createdAt: e.createdAt,
+      updatedAt: e.updatedAt,
+      tags: e.tags,
+      ...(e.starred ? { starred: true } : {}),
+      ...(e.trashedAt ? { trashedAt: e.trashedAt } : {}),
+      ...(Object.keys(changed).length > 0 ? { headings: changed } : {}),
+    };
+    const when = [formatDay(e.entryDate), `written ${formatMoment(e.createdAt)}`];
+    if (e.updatedAt !== e.createdAt) when.push(`edited ${formatMoment(e.updatedAt)}`);
+    if (e.tags.length > 0) when.push(escapeMarkdown(e.tags.map((t) => `#${t}`).join(' ')));
+    if (e.trashedAt) when.push(`in the trash since ${formatMoment(e.trashedAt)}`);
+    const json = JSON.stringify(meta).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+    return `\n## ${title}\n\n<!-- smriti-entry ${json} -->\n_${when.join(' · ')}_\n\n${text}\n`;
+  }
+
+  async function exportMarkdown(key, link) {
+    const backup = await sealedBackup();
+    if (!backup) return location.assign(link.href);
+    const md = await sealing.markdown();
+    const entries = [];
+    for (const entry of backup.entries) entries.push(await plainRecord(key, entry));
+    // Newest by the entry's own day, then newest written: what a reader of the Markdown expects.
+    const newestFirst = (a, b) => (a < b ? 1 : a > b ? -1 : 0);
+    entries.sort((a, b) => newestFirst(a.entryDate, b.entryDate) || newestFirst(a.createdAt, b.createdAt) || newestFirst(a.id, b.id));
+    const head = `# Smriti journal\n\nExported ${formatMoment(new Date())} (${timeZone()}), newest entry first.\n`;
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: timeZone() }).format(new Date());
+    download(head + entries.map((e) => markdownEntry(md, e)).join(''), `smriti-export-${day}.md`, 'text/markdown');
   }
 
   // The server's import namespace (src/journal/entries-bulk.ts): an imported entry gets the id the
@@ -124,19 +204,48 @@
     return { backup: { format: 'smriti-sealed-backup', version: 1, exportedAt: now, userId: sealing.userId(), keys: [], entries } };
   }
 
+  const ENTRY_HEAD = /\n## [^\n]*\n\n<!-- smriti-entry (\{[^\n]*\}) -->\n[^\n]*\n\n/g;
+
+  /** A Markdown export's entries, shaped as the JSON export's (the server's readMarkdownExport); null when it is none. */
+  function markdownEntries(text) {
+    if (!text.startsWith('# Smriti journal\n')) return null;
+    const heads = [...text.matchAll(ENTRY_HEAD)];
+    const entries = [];
+    for (const [i, head] of heads.entries()) {
+      const start = head.index + head[0].length;
+      const end = i + 1 < heads.length ? heads[i + 1].index : text.length;
+      let meta;
+      try {
+        meta = JSON.parse(head[1]);
+      } catch {
+        return null;
+      }
+      const parts = text
+        .slice(start, end)
+        .replace(/\n$/, '')
+        .split(/(\r\n|\r|\n)/);
+      for (const [line, original] of Object.entries(meta.headings && typeof meta.headings === 'object' ? meta.headings : {}))
+        if (typeof original === 'string' && Number(line) * 2 < parts.length) parts[Number(line) * 2] = original;
+      const { headings: _, ...rest } = meta;
+      entries.push({ ...rest, body: parts.join('') });
+    }
+    return { format: 'smriti-export', entries };
+  }
+
   async function importFile(key, form, input) {
     const chosen = input.files?.[0];
     if (!chosen) return HTMLFormElement.prototype.submit.call(form);
-    let parsed = null;
+    const text = await chosen.text();
+    let parsed = markdownEntries(text);
     try {
-      parsed = JSON.parse(await chosen.text());
+      parsed ??= JSON.parse(text);
     } catch {
-      // Not JSON: said below.
+      // Neither: said below.
     }
     if (parsed?.format === 'smriti-sealed-backup') return HTMLFormElement.prototype.submit.call(form);
     if (parsed?.format !== 'smriti-export')
       return say(
-        'A sealed journal imports a Smriti JSON export (.json) or its own sealed backup. Markdown, zip and Day One files can be imported once the journal is unsealed.',
+        'A sealed journal imports a Smriti export (.json or .md) or its own sealed backup. Zip and Day One files can be imported once the journal is unsealed.',
       );
     // The account's own entries, trash included, so that what it has already is skipped.
     const current = await sealedBackup();
@@ -156,6 +265,12 @@
         link.addEventListener('click', (event) => {
           event.preventDefault();
           exportJson(key, link).catch(() => say('The export could not be made in this browser. Please try again.'));
+        });
+      }
+      for (const link of document.querySelectorAll('a[href="/account/export?format=markdown"]')) {
+        link.addEventListener('click', (event) => {
+          event.preventDefault();
+          exportMarkdown(key, link).catch(() => say('The export could not be made in this browser. Please try again.'));
         });
       }
       const form = document.getElementById('import');

@@ -99,6 +99,23 @@
     render: (body) => md.render(body, {}),
     text,
     excerpt: (body) => cut(text(body)),
+    /** Where the headings of a body are, as the renderer reads them (the server's headingLines). */
+    headingLines(body) {
+      const tokens = md.parse(body, {});
+      const found = [];
+      tokens.forEach((token, i) => {
+        if (token.type !== 'heading_open' || !token.map) return;
+        const text = tokens[i + 1]?.content ?? '';
+        found.push({
+          start: token.map[0],
+          end: token.map[1],
+          level: Number(token.tag.slice(1)),
+          setext: !token.markup.startsWith('#'),
+          text,
+        });
+      });
+      return found;
+    },
     firstPhoto(body) {
       const found = new RegExp(`\\(/photos/(${UUID})[)?\\s]`).exec(body);
       return found ? `/photos/${found[1]}?size=thumb` : null;
