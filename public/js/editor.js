@@ -9,9 +9,11 @@
   const seal = await window.smritiSealing?.editorSeal?.(form);
   if (seal?.locked) return; // the page is on its way to /journal/unlock
   const draftsOf = `smriti:draft:${form.dataset.userId}:`;
+  const setAsideOf = `smriti:set-aside:${form.dataset.userId}:${form.dataset.entryId || 'null'}`;
   const drafts = seal
-    ? await seal.drafts(window.smritiDrafts, [draftsOf + (form.dataset.entryId || 'new'), `${draftsOf}new`])
+    ? await seal.drafts(window.smritiDrafts, [draftsOf + (form.dataset.entryId || 'new'), `${draftsOf}new`, setAsideOf])
     : window.smritiDrafts;
+  if (seal) window.smritiSealedDrafts = drafts;
 
   const SAVE_AFTER_TYPING_MS = 800;
   const RETRY_DELAYS_MS = [1000, 2000, 4000, 5000];

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainExcerpt, renderMarkdown } from '../../src/journal/markdown.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import {
   axeViolations,
@@ -22,6 +23,18 @@ const ENTRIES = [
   { title: 'Morning by the river', body: 'The **heron** stood still for an hour. #birds', tags: ['walks'] },
   { title: 'Café evening', body: 'We talked about the naïve plan, and about marmalade.', tags: [] },
   { title: 'Tokyo notes', body: '今日は東京都で友達に会いました。', tags: ['travel'] },
+];
+
+const MARKDOWN_SAMPLES = [
+  '# Heading\n\nSetext\n===\n\n###### six',
+  '[ok](https://example.com) [mail](mailto:a@b.c) [bad](javascript:alert(1)) [rel](/journal) www.example.org',
+  '<script>alert(1)</script> <img src=x onerror=alert(1)> & "quotes"',
+  '- [ ] milk\n- [x] **eggs**\n- plain',
+  '| a | b |\n|---|---|\n| 1 | 2 |',
+  '```js\nconst x = 1;\n```\n\n    indented code',
+  '![a photo](/photos/0190a4e2-7c1b-7d2e-8f00-0123456789ab) ![far](https://example.com/x.png) ![](/photos/0190a4e2-7c1b-7d2e-8f00-0123456789ab?size=thumb)',
+  'line one\nline two\n\n> quoted _soft_ ~~strike~~',
+  `${'A long line of words, '.repeat(12)}and an emoji 👩‍👩‍👧 to cut on a grapheme: 👍🏽`,
 ];
 
 describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => {
@@ -436,6 +449,13 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     expect(await page.textContent('article.entry h1')).toBe('Morning by the river');
     expect(await page.locator('article.entry ul.tags a').allTextContents()).toEqual(['#walks', '#birds']);
     expect(await axeViolations(page)).toEqual([]);
+    // The browser renders Markdown as the server does (src/journal/markdown.ts), for every rule it has.
+    const rendered = await page.evaluate((samples) => {
+      const md = (window as unknown as { smritiMarkdown: { render(b: string): string; excerpt(b: string): string } }).smritiMarkdown;
+      return samples.map((sample) => [md.render(sample), md.excerpt(sample)]);
+    }, MARKDOWN_SAMPLES);
+    expect(rendered).toEqual(MARKDOWN_SAMPLES.map((sample) => [renderMarkdown(sample), plainExcerpt(sample)]));
+
     // Starring re-writes the entry sealed: the server cannot change what it cannot read.
     await Promise.all([page.waitForEvent('load'), page.click('article.entry .star-form button')]);
     await page.waitForSelector('article.entry[data-opened]');
