@@ -407,7 +407,12 @@
     },
     true,
   );
-  if (!userId()) forgetKey();
+  // A signed-out page also drops a sign-in's PRF output that no signed-in page took (the sign-in failed).
+  // Asked for first, so it is done before a sign-in on this page keeps a new one.
+  if (!userId()) {
+    dbDelete('sign-in-prf');
+    forgetKey();
+  }
 
   window.smritiSealing = {
     WrongSecret,
