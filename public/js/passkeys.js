@@ -70,7 +70,7 @@
    */
   async function withPrf(optionsJSON) {
     const sealing = window.smritiSealing;
-    if (!sealing) return optionsJSON;
+    if (!sealing || !window.crypto?.subtle) return optionsJSON;
     const first = await sealing.prfSalt();
     return { ...optionsJSON, extensions: { ...optionsJSON.extensions, prf: { eval: { first } } } };
   }
