@@ -165,6 +165,14 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     expect(await page.textContent('article.entry .entry-body em')).toBe('editor');
     expect(await page.locator('article.entry ul.tags a').allTextContents()).toEqual(['#sea']);
 
+    // The history keeps sealed versions, opened here too.
+    await page.goto(`/journal/${row!.id}/history`);
+    await page.waitForSelector('section.history[data-opened]');
+    expect(await page.textContent('section.history h1')).toBe('History of “A sealed first, edited”');
+    await page.click('ol.versions li:last-child a');
+    await page.waitForSelector('article.entry[data-opened]');
+    expect(await page.textContent('article.entry h1')).toBe('A sealed first');
+
     // A conflict: another device saved meanwhile; the editor shows its text, opened.
     await page.goto(`/journal/${row!.id}/edit`);
     await expect.poll(() => page.inputValue('#title')).toBe('A sealed first, edited');
