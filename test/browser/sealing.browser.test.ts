@@ -480,6 +480,11 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       expect(await page.locator('[data-search-page] li.entry-card .entry-title').allTextContents(), query).toEqual([title]);
     }
 
+    // Typing searches again at once, in memory.
+    await page.fill('#search-q', 'hero');
+    await expect.poll(() => page.locator('[data-search-page] li.entry-card .entry-title').allTextContents()).toEqual(['Morning by the river']);
+    expect(new URL(page.url()).searchParams.get('q')).toBe('hero');
+
     // The index is kept between visits, sealed: IndexedDB holds no word of the entries.
     const kept = await page.evaluate(async () => {
       const sealing = (window as unknown as { smritiSealing: { dbGet(name: string): Promise<{ sealed: Uint8Array } | undefined> } })

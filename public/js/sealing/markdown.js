@@ -99,6 +99,7 @@
     render: (body) => md.render(body, {}),
     text,
     excerpt: (body) => cut(text(body)),
+    cut,
     /** Where the headings of a body are, as the renderer reads them (the server's headingLines). */
     headingLines(body) {
       const tokens = md.parse(body, {});

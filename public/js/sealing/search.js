@@ -106,25 +106,36 @@
       delete versions[id];
       changed = true;
     }
-    for (const entry of entries) {
-      if (versions[entry.id] === entry.version) continue;
-      const plain = entry.sealed ? await sealing.openEntry(key, entry.id, entry.sealed).catch(() => null) : entry;
+    const stale = entries.filter((entry) => versions[entry.id] !== entry.version);
+    // Opened a few hundred at a time: WebCrypto decrypts them side by side, off this thread.
+    const opened = [];
+    for (let start = 0; start < stale.length; start += 250) {
+      const chunk = stale.slice(start, start + 250);
+      opened.push(
+        ...(await Promise.all(
+          chunk.map((entry) => (entry.sealed ? sealing.openEntry(key, entry.id, entry.sealed).catch(() => null) : entry)),
+        )),
+      );
+    }
+    for (const [i, entry] of stale.entries()) {
+      const plain = opened[i];
       if (!plain) continue;
       if (index.has(entry.id)) index.discard(entry.id);
+      const text = md.text(plain.body); // parsed once: the excerpt is its start
       index.add({
         id: entry.id,
         title: plain.title,
-        body: md.text(plain.body),
+        body: text,
         tags: (plain.tags || []).join(' '),
         entryDate: entry.entryDate,
-        excerpt: md.excerpt(plain.body),
+        excerpt: md.cut(text),
         starred: Boolean(plain.starred),
       });
       versions[entry.id] = entry.version;
       changed = true;
     }
-    if (changed) await keepIndex(key, index, versions);
-    return index;
+    // Kept after the results are on the page: the person waits for the search, not for the storage.
+    return { index, keep: changed ? () => keepIndex(key, index, versions) : () => {} };
   }
 
   function card(hit) {
@@ -145,15 +156,15 @@
     return item;
   }
 
-  function show(section, describe, hits) {
+  function show(section, describe, count, hits) {
     for (const node of [...section.children]) if (!node.matches('.journal-head, form.search, .trash-link')) node.remove();
     const note = document.createElement('p');
     note.dataset.sealedSearchResults = '';
     const list = document.createElement('ol');
     list.className = 'entries';
     for (const hit of hits) list.append(card(hit));
-    note.className = hits.length === 0 ? 'empty' : 'hint';
-    note.textContent = describe(hits.length);
+    note.className = count === 0 ? 'empty' : 'hint';
+    note.textContent = describe(count);
     const before = section.querySelector('.trash-link');
     if (before) before.before(note, list);
     else section.append(note, list);
@@ -184,34 +195,53 @@
     return !excluded.has(hit.id);
   }
 
-  /** Search (?q=, with -word to leave entries out) or a filtered list (?tag=, ?starred=1) of a sealed journal. */
-  async function run(key, section) {
-    const params = new URLSearchParams(location.search);
-    const query = params.get('q') || '';
-    const filters = filtersOf(params);
+  const SHOWN = 100;
+
+  /** The hits of a query with the page's filters, and how to say what was found. */
+  function find(index, query, filters) {
     const words = query.split(/\s+/).filter(Boolean);
     const wanted = words.filter((w) => !w.startsWith('-')).join(' ');
     const unwanted = words.filter((w) => w.startsWith('-') && w.length > 1).map((w) => w.slice(1));
-    if (!wanted.trim() && !filters.tag && !filters.starred) return;
-    const md = await sealing.markdown();
-    section.setAttribute('aria-busy', 'true');
-    const index = await freshIndex(key, md);
     const excluded = new Set(unwanted.flatMap((word) => index.search(word, { prefix: false }).map((hit) => hit.id)));
     const found = queryTerms(wanted).length > 0 ? index.search(wanted) : index.search(MiniSearch.wildcard);
     const hits = found.filter((hit) => passes(hit, filters, excluded));
     if (!wanted.trim()) hits.sort((a, b) => (a.entryDate < b.entryDate ? 1 : a.entryDate > b.entryDate ? -1 : 0));
     const what = wanted.trim() ? 'every word' : filters.tag ? `the tag #${filters.tag}` : 'a star';
-    show(
-      section,
-      (n) =>
-        n === 0
-          ? wanted.trim()
-            ? `No entry holds every one of these words: ${wanted}.`
-            : 'No entries here.'
-          : `${n} entr${n === 1 ? 'y has' : 'ies have'} ${what}${wanted.trim() ? ', best matches first' : ', newest first'} (found in this browser).`,
-      hits,
-    );
+    const order = wanted.trim() ? 'best matches first' : 'newest first';
+    const describe = (n) => {
+      if (n === 0) return wanted.trim() ? `No entry holds every one of these words: ${wanted}.` : 'No entries here.';
+      const shown = n > SHOWN ? ` The best ${SHOWN} are shown; add a word to narrow the search.` : '';
+      return `${n} entr${n === 1 ? 'y has' : 'ies have'} ${what}, ${order} (found in this browser).${shown}`;
+    };
+    return { hits, describe };
+  }
+
+  /**
+   * Search (?q=, with -word to leave entries out) or a filtered list (?tag=, ?starred=1) of a sealed
+   * journal. Once the index is open, typing in the search field searches again at once, in memory.
+   */
+  async function run(key, section) {
+    const params = new URLSearchParams(location.search);
+    const filters = filtersOf(params);
+    const query = params.get('q') || '';
+    if (!query.trim() && !filters.tag && !filters.starred) return;
+    section.setAttribute('aria-busy', 'true');
+    const { index, keep } = await freshIndex(key, await sealing.markdown());
+    const searchNow = (text) => {
+      const { hits, describe } = find(index, text, filters);
+      show(section, describe, hits.length, hits.slice(0, SHOWN));
+    };
+    searchNow(query);
     section.removeAttribute('aria-busy');
+    await keep();
+    const field = section.querySelector('form.search input[name="q"]');
+    field?.addEventListener('input', () => {
+      if (!field.value.trim() && !filters.tag && !filters.starred) return;
+      searchNow(field.value);
+      const next = new URL(location.href);
+      next.searchParams.set('q', field.value);
+      history.replaceState(history.state, '', next);
+    });
   }
 
   window.smritiSealedSearch = { run, tokenize, queryTerms };
