@@ -482,7 +482,9 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
 
     // Typing searches again at once, in memory.
     await page.fill('#search-q', 'hero');
-    await expect.poll(() => page.locator('[data-search-page] li.entry-card .entry-title').allTextContents()).toEqual(['Morning by the river']);
+    await expect
+      .poll(() => page.locator('[data-search-page] li.entry-card .entry-title').allTextContents())
+      .toEqual(['Morning by the river']);
     expect(new URL(page.url()).searchParams.get('q')).toBe('hero');
 
     // The index is kept between visits, sealed: IndexedDB holds no word of the entries.
