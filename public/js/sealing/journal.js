@@ -191,6 +191,15 @@
       await loadScript('/vendor/minisearch/index.js');
       await loadScript('/js/sealing/search.js');
       await window.smritiSealedSearch.run(key, searchPage);
+    } else if (key && location.pathname === '/journal' && 'requestIdleCallback' in window) {
+      // The first search of a journal opened on this device need not wait for its index.
+      requestIdleCallback(
+        () =>
+          loadScript('/vendor/minisearch/index.js')
+            .then(() => loadScript('/js/sealing/search.js'))
+            .then(() => window.smritiSealedSearch.warm(key))
+            .catch(() => {}), // a search later builds it instead
+      );
     }
     document.documentElement.dataset.journalOpen = key ? 'true' : 'false';
     return key;

@@ -244,5 +244,13 @@
     });
   }
 
-  window.smritiSealedSearch = { run, tokenize, queryTerms };
+  /** Builds the kept index ahead of the first search, while the page is idle; nothing when one is kept. */
+  async function warm(key) {
+    const kept = await sealing.dbGet(INDEX_LABEL);
+    if (kept?.userId === sealing.userId()) return;
+    const { keep } = await freshIndex(key, await sealing.markdown());
+    await keep();
+  }
+
+  window.smritiSealedSearch = { run, warm, tokenize, queryTerms };
 })();
