@@ -1,11 +1,13 @@
 // Sealed journals in real Chromium (DESIGN §16): the keys are made and used in the browser, with a
 // DevTools virtual authenticator that reports PRF. WebAuthn refuses an IP address as the RP id, so
 // this server is reached as http://localhost:<port>.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainExcerpt, renderMarkdown } from '../../src/journal/markdown.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
+import { testDbUrl } from '../helpers/db.js';
 import {
   axeViolations,
   BROWSER_TEST_ENV,
@@ -445,6 +447,11 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
       [userId],
     );
     expect(leaks.rows).toEqual([]);
+    // The whole database (pg_dump) and the server's log hold none of the words, titles or tags.
+    const dump = execFileSync('pg_dump', ['--data-only', testDbUrl(server.db)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    expect(dump).toContain('journal_keys');
+    for (const text of [dump, server.t.logs.text])
+      expect(text).not.toMatch(/heron|marmalade|東京|naïve|Café evening|Tokyo notes|#?walks\b/);
     const kinds = await server.db.query<{ kind: string }>('SELECT kind FROM journal_keys WHERE user_id = $1 ORDER BY kind', [userId]);
     expect(kinds.rows.map((r) => r.kind)).toEqual(['passkey', 'passphrase', 'recovery']);
 
