@@ -23,7 +23,7 @@ import {
 const PASSPHRASE = 'lantern orchard quietly 42';
 const ENTRIES = [
   { title: 'Morning by the river', body: 'The **heron** stood still for an hour. #birds', tags: ['walks'] },
-  { title: 'Café evening', body: 'We talked about the naïve plan, and about marmalade.', tags: [] },
+  { title: 'Café evening', body: 'We talked about the naïve plan, and about marmalade.\n\n- [ ] buy oranges', tags: [] },
   { title: 'Tokyo notes', body: '今日は東京都で友達に会いました。', tags: ['travel'] },
 ];
 
@@ -464,6 +464,17 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     expect(await page.textContent('article.entry h1')).toBe('Morning by the river');
     expect(await page.locator('article.entry ul.tags a').allTextContents()).toEqual(['#walks', '#birds']);
     expect(await axeViolations(page)).toEqual([]);
+    // A checklist item ticks on the entry's page: the entry is written again, sealed.
+    await page.goto('/journal');
+    await cardTitles(page);
+    await page.click('a.entry-title:has-text("Café evening")');
+    await page.waitForSelector('article.entry[data-opened]');
+    await page.click('article.entry button[data-task-line]');
+    await expect.poll(() => page.getAttribute('article.entry button[data-task-line]', 'aria-checked')).toBe('true');
+    await page.reload();
+    await page.waitForSelector('article.entry[data-opened]');
+    expect(await page.getAttribute('article.entry button[data-task-line]', 'aria-checked')).toBe('true');
+
     // The browser renders Markdown as the server does (src/journal/markdown.ts), for every rule it has.
     const rendered = await page.evaluate((samples) => {
       const md = (window as unknown as { smritiMarkdown: { render(b: string): string; excerpt(b: string): string } }).smritiMarkdown;

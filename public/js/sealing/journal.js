@@ -99,7 +99,8 @@
     const heading = article.querySelector('h1');
     if (heading) heading.textContent = entry.title || 'Untitled';
     const body = article.querySelector('.entry-body');
-    if (body) body.innerHTML = md.render(entry.body);
+    // The entry's own page (it names its version) ticks checklist items; a version of its history does not.
+    if (body) body.innerHTML = md.render(entry.body, { checklist: Boolean(article.dataset.version) });
     const hint = article.querySelector(':scope > p.hint');
     if (hint) setTags(article, hint, entry.tags);
     const star = article.querySelector('.star-form');
@@ -113,22 +114,43 @@
     document.title = document.title.replace(/^[^·]*·/, `${entry.title || 'Untitled'} ·`);
   }
 
-  /** Starring writes the entry again, sealed: the server cannot change what it cannot read. */
-  function sealStarForm(article, entry, key) {
-    const form = article.querySelector('.star-form');
-    if (!form) return;
-    form.addEventListener('submit', async (event) => {
+  /** Writes the entry again, sealed, on top of the version the page shows; the saved entry, or null. */
+  async function rewrite(article, key, next) {
+    const id = article.dataset.entryId;
+    const sealed = await sealing.sealEntry(key, id, next);
+    const answer = await sealing.api(`/api/entries/${id}`, {
+      method: 'PUT',
+      headers: { 'If-Match': `"${article.dataset.version}"` },
+      body: JSON.stringify({ sealed, version: Number(article.dataset.version) }),
+    });
+    if (answer.ok) return answer.body;
+    sealing.showProblem(
+      answer.status === 409
+        ? 'This entry was changed in another tab or device. Reload the page to see it, then try again.'
+        : answer.body.message || 'The change could not be saved. Reload the page and try again.',
+    );
+    return null;
+  }
+
+  /** Starring and ticking checklist items write the entry again, sealed: the server cannot change what it cannot read. */
+  function sealEntryControls(article, entry, key, md) {
+    article.querySelector('.star-form')?.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const id = article.dataset.entryId;
-      const next = { ...entry, starred: !entry.starred };
-      const sealed = await sealing.sealEntry(key, id, next);
-      const answer = await sealing.api(`/api/entries/${id}`, {
-        method: 'PUT',
-        headers: { 'If-Match': `"${article.dataset.version}"` },
-        body: JSON.stringify({ sealed, version: Number(article.dataset.version) }),
-      });
-      if (answer.ok) location.reload();
-      else sealing.showProblem(answer.body.message || 'The star could not be saved. Reload the page and try again.');
+      if (await rewrite(article, key, { ...entry, starred: !entry.starred })) location.reload();
+    });
+    article.querySelector('.entry-body')?.addEventListener('click', async (event) => {
+      const box = event.target.closest('button[data-task-line]');
+      if (!box || box.getAttribute('aria-busy') === 'true') return;
+      const body = md.setItem(entry.body, Number(box.dataset.taskLine), box.getAttribute('aria-checked') !== 'true');
+      if (body === undefined) return;
+      box.setAttribute('aria-busy', 'true');
+      const saved = await rewrite(article, key, { ...entry, body });
+      box.removeAttribute('aria-busy');
+      if (!saved) return;
+      entry.body = body;
+      article.dataset.version = String(saved.version);
+      fillArticle(article, entry, md);
+      document.getElementById(box.id)?.focus();
     });
   }
 
@@ -155,7 +177,7 @@
       for (const title of holder.querySelectorAll('[data-sealed-title]')) title.textContent = entry.title || 'Untitled';
       if (holder.matches('article')) {
         fillArticle(holder, entry, md);
-        sealStarForm(holder, entry, key);
+        sealEntryControls(holder, entry, key, md);
       } else fillCard(holder, entry, md);
       holder.dataset.opened = '';
     }
@@ -265,7 +287,13 @@
     if (!key) return { locked: true };
     let starred = false;
     if (form.dataset.sealed) {
-      const entry = await sealing.openEntry(key, form.dataset.entryId, form.dataset.sealed);
+      const entry = await sealing.openEntry(key, form.dataset.entryId, form.dataset.sealed).catch(() => null);
+      if (!entry) {
+        sealing.showProblem(
+          'This entry could not be opened with this journal key, so it cannot be edited here. Lock the journal and open it again.',
+        );
+        return { locked: true };
+      }
       starred = entry.starred;
       setField(form, 'title', entry.title);
       setField(form, 'body', entry.body);

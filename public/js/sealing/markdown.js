@@ -9,6 +9,8 @@
   const OWN_PHOTO_URL = new RegExp(`^/photos/(${UUID})(\\?size=thumb)?$`);
   const ALLOWED_LINK = /^(https?:\/\/|mailto:)/i;
   const MARKER = /^\[([ xX])\](?=[ \t]|$)/;
+  const ITEM_LINE = /^((?:[ \t]*>)*[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]/;
+  const CONTINUED_LINE = /^((?:[ \t]*>)*[ \t]*)\[[ xX]\]/;
 
   const md = markdownit({ html: false, linkify: true, breaks: true });
   const escapeHtml = md.utils.escapeHtml;
@@ -27,14 +29,20 @@
         .join('')
         .trim();
       const box = new state.Token('task_box', '', 0);
-      box.meta = { index: index++, checked: found[1] !== ' ', label };
+      box.meta = { index: index++, checked: found[1] !== ' ', line: token.map?.[0] ?? -1, label };
       token.children.unshift(box);
       state.tokens[i - 2].attrJoin('class', 'task-item');
     });
   });
-  md.renderer.rules.task_box = (tokens, i) => {
-    const { index, checked, label } = tokens[i].meta;
-    return `<input type="checkbox" class="task-box" disabled${checked ? ' checked' : ''} aria-label="${escapeHtml(label || `Item ${index + 1}`)}"> `;
+  md.renderer.rules.task_box = (tokens, i, _options, env) => {
+    const { index, checked, line, label } = tokens[i].meta;
+    const name = escapeHtml(label || `Item ${index + 1}`);
+    if (!env?.checklist) return `<input type="checkbox" class="task-box" disabled${checked ? ' checked' : ''} aria-label="${name}"> `;
+    // The entry's own page: a box ticks the item, re-written sealed by the page's script (journal.js).
+    return (
+      `<button type="button" id="task-${index}" class="task-box" role="checkbox" aria-checked="${checked}" ` +
+      `data-task-line="${line}" aria-label="${name}">${checked ? '✓' : ''}</button> `
+    );
   };
 
   md.validateLink = (url) => ALLOWED_LINK.test(url.trim()) || OWN_PHOTO_URL.test(url.trim());
@@ -96,7 +104,17 @@
 
   window.smritiMarkdown = {
     /** HTML to place in the page: markdown-it escapes every character of text. */
-    render: (body) => md.render(body, {}),
+    render: (body, env = {}) => md.render(body, { ...env }),
+    /** The body with the checklist item on `line` ticked or not (the server's setItem); undefined when it holds none. */
+    setItem(body, line, done) {
+      const parts = body.split(/(\r\n|\r|\n)/);
+      const text = parts[line * 2];
+      if (text === undefined) return undefined;
+      const pattern = ITEM_LINE.test(text) ? ITEM_LINE : CONTINUED_LINE.test(text) ? CONTINUED_LINE : undefined;
+      if (!pattern) return undefined;
+      parts[line * 2] = text.replace(pattern, `$1[${done ? 'x' : ' '}]`);
+      return parts.join('');
+    },
     text,
     excerpt: (body) => cut(text(body)),
     cut,
