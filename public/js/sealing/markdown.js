@@ -75,8 +75,12 @@
       original(tokens, index, options, env, self).replace(/^<pre>/, '<pre tabindex="0">');
   }
 
+  // Nothing in such a body is Markdown syntax but paragraphs and line breaks: its words are itself.
+  const MAY_BE_MARKDOWN = /[\\`*_[\]<>#!~|&=+-]|^\s*\d+[.)]|^ {4}|^\t/m;
+
   /** The words of the body without Markdown syntax, on one line (the server's markdownText). */
   function text(body) {
+    if (!MAY_BE_MARKDOWN.test(body)) return body.replace(/\s+/g, ' ').trim();
     const words = [];
     for (const token of md.parse(body, {})) {
       if (token.type === 'fence' || token.type === 'code_block') words.push(token.content, ' ');

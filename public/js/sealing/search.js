@@ -11,7 +11,6 @@
 
   const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
   const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
-  const words = new Intl.Segmenter('und', { granularity: 'word' });
   const INDEX_LABEL = 'search-index';
   const INDEX_SHAPE = 2; // a kept index of another shape is built again
 
@@ -19,11 +18,17 @@
   const fold = (term) => term.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 
   /** The terms of a text: words, and each CJK run as its characters and its pairs. */
+  // Words are runs of letters, marks, digits and _; a regular expression is far quicker than a
+  // word segmenter over 10,000 entries, and queries are split the same way.
+  const WORD = /[\p{L}\p{M}\p{N}_]+/gu;
+
+  function* wordsOf(text) {
+    for (const [word] of String(text).matchAll(WORD)) yield word;
+  }
+
   function tokenize(text) {
     const terms = [];
-    for (const segment of words.segment(String(text))) {
-      if (!segment.isWordLike) continue;
-      const word = segment.segment;
+    for (const word of wordsOf(text)) {
       if (!CJK.test(word)) {
         terms.push(word);
         continue;
@@ -43,9 +48,7 @@
   /** A query's terms: CJK runs as their pairs (a single character alone), so every pair must be there. */
   function queryTerms(query) {
     const terms = [];
-    for (const segment of words.segment(String(query))) {
-      if (!segment.isWordLike) continue;
-      const word = segment.segment;
+    for (const word of wordsOf(query)) {
       for (const part of word.split(CJK_RUN)) if (part) terms.push(part);
       for (const [run] of word.matchAll(CJK_RUN)) {
         const chars = [...run];
@@ -83,15 +86,25 @@
     await sealing.dbPut(INDEX_LABEL, { userId: sealing.userId(), iv, sealed });
   }
 
-  /** Every entry outside the trash: id, version, date and ciphertext, page by page. */
+  const PAGE_SIZE = 500;
+
+  async function entriesPage(page) {
+    const answer = await sealing.api(`/api/entries?page=${page}&pageSize=${PAGE_SIZE}`);
+    if (!answer.ok) throw new Error(answer.body.message || 'The entries could not be loaded.');
+    return answer.body;
+  }
+
+  /** Every entry outside the trash: id, version, date and ciphertext; the first page tells how many more to ask for, four at a time. */
   async function allEntries() {
-    const all = [];
-    for (let page = 1; ; page += 1) {
-      const answer = await sealing.api(`/api/entries?page=${page}&pageSize=500`);
-      if (!answer.ok) throw new Error(answer.body.message || 'The entries could not be loaded.');
-      all.push(...answer.body.entries);
-      if (answer.body.entries.length === 0 || all.length >= answer.body.total) return all;
+    const first = await entriesPage(1);
+    const pages = Math.ceil(first.total / PAGE_SIZE);
+    const rest = [];
+    for (let page = 2; page <= pages; page += 4) {
+      const asked = [];
+      for (let p = page; p < page + 4 && p <= pages; p += 1) asked.push(entriesPage(p));
+      for (const answer of await Promise.all(asked)) rest.push(...answer.entries);
     }
+    return [...first.entries, ...rest];
   }
 
   /** The index brought up to date: changed entries opened and indexed again, removed ones left out. */
