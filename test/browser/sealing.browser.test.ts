@@ -248,15 +248,34 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
 
   it('resumes sealing after the tab was closed half-way, and replaces the passphrase', async () => {
     const page = await deviceWithPrfAuthenticator();
-    let refused = false;
-    const { userId } = await sealedAccount(page, 3, () =>
-      page.route('**/api/sealing/batch', async (route) => {
-        if (refused) return route.continue();
-        refused = true;
+    const refused = new Set<string>();
+    const refuseOnce = (path: string) =>
+      page.route(`**${path}`, async (route) => {
+        if (refused.has(path)) return route.continue();
+        refused.add(path);
         await route.abort('connectionclosed');
-      }),
-    );
-    // The batch never reached the server: the page says so (secureFetch's banner), and nothing was sealed.
+      });
+    // A stale wrapper, as a closed tab's unfinished sealing would leave it: the next sealing drops it.
+    const { userId } = await sealedAccount(page, 3, async () => {
+      const stale = await page.evaluate(async () => {
+        const response = await fetch('/api/sealing/keys', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ kind: 'recovery', wrappedKey: btoa('x'.repeat(60)), salt: btoa('y'.repeat(16)) }),
+        });
+        return response.status;
+      });
+      expect(stale).toBe(201);
+      await refuseOnce('/api/sealing/seal');
+      await refuseOnce('/api/sealing/batch');
+    });
+    // Sealing stopped before the journal was sealed: pressing again goes on with the same journal key.
+    await page.waitForSelector('[data-sealing-error]:not([hidden])');
+    await page.click('#seal-journal button[type=submit]');
+    await expect.poll(() => refused.has('/api/sealing/batch')).toBe(true);
+    const wrappers = await server.db.query<{ kind: string }>('SELECT kind FROM journal_keys WHERE user_id = $1 ORDER BY kind', [userId]);
+    expect(wrappers.rows.map((r) => r.kind)).toEqual(['passphrase', 'recovery']);
+    // The batch never reached the server: the page says so, and nothing was sealed.
     await page.waitForSelector('[data-sealing-error]:not([hidden])');
     expect(await page.textContent('[data-sealing-error]')).toContain('Reload this page to go on');
     expect((await sealedRows(userId)).filter((r) => r.sealed)).toHaveLength(0);

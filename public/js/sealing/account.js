@@ -138,16 +138,30 @@
   }
 
   /** The wrapped copies to send: the recovery key's, and the passphrase's and the passkey's as chosen. */
-  async function makeWrappers(journalKey) {
+  async function makeWrappers(journalKey, posted) {
     const passphrase = form.elements.namedItem('passphrase').value;
-    const wrappers = [await sealing.wrappers.recovery(journalKey, recovery.secret)];
-    if (form.elements.namedItem('use_passkey')?.checked) {
+    const wrappers = posted.has('recovery') ? [] : [await sealing.wrappers.recovery(journalKey, recovery.secret)];
+    if (form.elements.namedItem('use_passkey')?.checked && !posted.has('passkey')) {
       const touch = await sealing.passkeyPrf();
       if (!touch) throw new Error('That passkey cannot open a sealed journal (its authenticator has no PRF). Use a passphrase instead.');
       wrappers.push(await sealing.wrappers.passkey(journalKey, touch.prfOutput, touch.credentialId));
     }
-    if (passphrase) wrappers.push(await sealing.wrappers.passphrase(journalKey, passphrase));
+    if (passphrase && !posted.has('passphrase')) wrappers.push(await sealing.wrappers.passphrase(journalKey, passphrase));
     return wrappers;
+  }
+
+  /**
+   * The journal key being sealed with, and the kinds of wrapper the server has for it: a second try
+   * (after a passkey was cancelled, or the network failed) goes on with the same key, never a new one
+   * beside the old one's wrappers.
+   */
+  let made = null;
+
+  /** Wrappers an unfinished sealing left (a closed tab, another tab): of a key nobody holds any more. */
+  async function dropUnsealedKeys() {
+    const status = await apiOrThrow('/api/sealing');
+    if (status.state !== 'open') throw new Error('Your journal is sealed already. Reload this page.');
+    for (const key of status.keys || []) await apiOrThrow(`/api/sealing/keys/${key.id}`, { method: 'DELETE' });
   }
 
   async function seal() {
@@ -157,11 +171,17 @@
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     try {
-      const extractable = await sealing.newJournalKey();
-      const wrappers = await makeWrappers(extractable);
-      for (const wrapper of wrappers) await apiOrThrow('/api/sealing/keys', { method: 'POST', body: JSON.stringify(wrapper) });
+      if (!made) {
+        await dropUnsealedKeys();
+        made = { extractable: await sealing.newJournalKey(), posted: new Set() };
+      }
+      for (const wrapper of await makeWrappers(made.extractable, made.posted)) {
+        await apiOrThrow('/api/sealing/keys', { method: 'POST', body: JSON.stringify(wrapper) });
+        made.posted.add(wrapper.kind);
+      }
       await apiOrThrow('/api/sealing/seal', { method: 'POST', body: '{}' });
-      const key = await sealing.settle(extractable);
+      const key = await sealing.settle(made.extractable);
+      made = null;
       await sealing.keepKey(key, { remember: form.elements.namedItem('remember')?.checked });
       recovery = null;
       form.hidden = true;
