@@ -181,6 +181,13 @@
       } else fillCard(holder, entry, md);
       holder.dataset.opened = '';
     }
+    // Not one of several opens: this device kept the key of an earlier sealing (the journal was unsealed and sealed
+    // again elsewhere). It is forgotten, and the journal asks for a key of the present one.
+    if (unreadable === holders.length && holders.length > 1) {
+      await sealing.forgetKey({ evenRemembered: true });
+      location.replace(`/journal/unlock?next=${encodeURIComponent(location.pathname + location.search)}`);
+      return;
+    }
     if (unreadable > 0)
       sealing.showProblem(
         `${unreadable === 1 ? 'One entry' : `${unreadable} entries`} could not be opened with this journal key. Lock the journal and open it again.`,
