@@ -57,7 +57,8 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await closeWithin('the test server', server?.close());
   });
 
-  async function deviceWithPrfAuthenticator(): Promise<Page> {
+  /** A page whose device has a platform authenticator, with PRF unless `prf` is false. */
+  async function deviceWithPrfAuthenticator(prf = true): Promise<Page> {
     const context = await chromium.newContext({ baseURL: origin });
     context.setDefaultTimeout(20_000);
     contexts.push(context);
@@ -72,7 +73,7 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
         hasResidentKey: true,
         hasUserVerification: true,
         isUserVerified: true,
-        hasPrf: true,
+        hasPrf: prf,
         automaticPresenceSimulation: true,
       },
     });
@@ -349,6 +350,34 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     const otherWindow = await shared.context().newPage();
     await otherWindow.goto('/journal');
     await otherWindow.waitForURL((url) => url.pathname === '/journal/unlock');
+  });
+
+  it('a passkey without PRF still registers and signs in, and sealing says plainly that it cannot open a journal', async () => {
+    const page = await deviceWithPrfAuthenticator(false);
+    const consoleErrors = watchConsole(page);
+    await page.goto('/register');
+    await page.fill('#email', uniqueEmail('no-prf'));
+    await page.fill('#password', TEST_PASSWORD);
+    await page.fill('#password_confirm', TEST_PASSWORD);
+    await Promise.all([page.waitForURL('**/journal'), page.click('button:has-text("Create account")')]);
+    await page.goto('/account');
+    await page.fill('#passkey_name', 'Old key');
+    const added = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/account/passkeys');
+    await Promise.all([added, page.waitForEvent('load'), page.click('#add-passkey')]);
+    expect(await page.locator('table.passkeys tbody tr').count()).toBe(1);
+
+    await page.goto('/account/sealing');
+    await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
+    await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
+    await page.click('[data-sealing-next]');
+    await page.fill('input[name=recovery_key_confirm]', (await page.textContent('#recovery-key'))!);
+    await page.click('#seal-journal button[type=submit]');
+    await expect.poll(() => page.locator('[data-sealing-error]:visible').textContent()).toContain('cannot open a sealed journal');
+    expect(await page.getAttribute('meta[name="smriti-journal"]', 'content')).toBe('open');
+
+    await signOut(page);
+    await Promise.all([page.waitForURL('**/journal'), page.click('#passkey-sign-in')]);
+    expect(consoleErrors).toEqual([]);
   });
 
   it('exports a sealed journal as the same Smriti file an open one gives, and imports one sealed', async () => {
