@@ -570,6 +570,9 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await page.goto('/journal?tag=birds');
     await page.waitForSelector('[data-sealed-search-results]');
     expect(await page.locator('section.journal li.entry-card .entry-title').allTextContents()).toEqual(['Morning by the river']);
+    await page.goto('/journal?starred=1');
+    await page.waitForSelector('[data-sealed-search-results]');
+    expect(await page.locator('section.journal li.entry-card .entry-title').allTextContents()).toEqual(['Café evening']);
 
     // A passkey sign-in opens the journal in the same touch.
     await signOut(page);
