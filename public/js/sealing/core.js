@@ -398,8 +398,8 @@
     return { prfOutput: new Uint8Array(first), credentialId: toBase64url(credential.rawId) };
   }
 
-  // Signing out forgets a key kept only for this sign-in (and a signed-out page forgets it too: the
-  // session may have ended without the button).
+  // Signing out forgets a key kept only for this sign-in (and the way-in pages forget it too: the
+  // session may have ended without the button). Other pages without a user (an error page) do not.
   document.addEventListener(
     'submit',
     (event) => {
@@ -409,7 +409,7 @@
   );
   // A signed-out page also drops a sign-in's PRF output that no signed-in page took (the sign-in failed).
   // Asked for first, so it is done before a sign-in on this page keeps a new one.
-  if (!userId()) {
+  if (!userId() && /^\/(login|register|password)(\/|$)/.test(location.pathname)) {
     dbDelete('sign-in-prf');
     forgetKey();
   }
