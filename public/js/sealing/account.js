@@ -196,7 +196,7 @@
   if (form) {
     form.hidden = false;
     // A shared computer never keeps the journal open past the sign-in.
-    if (sealing.sharedComputer()) form.elements.namedItem('remember').closest('p').hidden = true;
+    if (sealing.sharedComputer()) form.elements.namedItem('remember').closest('label').remove();
     const strength = form.querySelector('[data-passphrase-strength]');
     form.elements.namedItem('passphrase').addEventListener('input', (event) => {
       const value = event.target.value;

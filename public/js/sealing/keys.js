@@ -132,8 +132,9 @@
     button.hidden = false;
     button.addEventListener('click', async () => {
       errorSlot.hidden = true;
-      const name = button.closest('li').firstChild.textContent.trim().replace(/,$/, '');
-      if (!window.confirm(`Remove ${name.toLowerCase()}? It will no longer open your journal.`)) return;
+      const names = { passkey: 'this passkey', passphrase: 'the journal passphrase', recovery: 'the recovery key' };
+      const name = names[button.closest('li').dataset.kind] || 'this key';
+      if (!window.confirm(`Remove ${name}? It will no longer open your journal.`)) return;
       try {
         await api(`/api/sealing/keys/${button.dataset.removeKey}`, { method: 'DELETE' });
         location.reload();

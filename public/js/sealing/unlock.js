@@ -9,7 +9,7 @@
   const statusLine = form.querySelector('[data-unlock-status]');
   const passkeyButton = document.getElementById('unlock-with-passkey');
   // A shared computer never keeps the journal open past the sign-in.
-  if (sealing.sharedComputer()) form.elements.namedItem('remember').closest('p').hidden = true;
+  if (sealing.sharedComputer()) form.elements.namedItem('remember').closest('label').remove();
 
   /** Only a path of this site: never another origin through "//host" or a scheme. */
   function nextPath() {
@@ -30,7 +30,7 @@
   }
 
   async function opened(key, wrapper) {
-    await sealing.keepKey(key, { remember: form.elements.namedItem('remember').checked });
+    await sealing.keepKey(key, { remember: form.elements.namedItem('remember')?.checked });
     await sealing.markUsed(wrapper.id);
     location.replace(nextPath());
   }
