@@ -179,17 +179,22 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     // A conflict: another device saved meanwhile; the editor shows its text, opened.
     await page.goto(`/journal/${row!.id}/edit`);
     await expect.poll(() => page.inputValue('#title')).toBe('A sealed first, edited');
-    await page.evaluate(async (id) => {
-      const sealing = (window as unknown as { smritiSealing: Record<string, (...a: unknown[]) => Promise<unknown>> }).smritiSealing;
-      const key = await sealing.currentKey!();
-      const current = await (await fetch(`/api/entries/${id}`, { headers: { Accept: 'application/json' } })).json();
-      const sealed = await sealing.sealEntry!(key, id, { title: 'Saved elsewhere', body: 'Their words.', tags: [], starred: false });
-      await fetch(`/api/entries/${id}`, {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/json', 'If-Match': `"${current.version}"` },
-        body: JSON.stringify({ sealed }),
-      });
-    }, row!.id);
+    const saveElsewhere = (title: string, body: string) =>
+      page.evaluate(
+        async ({ id, title, body }) => {
+          const sealing = (window as unknown as { smritiSealing: Record<string, (...a: unknown[]) => Promise<unknown>> }).smritiSealing;
+          const key = await sealing.currentKey!();
+          const current = await (await fetch(`/api/entries/${id}`, { headers: { Accept: 'application/json' } })).json();
+          const sealed = await sealing.sealEntry!(key, id, { title, body, tags: ['sea'], starred: false });
+          await fetch(`/api/entries/${id}`, {
+            method: 'PUT',
+            headers: { 'Content-Type': 'application/json', 'If-Match': `"${current.version}"` },
+            body: JSON.stringify({ sealed }),
+          });
+        },
+        { id: row!.id, title, body },
+      );
+    await saveElsewhere('Saved elsewhere', 'Their words.');
     await page.fill('#body', 'My words, typed on a stale version.');
     await waitForSaveState(page, 'conflict');
     expect(await page.textContent('[data-theirs-title]')).toBe('Saved elsewhere');
@@ -207,6 +212,18 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await page.reload();
     await expect.poll(() => page.inputValue('#body')).toBe('Offline words about the zeppelin.');
     await expect.poll(() => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('smriti:draft:')).length)).toBe(0);
+
+    // "Take theirs" sets this tab's text aside on the device: sealed too.
+    await saveElsewhere('A sealed first, edited', 'Their second words, about the lighthouse.');
+    await page.fill('#body', 'My set-aside words about the zeppelin.');
+    await waitForSaveState(page, 'conflict');
+    await page.click('[data-take-theirs]');
+    expect(await page.inputValue('#body')).toBe('Their second words, about the lighthouse.');
+    const setAsideNow = () => page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('smriti:set-aside:')));
+    await expect.poll(async () => (await setAsideNow()).length).toBe(1);
+    const setAside = await setAsideNow();
+    expect(setAside[0]![1]).toContain('sealedDraft');
+    expect(setAside[0]![1]).not.toContain('zeppelin');
 
     // The trash shows the entry's title, opened in the browser.
     await page.goto(`/journal/${row!.id}/delete`);
