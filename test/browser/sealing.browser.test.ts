@@ -251,9 +251,19 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     expect(leaks.rows).toEqual([]);
 
     // Unsealing writes the entries back as text and deletes the keys; the journal is open again.
+    // Stopped after it began (the batch never arrives), it goes on when the page is opened again.
     await page.goto('/account/sealing');
     await page.check('#unseal_confirm');
+    let dropped = false;
+    await page.route('**/api/sealing/batch', (route) => {
+      if (dropped) return route.continue();
+      dropped = true;
+      return route.abort('connectionclosed');
+    });
     await page.click('#unseal-journal button[type=submit]');
+    await page.waitForSelector('[data-sealing-error]:not([hidden])');
+    await page.goto('/account/sealing');
+    expect(await page.textContent('[data-sealing-status]')).toContain('being unsealed');
     await page.waitForSelector('#unsealing-done:not([hidden])');
     expect((await sealedRows(userId)).map((r) => [r.title, r.sealed])).toEqual([['A sealed first, edited', null]]);
     const keys = await server.db.query('SELECT 1 FROM journal_keys WHERE user_id = $1', [userId]);
