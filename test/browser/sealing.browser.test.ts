@@ -624,6 +624,12 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await page.fill('#unlock-journal input[name=passphrase]', PASSPHRASE);
     await Promise.all([page.waitForURL('**/journal', { timeout: 20_000 }), page.click('#unlock-journal button[type=submit]')]);
     expect((await cardTitles(page)).sort()).toEqual(ENTRIES.map((e) => e.title).sort());
+
+    // Locked again, the unlock page's passkey button opens it with one touch.
+    await page.goto('/account/sealing');
+    await Promise.all([page.waitForURL('**/journal/unlock**'), page.click('[data-lock-journal]')]);
+    await Promise.all([page.waitForURL('**/account/sealing'), page.click('#unlock-with-passkey')]);
+    expect(await page.locator('ul.sealing-keys li[data-kind=passkey]').textContent()).toContain('last used');
     expect(consoleErrors).toEqual([]);
   });
 });
