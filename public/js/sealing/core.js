@@ -313,13 +313,14 @@
   async function keepKey(key, { remember = false } = {}) {
     held = { userId: userId(), key };
     const shared = sharedComputer();
+    // A browser without IndexedDB (or with it full) still opens the journal, for this page only.
     await dbPut('journal', {
       userId: userId(),
       key,
       remember: remember && !shared,
       ...(shared ? { tab: tabToken() || 'none' } : {}),
       keptAt: Date.now(),
-    });
+    }).catch(() => {});
   }
   async function forgetKey({ evenRemembered = false } = {}) {
     held = null;
