@@ -64,9 +64,9 @@
   }
 
   /**
-   * A sealed journal (DESIGN §16): every ceremony asks for the app's PRF output. A sign-in keeps it
-   * on this device (as a key) to open the journal on the next page; the server never receives it,
-   * so it is taken out before the answer is JSON-encoded.
+   * A sealed journal (DESIGN §16): every ceremony asks for the app's PRF output. A sign-in (or a
+   * fresh sign-in's confirmation) keeps it on this device (as a key) to open the journal on the next
+   * page; the server never receives it, so it is taken out before the answer is JSON-encoded.
    */
   async function withPrf(optionsJSON) {
     const sealing = window.smritiSealing;
@@ -79,7 +79,7 @@
     const prf = answer.clientExtensionResults?.prf;
     const first = prf?.results?.first;
     if (prf) delete prf.results;
-    if (!first || form.dataset.passkey !== 'sign-in' || !window.smritiSealing) return;
+    if (!first || !['sign-in', 'confirm'].includes(form.dataset.passkey) || !window.smritiSealing) return;
     await window.smritiSealing.keepSignInPrf(new Uint8Array(first), answer.id).catch(() => {});
   }
 

@@ -630,6 +630,14 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await Promise.all([page.waitForURL('**/journal/unlock**'), page.click('[data-lock-journal]')]);
     await Promise.all([page.waitForURL('**/account/sealing'), page.click('#unlock-with-passkey')]);
     expect(await page.locator('ul.sealing-keys li[data-kind=passkey]').textContent()).toContain('last used');
+
+    // Locked, then a fresh sign-in confirmed with the passkey opens it in the same touch.
+    await Promise.all([page.waitForURL('**/journal/unlock**'), page.click('[data-lock-journal]')]);
+    server.t.clock.advance(601);
+    await page.goto('/account/sealing');
+    expect(new URL(page.url()).pathname).toBe('/account/confirm');
+    await Promise.all([page.waitForURL('**/account/sealing'), page.click('#passkey-confirm')]);
+    await page.waitForFunction(() => document.documentElement.dataset.journalOpen === 'true');
     expect(consoleErrors).toEqual([]);
   });
 });
