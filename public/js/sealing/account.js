@@ -82,6 +82,7 @@
       report();
     }
     progress.value = progress.max;
+    progressLabel.textContent = state === 'sealed' ? 'Your entries, sealed' : 'Your entries, unsealed';
     report();
     await sealing.dbDelete('search-index');
     if (state === 'unsealing') await sealing.forgetKey({ evenRemembered: true });
