@@ -51,6 +51,10 @@ import { loadWebAuthn } from './passkeys/ceremonies.js';
 import { passkeyMethod } from './passkeys/method.js';
 import { passkeyBrowserBundle, VENDOR_PATH } from './passkeys/static.js';
 import { reminderRoutes, unsubscribeRoutes } from './reminders/routes.js';
+import { sealingAccountSection } from './sealing/account-section.js';
+import { SEALING_BATCH_BODY_LIMIT, SEALING_BATCH_PATH, sealingApiRoutes } from './sealing/api-routes.js';
+import { allowWasmEval, sealingPageRoutes } from './sealing/page-routes.js';
+import { sealingBrowserLibraries } from './sealing/static.js';
 import { createSignInFlow } from './sign-in/flow.js';
 import type { SignInMethod } from './sign-in/methods.js';
 import { signInRoutes } from './sign-in/routes.js';
@@ -110,7 +114,12 @@ export function buildContext(config: Config, deps: AppDeps): AppContext {
     events: createSecurityEvents({ logger: deps.logger, now }),
     metrics: createMetrics({ processMetrics: config.metricsToken !== undefined }),
     secretBox: createSecretBox(config.jwt.secret, config.jwt.previousSecrets),
-    accountSections: [identityAccountSection, ...waysIn(deps).flatMap((m) => m.accountSection ?? []), twoFactorAccountSection],
+    accountSections: [
+      identityAccountSection,
+      ...waysIn(deps).flatMap((m) => m.accountSection ?? []),
+      twoFactorAccountSection,
+      sealingAccountSection,
+    ],
   };
 }
 
@@ -210,10 +219,13 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Mounted on its own paths: at the root, every page request would first stat() the disk on
   // libuv's small thread pool, where it waits behind bcrypt during a burst of sign-ins.
   const maxAge = config.profile === 'production' ? '1h' : 0;
+  // A sealed journal's Argon2id runs in a Web Worker, whose own response carries the policy it runs under.
+  app.use('/js/sealing', allowWasmEval());
   for (const dir of ['css', 'js', 'icons']) {
     app.use(`/${dir}`, express.static(join(PUBLIC_DIR, dir), { index: false, maxAge }));
   }
   app.use(VENDOR_PATH, passkeyBrowserBundle(config.profile === 'production'));
+  app.use(sealingBrowserLibraries(config.profile === 'production'));
   // Everything past the static files may carry a signed-in user's data, or be a redirect a signed-in
   // user passes through: no browser cache and no back-forward cache may keep it (DESIGN §14).
   app.use((_req, res, next) => {
@@ -232,6 +244,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Before any body is read: a cross-site request is refused without parsing what it sent.
   app.use(crossSiteCheck(config.appOrigin));
 
+  // A sealing batch carries many entries' ciphertext, in base64 a third larger than their text.
+  app.use(SEALING_BATCH_PATH, onlyWithBody(express.json({ limit: SEALING_BATCH_BODY_LIMIT })));
   app.use(onlyWithBody(express.json({ limit: BODY_LIMIT })));
   app.use(onlyWithBody(express.urlencoded({ extended: false, limit: BODY_LIMIT })));
   app.use(cookieParser());
@@ -242,6 +256,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(byFirstSegment(authRoutes(ctx)));
   app.use(byFirstSegment(twoFactorRoutes(ctx)));
   if (deps.benchRoutes) app.use(byFirstSegment(deps.benchRoutes(ctx)));
+  app.use(byFirstSegment(sealingApiRoutes(ctx)));
+  app.use(byFirstSegment(sealingPageRoutes(ctx))); // before journalRoutes, whose /journal/:id would take /journal/unlock
   app.use(byFirstSegment(photoRoutes(ctx))); // before journalRoutes, whose /journal/:id would take /journal/photos
   app.use(byFirstSegment(journalRoutes(ctx)));
   // Before accountRoutes: its requirePageAuth on /account/* would otherwise run first, and twice.

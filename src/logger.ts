@@ -59,6 +59,7 @@ function isInstalled(name: string): boolean {
 
 /** A request URL fit for the log: secrets in the query (a password-reset link's token) are redacted. */
 export function redactUrl(url: string): string {
-  // token: reset and email links; code and state: the OpenID Connect callback (an authorization code).
-  return url.replace(/([?&](?:token|code|state)=)[^&#]*/gi, '$1[redacted]');
+  // token: reset and email links; code and state: the OpenID Connect callback (an authorization code);
+  // q and tag: words of the journal (a sealed journal's tags exist nowhere else on the server, DESIGN §16).
+  return url.replace(/([?&](?:token|code|state|q|tag)=)[^&#]*/gi, '$1[redacted]');
 }

@@ -1,10 +1,11 @@
 // The editor's conflict panels: the version saved in another tab or device beside the writer's
 // own text, and the writer's text "set aside" after they take the other version. Used by editor.js.
 (() => {
-  const drafts = window.smritiDrafts;
-  const storageGet = (key) => drafts?.get(key) ?? null;
-  const storageSet = (key, value) => drafts?.set(key, value) ?? false;
-  const storageRemove = (key) => drafts?.remove(key);
+  // A sealed journal's editor hands in its sealed store (window.smritiSealedDrafts), so set-aside text is sealed too.
+  const drafts = () => window.smritiSealedDrafts ?? window.smritiDrafts;
+  const storageGet = (key) => drafts()?.get(key) ?? null;
+  const storageSet = (key, value) => drafts()?.set(key, value) ?? false;
+  const storageRemove = (key) => drafts()?.remove(key);
 
   async function copyText(text) {
     try {

@@ -58,6 +58,8 @@
   function holdsText(storage, key) {
     try {
       const kept = JSON.parse(storage.getItem(key) || 'null');
+      // A sealed journal's draft is ciphertext (public/js/sealing/journal.js) that says whether it holds words.
+      if (kept?.sealedDraft) return kept.hasText === true;
       return Boolean(kept?.title?.trim?.() || kept?.body?.trim?.());
     } catch {
       return false;

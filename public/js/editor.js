@@ -2,10 +2,18 @@
 // drafts.js) until the server confirms it, so no typed text is lost to an expired session or a lost network.
 // Each save names the version it started from; if the entry changed in another tab or device the
 // server answers 409, and the writer chooses between the two texts (see conflict.js).
-(() => {
+// In a sealed journal (DESIGN §16) the entry is opened here and every save is sealed first (sealing/journal.js).
+(async () => {
   const form = document.querySelector('form[data-editor]');
-  const drafts = window.smritiDrafts;
-  if (!form || !window.secureFetch || !window.conflictPanels || !drafts) return;
+  if (!form || !window.secureFetch || !window.conflictPanels || !window.smritiDrafts) return;
+  const seal = await window.smritiSealing?.editorSeal?.(form);
+  if (seal?.locked) return; // the page is on its way to /journal/unlock
+  const draftsOf = `smriti:draft:${form.dataset.userId}:`;
+  const setAsideOf = `smriti:set-aside:${form.dataset.userId}:${form.dataset.entryId || 'null'}`;
+  const drafts = seal
+    ? await seal.drafts(window.smritiDrafts, [draftsOf + (form.dataset.entryId || 'new'), `${draftsOf}new`, setAsideOf])
+    : window.smritiDrafts;
+  if (seal) window.smritiSealedDrafts = drafts;
 
   const SAVE_AFTER_TYPING_MS = 800;
   const RETRY_DELAYS_MS = [1000, 2000, 4000, 5000];
@@ -20,6 +28,8 @@
   const userId = form.dataset.userId;
   const panels = window.conflictPanels(document.querySelector('[data-editor-page]'), () => `smriti:set-aside:${userId}:${entryId}`);
   let entryId = form.dataset.entryId || null;
+  /** A new sealed entry's id, named by the browser: its ciphertext is sealed for it. */
+  let newSealedId = null;
   let version = Number(versionField.value) || null;
   /** The stored entry this tab's text conflicts with; autosave waits for the writer's choice. */
   let conflict = panels.fromServer();
@@ -182,6 +192,14 @@
     }
   }
 
+  /** What a save sends: the fields, or in a sealed journal the sealed text, its date and version. */
+  async function payloadOf(content) {
+    if (!seal) return content;
+    newSealedId ??= crypto.randomUUID();
+    const id = entryId || newSealedId;
+    return { ...(await seal.body(id, content)), ...(entryId ? { version } : { id }) };
+  }
+
   async function sendOnce() {
     const content = contentNow();
     if (same(content, lastSaved)) return setStatus('saved', 'Saved');
@@ -194,7 +212,7 @@
       response = await window.secureFetch(entryId ? `/api/entries/${entryId}` : '/api/entries', {
         method: entryId ? 'PUT' : 'POST',
         headers,
-        body: JSON.stringify(content),
+        body: JSON.stringify(await payloadOf(content)),
       });
     } catch (error) {
       keepDraft(true);
@@ -229,7 +247,7 @@
     keepDraft(true);
     if (response.status === 409) {
       const answer = await response.json().catch(() => null);
-      if (answer?.current) return enterConflict(answer.current);
+      if (answer?.current) return enterConflict(seal ? await seal.open(answer.current) : answer.current);
     }
     if (response.status >= 500 || response.status === 429) {
       setStatus('offline', 'The server is having trouble. Your text is kept on this device; retrying…');

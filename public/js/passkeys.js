@@ -63,7 +63,28 @@
     return MESSAGES.failed;
   }
 
-  function submitWith(form, answer) {
+  /**
+   * A sealed journal (DESIGN §16): every ceremony asks for the app's PRF output. A sign-in (or a
+   * fresh sign-in's confirmation) keeps it on this device (as a key) to open the journal on the next
+   * page; the server never receives it, so it is taken out before the answer is JSON-encoded.
+   */
+  async function withPrf(optionsJSON) {
+    const sealing = window.smritiSealing;
+    if (!sealing || !window.crypto?.subtle) return optionsJSON;
+    const first = await sealing.prfSalt();
+    return { ...optionsJSON, extensions: { ...optionsJSON.extensions, prf: { eval: { first } } } };
+  }
+
+  async function keepPrf(form, answer) {
+    const prf = answer.clientExtensionResults?.prf;
+    const first = prf?.results?.first;
+    if (prf) delete prf.results;
+    if (!first || !['sign-in', 'confirm'].includes(form.dataset.passkey) || !window.smritiSealing) return;
+    await window.smritiSealing.keepSignInPrf(new Uint8Array(first), answer.id).catch(() => {});
+  }
+
+  async function submitWith(form, answer) {
+    await keepPrf(form, answer);
     form.querySelector('input[name="response"]').value = JSON.stringify(answer);
     const email = form.querySelector('input[type="hidden"][name="email"]');
     if (email) email.value = emailOf(form);
@@ -75,7 +96,8 @@
 
   async function ceremony(form, optionsJSON) {
     const creating = form.dataset.passkey === 'add' || form.dataset.passkey === 'register';
-    return creating ? webauthn.startRegistration({ optionsJSON }) : webauthn.startAuthentication({ optionsJSON });
+    const options = await withPrf(optionsJSON);
+    return creating ? webauthn.startRegistration({ optionsJSON: options }) : webauthn.startAuthentication({ optionsJSON: options });
   }
 
   async function run(form) {
@@ -86,7 +108,7 @@
     try {
       const optionsJSON = await fetchOptions(form);
       if (!optionsJSON) return;
-      submitWith(form, await ceremony(form, optionsJSON));
+      await submitWith(form, await ceremony(form, optionsJSON));
     } catch (error) {
       showError(form, describe(error));
       button.disabled = false;
@@ -110,7 +132,8 @@
         if (!supported) return;
         const optionsJSON = await fetchOptions(autofill);
         if (!optionsJSON) return;
-        submitWith(autofill, await webauthn.startAuthentication({ optionsJSON, useBrowserAutofill: true }));
+        const options = await withPrf(optionsJSON);
+        await submitWith(autofill, await webauthn.startAuthentication({ optionsJSON: options, useBrowserAutofill: true }));
       })
       // Autofill is an offer the person did not ask for: its failures stay quiet (the button explains).
       .catch(() => {});

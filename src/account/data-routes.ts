@@ -14,11 +14,14 @@ import { AppError } from '../http/errors.js';
 import { textFields } from '../http/forms.js';
 import { insertImportedEntries } from '../journal/entries-bulk.js';
 import { photoMessages } from '../journal/photo-routes.js';
+import { insertSealedEntries, type JournalState, journalState } from '../journal/sealed.js';
+import { localDay } from '../time-zone.js';
 import { deleteAccount } from './delete-account.js';
 import { EXPORT_TYPES, type ExportKind, exportFileName, jsonExport, markdownExport, openEntryPages } from './export.js';
 import { describeProblems, IMPORT_MAX_BYTES, parseExportFile } from './import.js';
 import { admitImport, createImportGate } from './import-claims.js';
 import { renderAccount } from './page.js';
+import { readSealedBackup, type SealedBackupRead, sealedBackup, sealedBackupName } from './sealed-backup.js';
 import { sendZipExport } from './zip-export.js';
 import { importSentence, isZip, OverQuota, readZipImport, storeZipImport, ZIP_IMPORT_MAX_BYTES } from './zip-import.js';
 
@@ -47,6 +50,11 @@ function uploadedFile(req: Request, res: Response): Promise<Express.Multer.File 
 const TOO_LARGE = 'Nothing was imported: the file is larger than the 20 MB limit.';
 const ZIP_TOO_LARGE = `Nothing was imported: the file is larger than the limit (20 MB, or ${ZIP_IMPORT_MAX_BYTES / 1024 ** 2} MB for a zip with photos).`;
 
+const PLAIN_INTO_SEALED =
+  'Nothing was imported: your journal is sealed, so the server takes only a sealed backup of it. Import this file from your browser, which seals each entry.';
+const SEALED_INTO_OPEN =
+  'Nothing was imported: this is a sealed backup, and your journal is not sealed. Seal it first, with the same keys.';
+
 const ZIP_BUSY = 'Nothing was imported: Smriti is unpacking another zip right now. Please try again in a minute.';
 
 const IMPORT_REFUSALS = {
@@ -70,6 +78,7 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
   const { config, db, logger } = ctx;
 
   router.get('/account/export', recent, async (req, res) => {
+    if ((await journalState(db, signInState(res).userId)) !== 'open') return sendSealedBackup(req, res);
     if (req.query.format === 'zip') return sendZipExport(ctx, req, res);
     const kind = exportKind(req.query.format);
     const { userId } = signInState(res);
@@ -90,6 +99,24 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
       if (!res.destroyed) res.destroy();
     }
   });
+
+  /** A sealed journal's server export: every format asked for gets the sealed backup (the browser makes the others). */
+  async function sendSealedBackup(req: Request, res: Response) {
+    const { userId } = signInState(res);
+    const at = new Date(ctx.now());
+    const pages = await openEntryPages(db, userId);
+    res.set({
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${sealedBackupName(localDay(at, res.locals.timeZone ?? 'UTC'))}"`,
+    });
+    if (req.method === 'HEAD') return res.end();
+    try {
+      await pipeline(Readable.from(sealedBackup(db, userId, pages, at)), res);
+    } catch (error) {
+      if (!res.writableFinished && !req.destroyed) logger.error({ err: error, userId }, 'sealed backup failed midway');
+      if (!res.destroyed) res.destroy();
+    }
+  }
 
   const importGate = createImportGate();
 
@@ -128,6 +155,9 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     if (!file)
       return () =>
         renderAccount(ctx, res, 400, { import: 'Choose a Smriti export file (.json or .md) or a Day One JSON export to import.' });
+    const state = await journalState(db, userId);
+    const backup = readSealedBackup(file.buffer, userId);
+    if (state === 'sealed' || backup.kind !== 'not_a_backup') return importSealed(req, res, userId, state, backup);
     if (isZip(file.buffer)) return importZip(file.buffer, req, res, userId);
     if (file.size > IMPORT_MAX_BYTES) return () => renderAccount(ctx, res, 413, { import: TOO_LARGE });
     const parsed = parseExportFile(file.buffer, res.locals.timeZone);
@@ -140,6 +170,27 @@ export function accountDataRoutes(ctx: AppContext, recent: RequestHandler): Rout
     const already = skipped ? ` ${skipped} ${skipped === 1 ? 'was' : 'were'} already in your journal and skipped.` : '';
     return () => {
       req.flash('info', `Imported ${added} ${added === 1 ? 'entry' : 'entries'}.${already}`);
+      res.redirect(303, '/account');
+    };
+  }
+
+  /** A sealed journal takes only its own sealed backup: plaintext files are imported from the browser, which seals them. */
+  async function importSealed(
+    req: Request,
+    res: Response,
+    userId: string,
+    state: JournalState,
+    backup: SealedBackupRead,
+  ): Promise<() => Promise<void> | void> {
+    if (backup.kind === 'refused') return () => renderAccount(ctx, res, 400, { import: backup.message });
+    if (state !== 'sealed') return () => renderAccount(ctx, res, 409, { import: SEALED_INTO_OPEN });
+    if (backup.kind === 'not_a_backup') return () => renderAccount(ctx, res, 409, { import: PLAIN_INTO_SEALED });
+    const added = await withStatementTimeout(db, STATEMENT_TIMEOUTS.import, (tx) => insertSealedEntries(tx, userId, backup.entries));
+    const skipped = backup.entries.length - added;
+    logger.info({ userId, added, skipped }, 'sealed backup imported');
+    const already = skipped ? ` ${skipped} ${skipped === 1 ? 'was' : 'were'} already in your journal and skipped.` : '';
+    return () => {
+      req.flash('info', `Imported ${added} sealed ${added === 1 ? 'entry' : 'entries'}.${already}`);
       res.redirect(303, '/account');
     };
   }

@@ -14,6 +14,7 @@ import type { AppContext } from '../context.js';
 import { AppError, type FieldErrors } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
+import { loadJournalState } from '../journal/sealed.js';
 import { endPendingSignIns } from '../sign-in/pending.js';
 import { isUuid } from '../uuid.js';
 import { accountDataRoutes } from './data-routes.js';
@@ -24,7 +25,7 @@ import { timeZoneRoutes } from './time-zone-routes.js';
 export function accountRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, logger } = ctx;
-  router.use('/account', requirePageAuth(ctx), loadTimeZone(ctx));
+  router.use('/account', requirePageAuth(ctx), loadTimeZone(ctx), loadJournalState(ctx));
   // Sensitive actions need a full sign-in within STEP_UP_SECONDS (DESIGN §11).
   const recent = requireRecentSignIn(ctx);
   router.use(accountDataRoutes(ctx, recent));

@@ -5,7 +5,9 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { localDay } from '../time-zone.js';
 import { checkEntry, createEntry, type Entry, type EntryInput, findEntry, listEntries, PAGE_SIZE, toJson, updateEntry } from './entries.js';
+import { linkEntryPhotos } from './photos.js';
 import { CONFLICT, listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
+import { createSealed, journalState, type SealedWrite, sealedWriteOf, writeSealed } from './sealed.js';
 import { isSearch, sendSearchResults } from './search-routes.js';
 import { purgeEntry, restoreEntry, trashEntry } from './trash.js';
 import { etagOf, expectedVersion } from './versions.js';
@@ -25,6 +27,17 @@ function entryFromJson(body: unknown): EntryInput {
   return checked.entry;
 }
 
+// A sealed journal is read whole by the browser (to decrypt and index it): a few large pages, not hundreds of small ones.
+const MAX_PAGE_SIZE = 500;
+
+function pageSizeParam(value: unknown): number {
+  if (value === undefined || value === '') return PAGE_SIZE;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,2}$/.test(value) || Number(value) > MAX_PAGE_SIZE) {
+    throw new AppError(400, 'page_size_invalid', `The page size is a whole number from 1 to ${MAX_PAGE_SIZE}.`);
+  }
+  return Number(value);
+}
+
 export function entriesApiRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db } = ctx;
@@ -32,16 +45,36 @@ export function entriesApiRoutes(ctx: AppContext): Router {
 
   router.use('/api/entries', requireApiAuth(ctx));
 
+  async function createSealedFromJson(res: Response, userId: string, write: SealedWrite) {
+    const today = localDay(now(), await writerTimeZone(ctx, userId));
+    const entry = await createSealed(db, userId, write, now(), today);
+    if (!entry) throw new AppError(409, 'conflict', 'An entry with this id exists already; nothing was overwritten.');
+    if (write.photos) await linkEntryPhotos(db, userId, entry.id, write.photos, now());
+    sendEntry(res.location(`/api/entries/${entry.id}`), entry, 201);
+  }
+
+  async function updateSealedFromJson(res: Response, userId: string, write: SealedWrite) {
+    const entry = await writeSealed(db, userId, write, now());
+    if (entry && write.photos) await linkEntryPhotos(db, userId, entry.id, write.photos, now());
+    if (entry) return sendEntry(res, entry);
+    const current = write.version === undefined ? undefined : await findEntry(db, userId, write.id);
+    if (!current) throw new AppError(404, 'not_found', NOT_FOUND);
+    res.status(409).json({ error: 'conflict', message: CONFLICT, current: toJson(current) });
+  }
+
   router.get('/api/entries', async (req, res) => {
     const page = pageNumber(req);
     if (isSearch(req)) return sendSearchResults(db, req, res, page);
     const filter = listFilter(req);
-    const { entries, total } = await listEntries(db, signInState(res).userId, page, filter);
-    res.json({ entries: entries.map(toJson), page, pageSize: PAGE_SIZE, total });
+    const pageSize = pageSizeParam(req.query.pageSize);
+    const { entries, total } = await listEntries(db, signInState(res).userId, page, filter, pageSize);
+    res.json({ entries: entries.map(toJson), page, pageSize, total });
   });
 
   router.post('/api/entries', async (req, res) => {
     const { userId } = signInState(res);
+    const sealed = sealedWriteOf(req.body, await journalState(db, userId));
+    if (sealed) return createSealedFromJson(res, userId, sealed);
     const input = entryFromJson(req.body);
     const today = input.entryDate ?? localDay(now(), await writerTimeZone(ctx, userId));
     const entry = await createEntry(db, userId, input, now(), today);
@@ -55,9 +88,12 @@ export function entriesApiRoutes(ctx: AppContext): Router {
   });
 
   router.put('/api/entries/:id', async (req, res) => {
+    const { userId } = signInState(res);
+    const sealed = sealedWriteOf(req.body, await journalState(db, userId), req.params.id);
+    const version = versionOrThrow(expectedVersion(req.get('If-Match'), (req.body as Record<string, unknown> | undefined)?.version));
+    if (sealed) return updateSealedFromJson(res, userId, { ...sealed, version });
     const input = entryFromJson(req.body);
-    const version = versionOrThrow(expectedVersion(req.get('If-Match'), (req.body as Record<string, unknown>).version));
-    const result = await updateEntry(db, signInState(res).userId, req.params.id, input, now(), version);
+    const result = await updateEntry(db, userId, req.params.id, input, now(), version);
     if (result.kind === 'not_found') throw new AppError(404, 'not_found', NOT_FOUND);
     if (result.kind === 'conflict') {
       return res.status(409).json({ error: 'conflict', message: CONFLICT, current: toJson(result.current) });

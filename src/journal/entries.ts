@@ -25,6 +25,8 @@ export interface Entry {
   deletedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** A sealed journal's entry: base64 of iv || AES-GCM ciphertext (DESIGN §16), its plaintext columns empty; null when plaintext. */
+  sealed: string | null;
 }
 
 export interface EntryInput {
@@ -45,7 +47,7 @@ const isEntryId = (id: unknown) => typeof id === 'string' && isUuid(id.toLowerCa
 const NUL_MESSAGE = 'The text holds a NUL character (\\0), which cannot be saved; remove it.';
 
 const COLUMNS = `id, title, body, version, entry_date::text AS "entryDate", tags, starred, deleted_at AS "deletedAt",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  created_at AS "createdAt", updated_at AS "updatedAt", sealed`;
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -60,7 +62,11 @@ export function isDay(value: string): boolean {
 export type EntryCheck = { kind: 'valid'; entry: EntryInput } | { kind: 'invalid'; errors: FieldErrors };
 
 /** Field-level checks shared by the form, the JSON API and import: the entry, or a message per field. */
-export function checkEntry(input: { title: unknown; body: unknown; entryDate?: unknown; tags?: unknown; starred?: unknown }): EntryCheck {
+export function checkEntry(
+  input: { title: unknown; body: unknown; entryDate?: unknown; tags?: unknown; starred?: unknown },
+  /** Unsealing writes back whatever the browser had sealed, an empty entry too. */
+  { allowEmpty = false } = {},
+): EntryCheck {
   const errors: FieldErrors = {};
   if (input.starred !== undefined && input.starred !== null && typeof input.starred !== 'boolean')
     errors.starred = 'Starred is true or false.';
@@ -76,7 +82,7 @@ export function checkEntry(input: { title: unknown; body: unknown; entryDate?: u
   else if (input.body.length > BODY_MAX_CHARS)
     errors.body = `An entry can hold up to ${BODY_MAX_CHARS.toLocaleString('en')} characters; split it in two.`;
   else if (input.body.includes('\u0000')) errors.body = NUL_MESSAGE;
-  if (Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
+  if (!allowEmpty && Object.keys(errors).length === 0 && (input.title as string).trim() === '' && (input.body as string).trim() === '') {
     errors.body = 'Write a title or some text first.';
   }
   if (Object.keys(errors).length > 0 || tags.kind === 'invalid') return { kind: 'invalid', errors };
@@ -128,12 +134,18 @@ const shapeOf = (filter: ListFilter) =>
   `${filter.month ? '_month' : ''}${filter.day ? '_day' : ''}${filter.tag ? '_tag' : ''}${filter.starred ? '_starred' : ''}`;
 
 /** One page of the user's live entries, by their day, newest first. */
-export async function pageOfEntries(db: Queryable, userId: string, page: number, filter: ListFilter = {}): Promise<Entry[]> {
+export async function pageOfEntries(
+  db: Queryable,
+  userId: string,
+  page: number,
+  filter: ListFilter = {},
+  pageSize = PAGE_SIZE,
+): Promise<Entry[]> {
   const { where, params } = listWhere(filter);
   const n = params.length;
   const result = await db.query<Entry>(
     `SELECT ${COLUMNS} FROM entries WHERE ${where} ORDER BY entry_date DESC, created_at DESC, id DESC LIMIT $${n + 2} OFFSET $${n + 3}`,
-    [userId, ...params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+    [userId, ...params, pageSize, (page - 1) * pageSize],
     `entries_page${shapeOf(filter)}`,
   );
   return result.rows;
@@ -156,8 +168,9 @@ export async function listEntries(
   userId: string,
   page: number,
   filter: ListFilter = {},
+  pageSize = PAGE_SIZE,
 ): Promise<{ entries: Entry[]; total: number }> {
-  const [entries, total] = await Promise.all([pageOfEntries(db, userId, page, filter), countEntries(db, userId, filter)]);
+  const [entries, total] = await Promise.all([pageOfEntries(db, userId, page, filter, pageSize), countEntries(db, userId, filter)]);
   return { entries, total };
 }
 
@@ -209,7 +222,7 @@ export async function updateEntry(
 ): Promise<UpdateResult> {
   if (!isEntryId(id)) return { kind: 'not_found' };
   const result = await db.query<Entry>(
-    `UPDATE entries SET title = $3, body = $4, updated_at = $5, version = version + 1,
+    `UPDATE entries SET title = $3, body = $4, updated_at = $5, version = version + 1, sealed = NULL,
             entry_date = coalesce($7::date, entry_date), tags = coalesce($9::text[], ${KEPT_TAGS}),
             starred = coalesce($10::boolean, starred)
      WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL AND ($6::integer IS NULL OR version = $6) RETURNING ${COLUMNS}`,
@@ -234,7 +247,9 @@ export async function updateEntry(
   return current ? { kind: 'conflict', current } : { kind: 'not_found' };
 }
 
+/** A sealed entry answers its ciphertext and none of the (empty) plaintext fields. */
 export function toJson(entry: Entry) {
+  if (entry.sealed !== null) return sealedJson(entry);
   return {
     id: entry.id,
     title: entry.title,
@@ -243,6 +258,18 @@ export function toJson(entry: Entry) {
     entryDate: entry.entryDate,
     tags: entry.tags,
     starred: entry.starred,
+    createdAt: entry.createdAt.toISOString(),
+    updatedAt: entry.updatedAt.toISOString(),
+  };
+}
+
+function sealedJson(entry: Entry) {
+  return {
+    id: entry.id,
+    version: entry.version,
+    entryDate: entry.entryDate,
+    sealed: entry.sealed,
+    trashed: entry.deletedAt !== null,
     createdAt: entry.createdAt.toISOString(),
     updatedAt: entry.updatedAt.toISOString(),
   };

@@ -5,10 +5,11 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { takeFlash } from '../http/flash.js';
 import { textFields } from '../http/forms.js';
-import { type Entry, findEntry, updateEntry } from './entries.js';
-import { describeChange, findVersion, HISTORY_PAGE_SIZE, listVersions } from './history.js';
+import { type Entry, findEntry, type UpdateResult, updateEntry } from './entries.js';
+import { describeChange, type EntryVersion, findVersion, HISTORY_PAGE_SIZE, listVersions } from './history.js';
 import { renderMarkdown } from './markdown.js';
 import { CONFLICT, NOT_FOUND, versionOrThrow } from './route-helpers.js';
+import { JOURNAL_OPEN, JOURNAL_SEALED, type JournalState, writeSealed } from './sealed.js';
 import { fromField } from './versions.js';
 
 const NO_VERSION = 'This entry has no such version.';
@@ -30,6 +31,29 @@ export function historyRoutes(ctx: AppContext): Router {
     const version = number === undefined ? undefined : await findVersion(db, userOf(res), entry.id, number);
     if (!version) throw new AppError(404, 'not_found', NO_VERSION);
     return version;
+  }
+
+  /** A sealed version comes back as it was sealed (its additional data names the entry, not the version). */
+  async function restoreVersion(res: Response, entry: Entry, old: EntryVersion, current: number): Promise<UpdateResult> {
+    const state = res.locals.journalState as JournalState | undefined;
+    if (state === 'sealed' && old.sealed === null) throw new AppError(409, 'journal_sealed', JOURNAL_SEALED);
+    const at = new Date(ctx.now());
+    if (old.sealed === null) {
+      return updateEntry(
+        db,
+        userOf(res),
+        entry.id,
+        { title: old.title, body: old.body, entryDate: old.entryDate, tags: old.tags },
+        at,
+        current,
+      );
+    }
+    if (state !== 'sealed') throw new AppError(409, 'journal_open', JOURNAL_OPEN);
+    const write = { id: entry.id, sealed: old.sealed, version: current, entryDate: old.entryDate };
+    const saved = await writeSealed(db, userOf(res), write, at);
+    if (saved) return { kind: 'saved', entry: saved };
+    const now = await findEntry(db, userOf(res), entry.id);
+    return now ? { kind: 'conflict', current: now } : { kind: 'not_found' };
   }
 
   router.get('/journal/:id/history', async (req, res) => {
@@ -60,8 +84,7 @@ export function historyRoutes(ctx: AppContext): Router {
     const old = await ownVersion(res, entry, req.params.version);
     // The page names the version it was opened at: a change saved since then is not overwritten.
     const current = versionOrThrow(fromField(textFields(req.body, ['current'] as const).current));
-    const input = { title: old.title, body: old.body, entryDate: old.entryDate, tags: old.tags };
-    const result = await updateEntry(db, userOf(res), entry.id, input, new Date(ctx.now()), current ?? entry.version);
+    const result = await restoreVersion(res, entry, old, current ?? entry.version);
     if (result.kind === 'not_found') throw new AppError(404, 'not_found', NOT_FOUND);
     if (result.kind === 'conflict') throw new AppError(409, 'conflict', `${CONFLICT} Open the history again to see it.`);
     req.flash('info', `Restored version ${old.version} as version ${result.entry.version}; every earlier version is still in the history.`);

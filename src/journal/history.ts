@@ -17,6 +17,8 @@ export interface VersionSummary {
   dateChanged: boolean;
   tagsChanged: boolean;
   bodyChanged: boolean;
+  /** A sealed version: the server cannot tell what changed in it. */
+  sealed: boolean;
 }
 
 export interface EntryVersion {
@@ -26,14 +28,16 @@ export interface EntryVersion {
   entryDate: string;
   tags: string[];
   savedAt: Date;
+  /** A sealed entry's version: its ciphertext (the plaintext fields are empty); null when plaintext. */
+  sealed: string | null;
 }
 
 /** The newest versions first; the comparison with the one before is done here, so no body leaves the database. */
 export async function listVersions(db: Queryable, userId: string, entryId: string): Promise<VersionSummary[]> {
   if (!isEntryId(entryId)) return [];
   const result = await db.query<VersionSummary>(
-    `SELECT version, title, "savedAt", chars, words, "charsChanged", "titleChanged", "dateChanged", "tagsChanged", "bodyChanged"
-     FROM (SELECT version, title, saved_at AS "savedAt", length(body) AS chars,
+    `SELECT version, title, "savedAt", chars, words, "charsChanged", "titleChanged", "dateChanged", "tagsChanged", "bodyChanged", sealed
+     FROM (SELECT version, title, saved_at AS "savedAt", length(body) AS chars, sealed IS NOT NULL AS sealed,
                   coalesce(array_length(regexp_split_to_array(trim(body), '\\s+'), 1), 0) - (trim(body) = '')::int AS words,
                   length(body) - lag(length(body)) OVER w AS "charsChanged",
                   coalesce(title IS DISTINCT FROM lag(title) OVER w, false) AND lag(version) OVER w IS NOT NULL AS "titleChanged",
@@ -51,7 +55,7 @@ export async function listVersions(db: Queryable, userId: string, entryId: strin
 export async function findVersion(db: Queryable, userId: string, entryId: string, version: number): Promise<EntryVersion | undefined> {
   if (!isEntryId(entryId)) return undefined;
   const result = await db.query<EntryVersion>(
-    `SELECT version, title, body, entry_date::text AS "entryDate", tags, saved_at AS "savedAt"
+    `SELECT version, title, body, entry_date::text AS "entryDate", tags, saved_at AS "savedAt", sealed
      FROM entry_versions WHERE user_id = $1 AND entry_id = $2 AND version = $3`,
     [userId, entryId, version],
   );
@@ -60,6 +64,7 @@ export async function findVersion(db: Queryable, userId: string, entryId: string
 
 /** "Title, date and text changed (+120 characters)": what a version did, in words. */
 export function describeChange(summary: VersionSummary): string {
+  if (summary.sealed) return summary.charsChanged === null ? 'First written, sealed' : 'Saved, sealed';
   if (summary.charsChanged === null) return 'First written';
   const parts = [
     summary.titleChanged && 'title',

@@ -88,7 +88,11 @@ export async function findPhotoBytes(
  * are unreferenced from `at` (the pruner deletes them a day later).
  */
 export async function syncEntryPhotos(db: Queryable, userId: string, entryId: string, body: string, at: Date): Promise<void> {
-  const ids = photoIdsIn(body);
+  await linkEntryPhotos(db, userId, entryId, photoIdsIn(body), at);
+}
+
+/** The same for ids named outright: a sealed entry's text is unreadable here, so the browser names its photos. */
+export async function linkEntryPhotos(db: Queryable, userId: string, entryId: string, ids: readonly string[], at: Date): Promise<void> {
   if (ids.length > 0) {
     await db.query(
       `UPDATE photos SET entry_id = $3, unreferenced_since = NULL
@@ -136,9 +140,16 @@ export async function pageOfPhotos(db: Queryable, userId: string, page: number):
   return { photos: result.rows.slice(0, PHOTOS_PAGE), more: result.rows.length > PHOTOS_PAGE };
 }
 
-/** The pruner's part: photos no entry has named for a day (every user's, so no user_id here). */
+/**
+ * The pruner's part: photos no entry has named for a day (every user's, so no user_id here). A
+ * sealed journal's are kept: which photos its entries name is known only when the browser says so.
+ */
 export async function pruneUnreferencedPhotos(db: Queryable, before: Date): Promise<number> {
-  return (await db.query(`DELETE FROM photos WHERE unreferenced_since < $1`, [before])).rowCount;
+  const result = await db.query(
+    `DELETE FROM photos WHERE unreferenced_since < $1 AND user_id IN (SELECT id FROM users WHERE journal_state = 'open')`,
+    [before],
+  );
+  return result.rowCount;
 }
 
 /** The user's photos that an entry names (live or in the trash), for an export: ids and types only. */

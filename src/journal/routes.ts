@@ -27,6 +27,7 @@ import {
 import { historyRoutes } from './history-routes.js';
 import { ownPhotoIds } from './photos.js';
 import { listFilter, NOT_FOUND, pageNumber, versionOrThrow } from './route-helpers.js';
+import { loadJournalState, refuseFormsWhenSealed } from './sealed.js';
 import { isSearch, renderSearchPage, searchRoutes } from './search-routes.js';
 import { starRoutes } from './starred.js';
 import { currentStreak } from './streak.js';
@@ -184,14 +185,17 @@ export function journalRoutes(ctx: AppContext): Router {
   }
 
   router.get('/', home);
-  router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx));
+  router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx), loadJournalState(ctx));
+  // A sealed journal is written from the browser only: no plaintext form may land in it (DESIGN §16).
+  const refuseWhenSealed = refuseFormsWhenSealed();
+  router.post(['/journal/:id/star', '/journal/:id/checklist'], refuseWhenSealed);
   router.use(trashRoutes(ctx), starRoutes(ctx), calendarRoutes(ctx), checklistRoutes(ctx), historyRoutes(ctx), templateRoutes(ctx));
   router.get('/journal', listEntries);
   router.get('/journal/new', newEntry);
-  router.post('/journal', createFromForm);
+  router.post('/journal', refuseWhenSealed, createFromForm);
   router.get('/journal/:id', showEntry);
   router.get('/journal/:id/edit', editEntry);
-  router.post('/journal/:id', updateFromForm);
+  router.post('/journal/:id', refuseWhenSealed, updateFromForm);
   router.use(entriesApiRoutes(ctx));
   router.use(searchRoutes(ctx));
   return router;

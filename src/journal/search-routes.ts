@@ -6,6 +6,7 @@ import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
 import { PAGE_SIZE, toJson } from './entries.js';
 import { pageNumber } from './route-helpers.js';
+import { journalState, loadJournalState } from './sealed.js';
 import { parseSearch, plainText, SEARCH_MAX_CANDIDATES, type SearchOptions, type SearchQuery, searchEntries } from './search.js';
 import { type SearchFilter, searchFilter } from './search-filters.js';
 import { searchLanguage } from './word-forms.js';
@@ -29,6 +30,13 @@ function searchHref(q: string, filter: SearchFilter, page: number): string {
   return `/journal?${params.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&')}`;
 }
 
+/** A sealed journal (or one being unsealed) is searched in the browser: the server finds nothing in it. */
+async function searchOrNothing(...args: Parameters<typeof searchEntries>): ReturnType<typeof searchEntries> {
+  const [db, userId] = args;
+  if ((await journalState(db, userId)) !== 'open') return { hits: [], total: 0 };
+  return searchEntries(...args);
+}
+
 export async function renderSearchPage(db: Queryable, req: Request, res: Response, page: number): Promise<void> {
   const q = typeof req.query.q === 'string' ? req.query.q : '';
   const filter = searchFilter(req);
@@ -36,7 +44,7 @@ export async function renderSearchPage(db: Queryable, req: Request, res: Respons
   const href = (p: number) => searchHref(q, filter, p);
   const view = { title: 'Search', q, filter, page, error: '', hits: [], total: 0, pages: 1, words: [] as string[], capped: false, href };
   if (parsed.kind === 'invalid') return res.status(400).render('journal/search', { ...view, error: parsed.message });
-  const { hits, total } = await searchEntries(db, signInState(res).userId, parsed.words, page, options(req, parsed, filter));
+  const { hits, total } = await searchOrNothing(db, signInState(res).userId, parsed.words, page, options(req, parsed, filter));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   res.render('journal/search', { ...view, hits, total, pages, words: parsed.words, capped: total >= SEARCH_MAX_CANDIDATES });
 }
@@ -45,7 +53,7 @@ export async function sendSearchResults(db: Queryable, req: Request, res: Respon
   const filter = searchFilter(req);
   const parsed = parseSearch(req.query.q ?? '');
   if (parsed.kind === 'invalid') throw new AppError(400, 'search_invalid', parsed.message, { q: parsed.message });
-  const { hits, total } = await searchEntries(db, signInState(res).userId, parsed.words, page, options(req, parsed, filter));
+  const { hits, total } = await searchOrNothing(db, signInState(res).userId, parsed.words, page, options(req, parsed, filter));
   const entries = hits.map((hit) => ({ ...toJson(hit.entry), excerpt: plainText(hit.excerpt) }));
   // totalCapped: the newest SEARCH_MAX_CANDIDATES matches were ranked, and more entries may match.
   res.json({ entries, page, pageSize: PAGE_SIZE, total, totalCapped: total >= SEARCH_MAX_CANDIDATES });
@@ -54,7 +62,7 @@ export async function sendSearchResults(db: Queryable, req: Request, res: Respon
 /** /search and /api/search: the same search as /journal?q= and /api/entries?q=, by its own name. */
 export function searchRoutes(ctx: AppContext): Router {
   const router = Router();
-  router.get('/search', requirePageAuth(ctx), loadTimeZone(ctx), function searchPage(req, res) {
+  router.get('/search', requirePageAuth(ctx), loadTimeZone(ctx), loadJournalState(ctx), function searchPage(req, res) {
     return renderSearchPage(ctx.db, req, res, pageNumber(req));
   });
   router.get('/api/search', requireApiAuth(ctx), function searchApi(req, res) {

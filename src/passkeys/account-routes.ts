@@ -21,6 +21,9 @@ const TOO_MANY = `An account can have at most ${MAX_PASSKEYS} passkeys. Remove o
 const NO_SUCH_PASSKEY = 'There is no such passkey on your account.';
 const LAST_WAY_IN = 'This is the only way to sign in to your account: set a password or add another passkey before removing it.';
 
+const JOURNAL_KEY =
+  'This passkey opens your sealed journal, and only the recovery key would be left: add a passphrase or another passkey to the journal (Sealed journal, below) before removing it.';
+
 export function passkeyAccountRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db } = ctx;
@@ -81,6 +84,7 @@ export function passkeyAccountRoutes(ctx: AppContext): Router {
     const removal = isUuid(id) ? await removePasskey(db, auth.userId, id) : { kind: 'not_found' as const };
     if (removal.kind === 'not_found') throw new AppError(404, 'not_found', NO_SUCH_PASSKEY);
     if (removal.kind === 'last_way_in') return renderAccount(ctx, res, 409, { passkey: LAST_WAY_IN });
+    if (removal.kind === 'journal_key') return renderAccount(ctx, res, 409, { passkey: JOURNAL_KEY });
     const event = { type: AUDIT.passkeyRemoved, userId: auth.userId, sessionId: auth.sid, detail: { name: removal.passkey.name } };
     await recordAudit(db, ctx.logger, auditEvent(ctx, req, event));
     req.flash('info', `Passkey "${removal.passkey.name}" removed. It can no longer sign in.`);

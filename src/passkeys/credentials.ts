@@ -1,5 +1,6 @@
 // The webauthn_credentials table: a user's passkeys (public keys, counters, transports, flags).
 import type { Db, Queryable } from '../db/db.js';
+import { dropPasskeyWrappers } from '../sealing/keys.js';
 
 export type DeviceType = 'singleDevice' | 'multiDevice';
 
@@ -102,7 +103,7 @@ export async function renamePasskey(db: Queryable, userId: string, id: string, n
   return row ? toPasskey(row) : undefined;
 }
 
-export type Removal = { kind: 'removed'; passkey: Passkey } | { kind: 'not_found' } | { kind: 'last_way_in' };
+export type Removal = { kind: 'removed'; passkey: Passkey } | { kind: 'not_found' } | { kind: 'last_way_in' } | { kind: 'journal_key' };
 
 /**
  * Removes a passkey unless it is the account's last way to sign in (no password, no other passkey).
@@ -118,6 +119,7 @@ export async function removePasskey(db: Db, userId: string, id: string): Promise
     const passkey = rows.find((p) => p.id === id);
     if (!passkey || !user.rows[0]) return { kind: 'not_found' };
     if (!user.rows[0].has_password && rows.length === 1) return { kind: 'last_way_in' };
+    if (!(await dropPasskeyWrappers(tx, userId, passkey.credentialId))) return { kind: 'journal_key' };
     await tx.query('DELETE FROM webauthn_credentials WHERE user_id = $1 AND id = $2', [userId, id]);
     return { kind: 'removed', passkey };
   });

@@ -51,9 +51,12 @@ const FEATURES: Record<string, readonly string[]> = {
   'auth/': [],
   'sign-in/': ['auth/'],
   'journal/': ['auth/'],
-  'account/': ['auth/', 'sign-in/', 'journal/'],
+  // Sealed journals: keys, state and the batches that seal; the journal itself only knows its state.
+  'sealing/': ['auth/', 'sign-in/', 'journal/'],
+  'account/': ['auth/', 'sign-in/', 'journal/', 'sealing/'],
   'mfa/': ['auth/', 'sign-in/', 'account/'],
-  'passkeys/': ['auth/', 'sign-in/', 'account/'],
+  // A passkey that wraps a sealed journal's key takes its wrapper with it when removed.
+  'passkeys/': ['auth/', 'sign-in/', 'account/', 'sealing/'],
   'identity/': ['auth/', 'sign-in/', 'account/'],
   'notify/': ['auth/', 'sign-in/'],
   'reminders/': ['auth/'],
