@@ -134,7 +134,7 @@ describe('a trashed entry’s own address (defect 9)', () => {
       const res = await browser.get(path);
       expect(res.status).toBe(404);
       expect(res.text).toContain('This entry is in the trash');
-      expect(res.text).toContain('<strong>Binned note</strong>');
+      expect(res.text).toContain('<strong data-sealed-title>Binned note</strong>');
       expect(res.text).toContain(`action="/journal/${id}/restore"`);
       expect(res.text).toContain('href="/journal/trash"');
       expect(res.text).not.toContain('There is no such entry');
