@@ -13,10 +13,12 @@ export interface User {
   emailVerifiedAt: Date | null;
   /** The IANA zone the owner's browser last reported (time-zone.ts checks it before use). */
   timeZone: string;
+  /** 'open', 'sealed' or 'unsealing' (DESIGN §16): what the pages tell the browser's scripts. */
+  journalState: string;
 }
 
 const COLUMNS = `id, email, password_hash AS "passwordHash", created_at AS "createdAt", password_changed_at AS "passwordChangedAt",
-  email_verified_at AS "emailVerifiedAt", time_zone AS "timeZone"`;
+  email_verified_at AS "emailVerifiedAt", time_zone AS "timeZone", journal_state AS "journalState"`;
 
 /** How long a new, unverified account may still receive password-reset links (DESIGN §13). */
 export const UNVERIFIED_RESET_WINDOW_SECONDS = 24 * 3600;

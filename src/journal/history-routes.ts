@@ -9,7 +9,7 @@ import { type Entry, findEntry, type UpdateResult, updateEntry } from './entries
 import { describeChange, type EntryVersion, findVersion, HISTORY_PAGE_SIZE, listVersions } from './history.js';
 import { renderMarkdown } from './markdown.js';
 import { CONFLICT, NOT_FOUND, versionOrThrow } from './route-helpers.js';
-import { JOURNAL_OPEN, JOURNAL_SEALED, type JournalState, writeSealed } from './sealed.js';
+import { JOURNAL_OPEN, JOURNAL_SEALED, journalState, writeSealed } from './sealed.js';
 import { fromField } from './versions.js';
 
 const NO_VERSION = 'This entry has no such version.';
@@ -35,7 +35,7 @@ export function historyRoutes(ctx: AppContext): Router {
 
   /** A sealed version comes back as it was sealed (its additional data names the entry, not the version). */
   async function restoreVersion(res: Response, entry: Entry, old: EntryVersion, current: number): Promise<UpdateResult> {
-    const state = res.locals.journalState as JournalState | undefined;
+    const state = await journalState(db, userOf(res));
     if (state === 'sealed' && old.sealed === null) throw new AppError(409, 'journal_sealed', JOURNAL_SEALED);
     const at = new Date(ctx.now());
     if (old.sealed === null) {

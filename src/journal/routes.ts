@@ -187,7 +187,7 @@ export function journalRoutes(ctx: AppContext): Router {
   router.get('/', home);
   router.use('/journal', requirePageAuth(ctx), loadTimeZone(ctx), loadJournalState(ctx));
   // A sealed journal is written from the browser only: no plaintext form may land in it (DESIGN §16).
-  const refuseWhenSealed = refuseFormsWhenSealed();
+  const refuseWhenSealed = refuseFormsWhenSealed(ctx);
   router.post(['/journal/:id/star', '/journal/:id/checklist'], refuseWhenSealed);
   router.use(trashRoutes(ctx), starRoutes(ctx), calendarRoutes(ctx), checklistRoutes(ctx), historyRoutes(ctx), templateRoutes(ctx));
   router.get('/journal', listEntries);

@@ -1,6 +1,7 @@
 // Sealed entries (DESIGN §16): the journal's state, and the writes that carry ciphertext only.
 // The journal knows the state and the sealed column; keys and sealing itself live in sealing/.
 import type { RequestHandler } from 'express';
+import { cachedUser } from '../auth/user-cache.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
@@ -25,18 +26,28 @@ export async function journalState(db: Queryable, userId: string): Promise<Journ
   return result.rows[0]?.state ?? 'open';
 }
 
-/** After requirePageAuth: the state on res.locals, for the layout's meta tag and the pages' scripts. */
+/**
+ * After requirePageAuth: the state on res.locals, for the layout's meta tag and the pages' scripts,
+ * from the process's copy of the user row (a change to it is heard within a second everywhere). Every
+ * write that depends on the state reads it fresh (journalState).
+ */
 export function loadJournalState(ctx: AppContext): RequestHandler {
   return async function journalStateForPage(_req, res, next) {
     const userId = res.locals.auth?.userId as string | undefined;
-    res.locals.journalState = userId ? await journalState(ctx.db, userId) : 'open';
+    const user = userId ? await cachedUser(ctx.userCache, ctx.db, userId) : undefined;
+    res.locals.journalState = (user?.journalState ?? 'open') as JournalState;
     next();
   };
 }
 
-/** Form posts that would write plaintext into a sealed journal: a 409 page with a sentence. */
-export function refuseFormsWhenSealed(): RequestHandler {
-  return function refuseSealedForm(_req, res, next) {
+/**
+ * Form posts that would write plaintext into a sealed journal: a 409 page with a sentence. The state
+ * is read fresh (and left on res.locals for what follows): a write must not trust a copy.
+ */
+export function refuseFormsWhenSealed(ctx: AppContext): RequestHandler {
+  return async function refuseSealedForm(_req, res, next) {
+    const userId = res.locals.auth?.userId as string | undefined;
+    if (userId) res.locals.journalState = await journalState(ctx.db, userId);
     if (res.locals.journalState === 'sealed') return next(new AppError(409, 'journal_sealed', JOURNAL_SEALED));
     next();
   };
