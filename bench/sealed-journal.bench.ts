@@ -1,6 +1,6 @@
 // A sealed journal in headless Chromium: open and search 10,000 sealed entries, seal 1,000.
 // Targets (issue 35): opening 10,000 ≤ 3 s, search p50 ≤ 30 ms, sealing 1,000 ≤ 20 s.
-// Run: TEST_DATABASE_URL=postgres://… npx vitest run --config bench/sealed-journal.vitest.config.ts
+// Run: npm run bench:sealed (TEST_DATABASE_URL as for npm test; without it an embedded server)
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BROWSER_TEST_ENV, freePort, launchChromium, TestServer } from '../test/browser/harness.js';
