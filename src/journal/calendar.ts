@@ -13,7 +13,7 @@ export interface CalendarDay {
   /** The day of the month, as the grid shows it. */
   date: number;
   entries: number;
-  /** Characters of title and text written that day, over all its entries. */
+  /** Characters of title and text written that day, over all its entries (of a sealed one, its size). */
   chars: number;
   /** 0 (nothing) to 4 (a long day): the shade of the day in the grid. */
   level: number;
@@ -38,7 +38,7 @@ const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Satur
 export const levelOf = (chars: number) => LEVELS.filter((from) => chars >= from).length;
 
 const YEAR_SQL = `
-  SELECT entry_date::text AS day, count(*)::int AS entries, sum(char_length(title) + char_length(body))::int AS chars
+  SELECT entry_date::text AS day, count(*)::int AS entries, sum(chars)::int AS chars
     FROM entries WHERE user_id = $1 AND deleted_at IS NULL AND entry_date >= $2::date AND entry_date <= $3::date
    GROUP BY entry_date`;
 

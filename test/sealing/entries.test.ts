@@ -157,6 +157,19 @@ describe('the journal pages of a sealed journal', () => {
     expect((await browser.json('get', `/api/entries/${id}`)).body).toMatchObject({ title: 'Plain', starred: false, version: 1 });
   });
 
+  it('shades a sealed entry’s day in the calendar by its size, the one thing about its text the server sees', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    await sealJournal(browser);
+    const write = async (entryDate: string, bytes: number) =>
+      expect((await browser.json('post', '/api/entries', { id: randomUUID(), entryDate, sealed: ciphertext(bytes) })).status).toBe(201);
+    await write('2025-03-05', 60);
+    await write('2025-03-06', 3000);
+    const page = (await browser.get('/journal/calendar?year=2025')).text;
+    const level = (day: string) => new RegExp(`<a class="heat-(\\d)" href="/journal\\?day=${day}">`).exec(page)?.[1];
+    // 60 bytes sealed: a short entry (level 1); 3,000 bytes: about 3,000 characters (level 3 of 4).
+    expect([level('2025-03-05'), level('2025-03-06')]).toEqual(['1', '3']);
+  });
+
   it('tells the scripts the journal is sealed, and whose it is, in the layout', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const open = (await browser.get('/journal')).text;
