@@ -10,7 +10,9 @@ describe('date lines', () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const id = await writeEntry(browser, 'Punctuation', 'x');
     const confirm = (await browser.get(`/journal/${id}/delete`)).text;
-    expect(confirm).toMatch(/<strong data-sealed-title>Punctuation<\/strong>, <time class="entry-day" datetime="[\d-]+">[^<]+<\/time>\.<\/p>/);
+    expect(confirm).toMatch(
+      /<strong data-sealed-title>Punctuation<\/strong>, <time class="entry-day" datetime="[\d-]+">[^<]+<\/time>\.<\/p>/,
+    );
     expect(confirm).toContain(`<form method="post" action="/journal/${id}/delete" class="actions">`);
     await browser.post(`/journal/${id}/delete`);
     const trash = (await browser.get('/journal/trash')).text;
