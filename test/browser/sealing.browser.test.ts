@@ -141,6 +141,35 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     return result.rows;
   }
 
+  it('judges the journal passphrase with zxcvbn in the browser: a guessable one or the email is refused with a sentence', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    const email = uniqueEmail('strength');
+    await page.goto('/register');
+    await page.fill('#email', email);
+    await page.fill('#password', TEST_PASSWORD);
+    await page.fill('#password_confirm', TEST_PASSWORD);
+    await Promise.all([page.waitForURL('**/journal'), page.click('button:has-text("Create account")')]);
+    const passphrasesSent: string[] = [];
+    page.on('request', (request) => passphrasesSent.push(request.postData() ?? ''));
+    await page.goto('/account/sealing');
+    for (const weak of ['password1234', 'Summer2024!', email]) {
+      await page.fill('#seal-journal input[name=passphrase]', weak);
+      await page.fill('#seal-journal input[name=passphrase_confirm]', weak);
+      await page.click('[data-sealing-next]');
+      await expect.poll(() => page.textContent('[data-sealing-error]')).toMatch(/too easy to guess|email address/);
+      expect(await page.isVisible('[data-sealing-step="recovery"]')).toBe(false);
+    }
+    expect(await page.textContent('[data-passphrase-strength]')).toMatch(/\.$/);
+    await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
+    await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
+    expect(await page.textContent('[data-passphrase-strength]')).toBe('Strong enough.');
+    await page.click('[data-sealing-next]');
+    await page.waitForSelector('[data-sealing-step="recovery"]:not([hidden])');
+    expect(passphrasesSent.join('\n')).not.toContain('Summer2024!');
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('writes, edits, resolves a conflict, trashes, opens with the recovery key, all sealed, then unseals', async () => {
     const page = await deviceWithPrfAuthenticator();
     const consoleErrors = watchConsole(page);

@@ -24,14 +24,44 @@
     if (errorSlot) errorSlot.hidden = true;
   };
 
-  /** A quick check in the browser: long enough, and not one repeated character or a run of digits. */
-  function weakness(passphrase) {
-    if (passphrase.length < 12) return 'Use at least 12 characters: a few unrelated words work well.';
-    if (/^(.)\1*$/.test(passphrase) || /^\d+$/.test(passphrase)) return 'That passphrase is too easy to guess: use a few unrelated words.';
-    const kinds = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z\d]/].filter((re) => re.test(passphrase)).length;
-    if (passphrase.length < 16 && kinds < 2) return 'Make it longer (16 characters or more) or mix in digits or other characters.';
-    return null;
+  const HINT = 'Try three or four words that do not belong together, or a short sentence only you would write.';
+  const email = (page.dataset.email || '').trim().toLowerCase();
+  let estimator = null;
+  /** zxcvbn-ts (its own files, loaded on this page only), built at first use: the server's rule, run here. */
+  function zxcvbn() {
+    const libraries = window.zxcvbnts;
+    if (!estimator && libraries?.core && libraries['language-common'] && libraries['language-en']) {
+      const common = libraries['language-common'];
+      const english = libraries['language-en'];
+      estimator = new libraries.core.ZxcvbnFactory({
+        dictionary: { ...common.dictionary, ...english.dictionary },
+        graphs: common.adjacencyGraphs,
+        translations: english.translations,
+      });
+    }
+    return estimator;
   }
+
+  /**
+   * Why the journal passphrase would be guessed early, or null: zxcvbn's score 3 (about 10^8 guesses)
+   * or more, as for sign-in passwords (src/auth/password-strength.ts), and never the account's email.
+   * The passphrase never leaves this page, so this is the only check it gets.
+   */
+  function weakness(passphrase) {
+    const candidate = passphrase.trim().toLowerCase();
+    const localPart = email.split('@')[0] || '';
+    if (email && (candidate === email || (localPart && candidate === localPart)))
+      return `Your email address is the first thing someone would try. ${HINT}`;
+    const judge = zxcvbn();
+    if (!judge) return 'The passphrase checker did not load. Reload the page and try again.';
+    const result = judge.check(passphrase, email ? [email, localPart] : []);
+    if (result.score < 3) {
+      const why = result.feedback.warning ? ` ${result.feedback.warning}` : '';
+      return `This passphrase is too easy to guess.${why} ${HINT}`;
+    }
+    return passphrase.length < 12 ? `Use at least 12 characters. ${HINT}` : null;
+  }
+  sealing.passphraseWeakness = weakness;
 
   async function apiOrThrow(path, init) {
     const answer = await sealing.api(path, init);
