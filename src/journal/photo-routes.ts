@@ -9,7 +9,7 @@ import { AppError } from '../http/errors.js';
 import { isUuid, timeOrderedUuid } from '../uuid.js';
 import { DISPLAY_EDGE, type ProcessedPhoto, processPhoto, sniffImage } from './photo-images.js';
 import { findPhotoBytes, insertPhoto, ownsLiveEntry, pageOfPhotos } from './photos.js';
-import { JOURNAL_OPEN, JOURNAL_SEALED, journalState } from './sealed.js';
+import { JOURNAL_OPEN, JOURNAL_SEALED, journalState, loadJournalState } from './sealed.js';
 
 // multipart's boundaries and headers around the file.
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -125,7 +125,7 @@ export function photoRoutes(ctx: AppContext): Router {
     res.type(photo.contentType).send(photo.bytes);
   });
 
-  router.get('/journal/photos', requirePageAuth(ctx), loadTimeZone(ctx), async (req, res) => {
+  router.get('/journal/photos', requirePageAuth(ctx), loadTimeZone(ctx), loadJournalState(ctx), async (req, res) => {
     const raw = req.query.page;
     const page = typeof raw === 'string' && /^[1-9]\d{0,5}$/.test(raw) ? Number(raw) : 1;
     const { photos, more } = await pageOfPhotos(db, signInState(res).userId, page);

@@ -1,6 +1,6 @@
 // Sealed entries (DESIGN §16): the journal's state, and the writes that carry ciphertext only.
 // The journal knows the state and the sealed column; keys and sealing itself live in sealing/.
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
@@ -30,8 +30,20 @@ export function loadJournalState(ctx: AppContext): RequestHandler {
   return async function journalStateForPage(_req, res, next) {
     const userId = res.locals.auth?.userId as string | undefined;
     res.locals.journalState = userId ? await journalState(ctx.db, userId) : 'open';
+    if (res.locals.journalState !== 'open') allowBlobImages(res);
     next();
   };
+}
+
+/**
+ * A sealed journal's photos are opened in the browser and shown from blob: URLs, so its pages (and
+ * only its pages) let images come from blob: too. Scripts stay 'self'.
+ */
+function allowBlobImages(res: Response): void {
+  const policy = res.getHeader('Content-Security-Policy');
+  if (typeof policy === 'string' && !/img-src[^;]*blob:/.test(policy)) {
+    res.setHeader('Content-Security-Policy', policy.replace(/img-src ([^;]*)/, 'img-src $1 blob:'));
+  }
 }
 
 /** Form posts that would write plaintext into a sealed journal: a 409 page with a sentence. */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainExcerpt, renderMarkdown } from '../../src/journal/markdown.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { testDbUrl } from '../helpers/db.js';
+import { cameraJpeg } from '../photos/helpers.js';
 import {
   axeViolations,
   BROWSER_TEST_ENV,
@@ -167,6 +168,71 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await page.click('[data-sealing-next]');
     await page.waitForSelector('[data-sealing-step="recovery"]:not([hidden])');
     expect(passphrasesSent.join('\n')).not.toContain('Summer2024!');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('seals a photo in the browser: stripped, upright, resized and encrypted before upload, and shown decrypted', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    const { userId } = await sealedAccount(page);
+    await page.waitForSelector('#sealing-done:not([hidden])');
+    const photoRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/photos')) photoRequests.push(r.postDataBuffer()?.toString('latin1') ?? '');
+    });
+
+    await page.goto('/journal/new');
+    await page.fill('#title', 'By the observatory');
+    await page.fill('#body', 'The meridian line.');
+    await waitForSaveState(page, 'saved');
+    // A camera's JPEG: EXIF with GPS (Greenwich), make and model, XMP, IPTC, and Orientation 6 (600×400 stored, 400×600 upright).
+    await page.setInputFiles('input[type=file][name=photo]', { name: 'camera.jpg', mimeType: 'image/jpeg', buffer: await cameraJpeg() });
+    await expect.poll(() => page.inputValue('#body')).toMatch(/!\[\]\(\/photos\/[0-9a-f-]{36}\)/);
+    await waitForSaveState(page, 'saved');
+    const photoId = /\/photos\/([0-9a-f-]{36})/.exec(await page.inputValue('#body'))![1]!;
+
+    // What left the browser and what the database holds: ciphertext, no JPEG, no metadata.
+    const sent = photoRequests.join('');
+    for (const trace of ['Exif', 'Canon', 'Greenwich', 'GPS', '\xff\xd8\xff']) expect(sent).not.toContain(trace);
+    const stored = await server.db.query<{ display: Buffer; thumb: Buffer; sealed: boolean; width: number; height: number; entry: string }>(
+      'SELECT display, thumb, sealed, width, height, entry_id AS entry FROM photos WHERE user_id = $1 AND id = $2',
+      [userId, photoId],
+    );
+    const row = stored.rows[0]!;
+    expect(row).toMatchObject({ sealed: true, width: 400, height: 600 });
+    for (const bytes of [row.display, row.thumb]) {
+      expect(bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
+      for (const trace of ['Exif', 'Canon', 'Greenwich', 'GPS']) expect(bytes.includes(trace)).toBe(false);
+    }
+    const [entry] = await sealedRows(userId);
+    expect(row.entry).toBe(entry!.id);
+
+    // The entry's page opens it with the journal key: an upright picture from a blob: URL, and inside
+    // the ciphertext a JPEG made anew, without EXIF, GPS or any other metadata block.
+    await page.goto(`/journal/${entry!.id}`);
+    const img = page.locator('.entry-body img[data-photo-opened=""]');
+    await img.waitFor();
+    expect(await img.getAttribute('src')).toMatch(/^blob:/);
+    expect(await img.evaluate((el: HTMLImageElement) => el.decode().then(() => [el.naturalWidth, el.naturalHeight]))).toEqual([400, 600]);
+    const inside = await page.evaluate(async (id) => {
+      const w = window as unknown as {
+        smritiSealing: { ready: Promise<CryptoKey> };
+        smritiSealedPhotos: { open(key: CryptoKey, id: string, size: string, bytes: Uint8Array): Promise<Uint8Array> };
+      };
+      const key = await w.smritiSealing.ready;
+      const bytes = new Uint8Array(await (await fetch(`/photos/${id}`)).arrayBuffer());
+      const plain = await w.smritiSealedPhotos.open(key, id, 'display', bytes);
+      return Array.from(plain.slice(0, 4096));
+    }, photoId);
+    const head = Buffer.from(inside);
+    expect(head.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(true);
+    for (const trace of ['Exif', 'Canon', 'Greenwich', 'GPS', 'Photoshop']) expect(head.includes(trace)).toBe(false);
+
+    // The journal's card shows the thumbnail, opened too.
+    await page.goto('/journal');
+    const thumb = page.locator('li.entry-card img.entry-thumb[data-photo-opened=""]');
+    await thumb.waitFor();
+    expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
     expect(consoleErrors).toEqual([]);
   });
 
