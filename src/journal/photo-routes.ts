@@ -19,7 +19,7 @@ const UPLOAD_LIMITS = { parallel: 2, maxWaiting: 20, maxPerAccount: 3 };
 const PHOTO_NOT_FOUND = 'There is no such photo in your journal.';
 // A 12-byte IV and a 16-byte tag: the least an AES-GCM ciphertext made in the browser can be.
 const MIN_SEALED_BYTES = 28;
-const SEALED_TYPE = 'application/octet-stream';
+export const SEALED_TYPE = 'application/octet-stream';
 const SEALED_INVALID =
   'A sealed photo is sent as its display size ("photo") and thumbnail ("thumb"), both encrypted, with its "id", "width" and "height".';
 
@@ -145,7 +145,11 @@ export function photoRoutes(ctx: AppContext): Router {
  * A sealed journal's photo: two ciphertexts made in the browser (its additional data names the
  * user, the id and the size, so the id is the browser's), kept as given; sharp never sees them.
  */
-function sealedPhoto(body: Record<string, unknown>, display: Express.Multer.File, thumb: Express.Multer.File | undefined): ProcessedPhoto {
+export function sealedPhoto(
+  body: Record<string, unknown>,
+  display: Express.Multer.File,
+  thumb: Express.Multer.File | undefined,
+): ProcessedPhoto {
   const id = typeof body.id === 'string' ? body.id.toLowerCase() : '';
   const edge = (value: unknown) =>
     typeof value === 'string' && /^[1-9]\d{0,4}$/.test(value) && Number(value) <= DISPLAY_EDGE ? Number(value) : 0;

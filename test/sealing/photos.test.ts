@@ -137,3 +137,64 @@ describe('photos of a sealed journal', () => {
     expect(over.body.error).toBe('photo_quota');
   });
 });
+
+describe('sealing and unsealing a journal’s existing photos', () => {
+  async function stored(id: string) {
+    const result = await setup.db.query<{ sealed: boolean; display: Buffer; content_type: string }>(
+      'SELECT sealed, display, content_type FROM photos WHERE id = $1',
+      [id],
+    );
+    return result.rows[0];
+  }
+  const rewrite = (browser: Browser, fields: Record<string, string>, files: Record<string, Buffer>) => {
+    const test = request(setup.t.app).post('/api/sealing/photos').set('Cookie', browser.jar.header()).set('Origin', TEST_ORIGIN);
+    for (const [name, value] of Object.entries(fields)) test.field(name, value);
+    for (const [name, bytes] of Object.entries(files))
+      test.attach(name, bytes, { filename: name, contentType: 'application/octet-stream' });
+    return test;
+  };
+
+  it('lists the plaintext photos while sealing, replaces each in place with its sealed copy, then writes it back while unsealing', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    const { browser: other } = await signedInBrowser(setup.t.app);
+    const id = (await uploadPhoto(setup.t.app, browser, await twoColourJpeg())).body.id as string;
+    expect((await rewrite(browser, { id }, { photo: await twoColourJpeg() })).status).toBe(409);
+    await sealJournal(browser);
+    expect((await browser.json('get', '/api/sealing')).body.photosRemaining).toBe(1);
+    expect((await browser.json('get', '/api/sealing/photos')).body).toEqual({ photos: [{ id }], remaining: 1 });
+
+    const display = randomBytes(3000);
+    const sealedFields = { sealed: '1', id, width: '600', height: '400' };
+    await sealJournal(other);
+    expect((await rewrite(other, sealedFields, { photo: display, thumb: randomBytes(300) })).status).toBe(404);
+    const sealed = await rewrite(browser, sealedFields, { photo: display, thumb: randomBytes(300) });
+    expect(sealed.status, sealed.text).toBe(200);
+    expect(sealed.body).toMatchObject({ id, rewritten: true, remaining: 0 });
+    expect(await stored(id)).toEqual({ sealed: true, display, content_type: 'application/octet-stream' });
+    expect((await browser.json('get', '/api/sealing/photos')).body).toEqual({ photos: [], remaining: 0 });
+    // A second try (a closed tab resumed) changes nothing.
+    expect((await rewrite(browser, sealedFields, { photo: randomBytes(3000), thumb: randomBytes(300) })).body.rewritten).toBe(false);
+
+    // Unsealing: the opened photo comes back, and the server re-encodes it as any open journal's.
+    expect((await browser.json('post', '/api/sealing/unseal', {})).status).toBe(200);
+    expect((await browser.json('get', '/api/sealing')).body).toMatchObject({ state: 'unsealing', photosRemaining: 1 });
+    expect((await browser.json('get', '/api/sealing/photos')).body.photos).toEqual([{ id }]);
+    const back = await rewrite(browser, { id }, { photo: await twoColourJpeg() });
+    expect(back.status, back.text).toBe(200);
+    expect(back.body).toMatchObject({ rewritten: true, state: 'open' });
+    const plain = await stored(id);
+    expect(plain).toMatchObject({ sealed: false, content_type: 'image/jpeg' });
+    expect(plain!.display.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(true);
+    expect((await browser.get(`/photos/${id}`)).headers['content-type']).toBe('image/jpeg');
+  });
+
+  it('keeps an unsealing journal sealed while one of its photos is still sealed', async () => {
+    const { browser } = await signedInBrowser(setup.t.app);
+    await sealJournal(browser);
+    expect((await uploadSealed(setup.t.app, browser)).status).toBe(201);
+    const unseal = await browser.json('post', '/api/sealing/unseal', {});
+    expect(unseal.body.state).toBe('unsealing');
+    expect((await browser.json('get', '/api/sealing/pending')).body.entries).toEqual([]);
+    expect((await browser.json('get', '/api/sealing')).body).toMatchObject({ state: 'unsealing', photosRemaining: 1 });
+  });
+});
