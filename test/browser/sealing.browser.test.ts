@@ -115,7 +115,12 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
   }
 
   /** A new account whose journal is sealed with a passphrase and the recovery key; its user id and recovery key. */
-  async function sealedAccount(page: Page, entries = 0, prepare?: () => Promise<void>): Promise<{ userId: string; recoveryKey: string }> {
+  async function sealedAccount(
+    page: Page,
+    entries = 0,
+    prepare?: () => Promise<void>,
+    beforeSealing?: () => Promise<void>,
+  ): Promise<{ userId: string; recoveryKey: string }> {
     await page.goto('/register');
     await page.fill('#email', uniqueEmail('sealed'));
     await page.fill('#password', TEST_PASSWORD);
@@ -123,6 +128,7 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await Promise.all([page.waitForURL('**/journal'), page.click('button:has-text("Create account")')]);
     const userId = (await page.getAttribute('meta[name="smriti-user"]', 'content'))!;
     if (entries > 0) await writeEntries(page);
+    await beforeSealing?.();
     await page.goto('/account/sealing');
     await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
     await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
@@ -233,6 +239,51 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     const thumb = page.locator('li.entry-card img.entry-thumb[data-photo-opened=""]');
     await thumb.waitFor();
     expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('seals the photos already in a journal when it is sealed, shows them opened, and writes them back when it is unsealed', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    let photoId = '';
+    const { userId } = await sealedAccount(page, 0, undefined, async () => {
+      await page.goto('/journal/new');
+      await page.fill('#title', 'Before sealing');
+      await page.fill('#body', 'A photo from the open days.');
+      await waitForSaveState(page, 'saved');
+      await page.setInputFiles('input[type=file][name=photo]', { name: 'camera.jpg', mimeType: 'image/jpeg', buffer: await cameraJpeg() });
+      await expect.poll(() => page.inputValue('#body')).toMatch(/\/photos\/[0-9a-f-]{36}/);
+      await waitForSaveState(page, 'saved');
+      photoId = /\/photos\/([0-9a-f-]{36})/.exec(await page.inputValue('#body'))![1]!;
+    });
+    await page.waitForSelector('#sealing-done:not([hidden])');
+    expect(await page.textContent('[data-progress-text]')).toBe('1 of 1 photos sealed.');
+    const row = async () =>
+      (
+        await server.db.query<{ sealed: boolean; display: Buffer; thumb: Buffer }>(
+          'SELECT sealed, display, thumb FROM photos WHERE user_id = $1 AND id = $2',
+          [userId, photoId],
+        )
+      ).rows[0]!;
+    const sealed = await row();
+    expect(sealed.sealed).toBe(true);
+    for (const bytes of [sealed.display, sealed.thumb]) expect(bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
+    const [entry] = await sealedRows(userId);
+    await page.goto(`/journal/${entry!.id}`);
+    const img = page.locator('.entry-body img[data-photo-opened=""]');
+    await img.waitFor();
+    expect(await img.evaluate((el: HTMLImageElement) => el.decode().then(() => [el.naturalWidth, el.naturalHeight]))).toEqual([400, 600]);
+
+    await page.goto('/account/sealing');
+    await page.check('#unseal_confirm');
+    await page.click('#unseal-journal button[type=submit]');
+    await page.waitForSelector('#unsealing-done:not([hidden])');
+    const back = await row();
+    expect(back.sealed).toBe(false);
+    expect(back.display.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(true);
+    await page.goto(`/journal/${entry!.id}`);
+    expect(await page.getAttribute('meta[name="smriti-journal"]', 'content')).toBe('open');
+    expect(await page.locator('.entry-body img').evaluate((el: HTMLImageElement) => el.decode().then(() => el.naturalHeight))).toBe(600);
     expect(consoleErrors).toEqual([]);
   });
 

@@ -7,6 +7,7 @@
   if (!page || !sealing) return;
 
   const BATCH = 50;
+  const PHOTO_BATCH = 10;
   const form = document.getElementById('seal-journal');
   const errorSlot = page.querySelector('[data-sealing-error]');
   const progressBox = page.querySelector('[data-progress-box]');
@@ -88,8 +89,32 @@
     },
   };
 
+  /** The journal's existing photos, one at a time, re-written in place (public/js/sealing/photos.js). */
+  async function rewritePhotos(key, state) {
+    const first = await apiOrThrow(`/api/sealing/photos?limit=${PHOTO_BATCH}`);
+    const total = first.remaining || 0;
+    if (total === 0) return 0;
+    await sealing.loadScript('/js/sealing/photos.js');
+    const label = rewrite[state].label;
+    progressBox.hidden = false;
+    progressLabel.textContent = state === 'sealed' ? 'Sealing your photos…' : 'Unsealing your photos…';
+    progress.max = total;
+    let count = 0;
+    for (let batch = first.photos; batch?.length; batch = (await apiOrThrow(`/api/sealing/photos?limit=${PHOTO_BATCH}`)).photos) {
+      for (const { id } of batch) {
+        const answer = await window.smritiSealedPhotos.rewrite(key, state, id);
+        if (answer.rewritten) count += 1;
+        progress.value = Math.min(count, total);
+        progressText.textContent = `${count} of ${Math.max(total, count)} photos ${label}.`;
+      }
+    }
+    return count;
+  }
+
   async function rewriteRemaining(key, state, total) {
     const way = rewrite[state];
+    // Unsealing opens the photos first: the last entry written back deletes the journal's keys.
+    if (state === 'unsealing') await rewritePhotos(key, state);
     progressBox.hidden = false;
     progressLabel.textContent = state === 'sealed' ? 'Sealing your entries…' : 'Unsealing your entries…';
     progress.max = Math.max(total, 1);
@@ -114,6 +139,7 @@
     progress.value = progress.max;
     progressLabel.textContent = state === 'sealed' ? 'Your entries, sealed' : 'Your entries, unsealed';
     report();
+    if (state === 'sealed' && (await rewritePhotos(key, state)) > 0) progressLabel.textContent = 'Your entries and photos, sealed';
     await sealing.dbDelete('search-index');
     if (state === 'unsealing') await sealing.forgetKey({ evenRemembered: true });
     way.done().hidden = false;
@@ -121,7 +147,7 @@
 
   async function resume() {
     const status = await apiOrThrow('/api/sealing');
-    if (status.state === 'open' || status.remaining <= 0) return;
+    if (status.state === 'open' || (status.remaining <= 0 && !status.photosRemaining)) return;
     const key = await sealing.ready;
     if (!key) {
       const note = page.querySelector('[data-sealing-status]');

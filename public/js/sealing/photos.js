@@ -63,8 +63,7 @@
   }
 
   /** What POST /api/photos takes for a sealed photo: its new id, both sizes sealed, the display size's width and height. */
-  async function sealedUpload(key, file) {
-    const id = crypto.randomUUID();
+  async function sealedUpload(key, file, id = crypto.randomUUID()) {
     const { display, thumb } = await prepare(file);
     const data = new FormData();
     data.append('sealed', '1');
@@ -74,6 +73,37 @@
     data.append('photo', new Blob([await seal(key, id, 'display', display.bytes)], { type: 'application/octet-stream' }), 'photo.sealed');
     data.append('thumb', new Blob([await seal(key, id, 'thumb', thumb.bytes)], { type: 'application/octet-stream' }), 'thumb.sealed');
     return data;
+  }
+
+  /**
+   * One existing photo re-written in place (same id, so the entries' references stay): sealed here
+   * while sealing; opened here while unsealing, for the server to re-encode as an open journal's.
+   */
+  async function rewrite(key, state, id) {
+    const fetched = await window.secureFetch(`/photos/${id}`, { cache: 'no-store' });
+    if (!fetched.ok) throw new Error(`A photo could not be downloaded (the server answered ${fetched.status}). Reload this page to go on.`);
+    const bytes = new Uint8Array(await fetched.arrayBuffer());
+    const sealedNow = (fetched.headers.get('Content-Type') || '').startsWith('application/octet-stream');
+    let data;
+    if (state === 'sealed') {
+      if (sealedNow) return { rewritten: false };
+      try {
+        data = await sealedUpload(key, new Blob([bytes], { type: fetched.headers.get('Content-Type') || '' }), id);
+      } catch (error) {
+        if (error instanceof UnreadablePhoto)
+          throw new Error('One of your photos could not be read by this browser, so it cannot be sealed here. Try another browser.');
+        throw error;
+      }
+    } else {
+      if (!sealedNow) return { rewritten: false };
+      data = new FormData();
+      data.append('id', id);
+      data.append('photo', new Blob([await open(key, id, 'display', bytes)], { type: TYPE }), 'photo.jpg');
+    }
+    const answer = await window.secureFetch('/api/sealing/photos', { method: 'POST', body: data, headers: { Accept: 'application/json' } });
+    const body = await answer.json().catch(() => ({}));
+    if (!answer.ok) throw new Error(body.message || `The server answered ${answer.status}.`);
+    return body;
   }
 
   const shown = new Map(); // photo URL → Promise of a blob: URL, once per page
@@ -124,5 +154,5 @@
     );
   }
 
-  window.smritiSealedPhotos = { UnreadablePhoto, prepare, seal, open, sealedUpload, hold, show };
+  window.smritiSealedPhotos = { UnreadablePhoto, prepare, seal, open, sealedUpload, rewrite, hold, show };
 })();
