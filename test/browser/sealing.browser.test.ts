@@ -239,6 +239,11 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     const thumb = page.locator('li.entry-card img.entry-thumb[data-photo-opened=""]');
     await thumb.waitFor();
     expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
+    // And the Photos view, whose pictures the server can only name.
+    await page.goto('/journal/photos');
+    const tile = page.locator(`img[data-photo="/photos/${photoId}?size=thumb"][data-photo-opened=""]`);
+    await tile.waitFor();
+    expect(await tile.evaluate((el: HTMLImageElement) => el.decode().then(() => el.naturalHeight))).toBe(400);
     expect(consoleErrors).toEqual([]);
   });
 
