@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import { Router } from 'express';
 import multer from 'multer';
 import { signInState } from '../auth/middleware.js';
+import { createFairQueue } from '../auth/password-queue.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { processPhoto } from '../journal/photo-images.js';
@@ -16,12 +17,19 @@ import { pendingPhotos, remainingPhotos, replacePhoto } from './photos.js';
 import { finishUnsealing } from './state.js';
 
 const PENDING_PHOTOS_MAX = 50;
+// Unsealing hands each photo to sharp again: one at a time per process (uploads keep their own two).
+const REENCODE_LIMITS = { parallel: 1, maxWaiting: 20, maxPerAccount: 1 };
 type Files = { photo?: Express.Multer.File[]; thumb?: Express.Multer.File[] };
 
 export function sealingPhotoRoutes(ctx: AppContext): Router {
   const router = Router();
   const { db, config } = ctx;
   const messages = photoMessages(config.photos.maxBytes, config.photos.quotaBytes);
+  const reencoding = createFairQueue(REENCODE_LIMITS, {
+    queueFull: 'Smriti is storing a great many photos right now. Please try again in a minute.',
+    accountBusy: 'Your other photos are still being written back; this one can be sent once they are done.',
+    accountBusyCode: 'uploads_busy',
+  });
   const receive = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: config.photos.maxBytes, files: 2, fields: 4, parts: 6 },
@@ -57,7 +65,8 @@ export function sealingPhotoRoutes(ctx: AppContext): Router {
     const display = files.photo?.[0];
     const id = typeof req.body?.id === 'string' ? req.body.id.toLowerCase() : '';
     if (!display || !isUuid(id)) throw new AppError(400, 'photo_missing', 'Send the photo in the field "photo", with its "id".');
-    const photo = state === 'sealed' ? sealedPhoto(req.body, display, files.thumb?.[0]) : await openedPhoto(display.buffer);
+    const photo =
+      state === 'sealed' ? sealedPhoto(req.body, display, files.thumb?.[0]) : await reencoding(userId, () => openedPhoto(display.buffer));
     const result = await replacePhoto(db, userId, id, photo, state === 'sealed', config.photos.quotaBytes);
     if (result === 'not_found') throw new AppError(404, 'not_found', 'There is no such photo in your journal.');
     if (result === 'over_quota') throw new AppError(413, 'photo_quota', messages.overQuota);
