@@ -1,5 +1,7 @@
 // Photos in the editor (DESIGN §17): the photo button, drag-and-drop and paste each send the image to
 // POST /api/photos with a progress bar, one at a time, and put ![](/photos/<id>) in the text at the cursor.
+// In a sealed journal (§16) the photo is stripped, resized and sealed here first (sealing/photos.js):
+// the server only ever receives its ciphertext.
 (() => {
   const form = document.querySelector('form[data-editor]');
   const input = form?.querySelector('input[type=file][name=photo]');
@@ -20,7 +22,32 @@
     body.dispatchEvent(new Event('input', { bubbles: true }));
   }
 
-  function post(file, bar) {
+  const sealing = window.smritiSealing;
+  const HEIC = /\.(heic|heif)$/i;
+  const sealedJournal = () => sealing?.journalState() === 'sealed';
+
+  /** The upload's form: the file as it is, or in a sealed journal its sealed sizes; a sentence when it cannot be. */
+  async function formFor(file) {
+    if (!sealedJournal()) {
+      const data = new FormData();
+      data.append('photo', file);
+      return { data };
+    }
+    const key = await sealing.ready;
+    if (!key) return { problem: 'Your journal is locked on this device: open it, then add the photo.' };
+    await sealing.loadScript('/js/sealing/photos.js');
+    const photos = window.smritiSealedPhotos;
+    try {
+      return { data: await photos.sealedUpload(key, file) };
+    } catch (error) {
+      if (!(error instanceof photos.UnreadablePhoto)) throw error;
+      if (file.type === 'image/heic' || file.type === 'image/heif' || HEIC.test(file.name || ''))
+        return { problem: 'This is a HEIC photo, which browsers cannot read: export it as JPEG and try again.' };
+      return { problem: 'The photo could not be read: the file is damaged or not a picture. Try exporting it again.' };
+    }
+  }
+
+  function post(data, bar) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       xhr.open('POST', '/api/photos');
@@ -31,9 +58,7 @@
       });
       xhr.addEventListener('load', () => resolve({ status: xhr.status, answer: xhr.response }));
       xhr.addEventListener('error', () => resolve({ status: 0, answer: null }));
-      const data = new FormData();
-      if (form.dataset.entryId) data.append('entry_id', form.dataset.entryId);
-      data.append('photo', file);
+      if (form.dataset.entryId && !data.has('entry_id')) data.set('entry_id', form.dataset.entryId);
       xhr.send(data);
     });
   }
@@ -48,12 +73,15 @@
     bar.setAttribute('aria-label', `Uploading ${file.name || 'photo'}`);
     item.append(bar, label);
     list.append(item);
-    let result = await post(file, bar);
+    const { data, problem } = await formFor(file).catch(() => ({
+      problem: 'The photo could not be sealed here. Reload the page and try again.',
+    }));
+    let result = problem ? { status: 0, answer: { message: problem } } : await post(data, bar);
     if (result.status === 401) {
       // The access token lapsed: secureFetch renews it (or says the session is over), then once more.
       try {
         await window.secureFetch('/api/me');
-        result = await post(file, bar);
+        result = await post(data, bar);
       } catch {
         result = { status: 401, answer: { message: 'Your session has expired; sign in again, then add the photo.' } };
       }

@@ -34,6 +34,8 @@ export interface NewPhoto {
   /** What an import matched it by, so a second import finds it. */
   source?: string;
   at: Date;
+  /** Ciphertext made in the browser (a sealed journal): stored as given, answered as opaque bytes. */
+  sealed?: boolean;
 }
 
 export type InsertResult = 'stored' | 'over_quota' | 'exists';
@@ -42,8 +44,8 @@ export type InsertResult = 'stored' | 'over_quota' | 'exists';
 export async function insertPhoto(db: Queryable, userId: string, p: NewPhoto, quotaBytes: number): Promise<InsertResult> {
   const bytes = p.photo.display.length + p.photo.thumb.length;
   const result = await db.query(
-    `INSERT INTO photos (user_id, id, entry_id, content_type, width, height, display, thumb, thumb_type, bytes, source, created_at, unreferenced_since)
-     SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10::bigint, $11, $12::timestamptz, $12::timestamptz
+    `INSERT INTO photos (user_id, id, entry_id, content_type, width, height, display, thumb, thumb_type, bytes, source, created_at, unreferenced_since, sealed)
+     SELECT $1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10::bigint, $11, $12::timestamptz, $12::timestamptz, $14
      WHERE (SELECT coalesce(sum(bytes), 0) FROM photos WHERE user_id = $1) + $10::bigint <= $13::bigint
      ON CONFLICT (user_id, id) DO NOTHING RETURNING id`,
     [
@@ -60,6 +62,7 @@ export async function insertPhoto(db: Queryable, userId: string, p: NewPhoto, qu
       p.source ?? null,
       p.at,
       quotaBytes,
+      p.sealed ?? false,
     ],
   );
   if (result.rowCount > 0) return 'stored';
@@ -73,13 +76,13 @@ export async function findPhotoBytes(
   userId: string,
   id: string,
   size: 'display' | 'thumb',
-): Promise<{ contentType: string; bytes: Buffer } | undefined> {
+): Promise<{ contentType: string; bytes: Buffer; sealed: boolean } | undefined> {
   if (!isUuid(id.toLowerCase())) return undefined;
   const columns = size === 'thumb' ? 'thumb_type AS "contentType", thumb AS bytes' : 'content_type AS "contentType", display AS bytes';
-  const result = await db.query<{ contentType: string; bytes: Buffer }>(`SELECT ${columns} FROM photos WHERE user_id = $1 AND id = $2`, [
-    userId,
-    id.toLowerCase(),
-  ]);
+  const result = await db.query<{ contentType: string; bytes: Buffer; sealed: boolean }>(
+    `SELECT ${columns}, sealed FROM photos WHERE user_id = $1 AND id = $2`,
+    [userId, id.toLowerCase()],
+  );
   return result.rows[0];
 }
 

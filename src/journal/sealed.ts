@@ -1,6 +1,6 @@
 // Sealed entries (DESIGN §16): the journal's state, and the writes that carry ciphertext only.
 // The journal knows the state and the sealed column; keys and sealing itself live in sealing/.
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { cachedUser } from '../auth/user-cache.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
@@ -36,8 +36,20 @@ export function loadJournalState(ctx: AppContext): RequestHandler {
     const userId = res.locals.auth?.userId as string | undefined;
     const user = userId ? await cachedUser(ctx.userCache, ctx.db, userId) : undefined;
     res.locals.journalState = (user?.journalState ?? 'open') as JournalState;
+    if (res.locals.journalState !== 'open') allowBlobImages(res);
     next();
   };
+}
+
+/**
+ * A sealed journal's photos are opened in the browser and shown from blob: URLs, so its pages (and
+ * only its pages) let images come from blob: too. Scripts stay 'self'.
+ */
+function allowBlobImages(res: Response): void {
+  const policy = res.getHeader('Content-Security-Policy');
+  if (typeof policy === 'string' && !/img-src[^;]*blob:/.test(policy)) {
+    res.setHeader('Content-Security-Policy', policy.replace(/img-src ([^;]*)/, 'img-src $1 blob:'));
+  }
 }
 
 /**

@@ -8,6 +8,8 @@ import { AppError } from '../http/errors.js';
 import { journalState } from '../journal/sealed.js';
 import { newKeyFrom, plainBatchFrom, sealedBatchFrom } from './input.js';
 import { addKey, listKeys, listWrappedKeys, MAX_KEYS, ownsPasskey, removeKey, touchKey } from './keys.js';
+import { sealingPhotoRoutes } from './photo-routes.js';
+import { remainingPhotos } from './photos.js';
 import { applyBatch, finishUnsealing, pendingEntries, remainingEntries, startSealing, startUnsealing } from './state.js';
 
 export const KEYS_NEEDED =
@@ -35,12 +37,17 @@ export function sealingApiRoutes(ctx: AppContext): Router {
   const recent = requireRecentSignIn(ctx);
 
   router.use('/api/sealing', requireApiAuth(ctx));
+  router.use(sealingPhotoRoutes(ctx));
 
   router.get('/api/sealing', async function sealingStatus(_req, res) {
     const userId = userOf(res);
     const state = await journalState(db, userId);
-    const [remaining, keys] = await Promise.all([remainingEntries(db, userId, state), listKeys(db, userId)]);
-    res.json({ sealed: state !== 'open', state, remaining, keys });
+    const [remaining, photosRemaining, keys] = await Promise.all([
+      remainingEntries(db, userId, state),
+      remainingPhotos(db, userId, state),
+      listKeys(db, userId),
+    ]);
+    res.json({ sealed: state !== 'open', state, remaining, photosRemaining, keys });
   });
 
   router.get('/api/sealing/wrapped', async function wrappedKeys(_req, res) {

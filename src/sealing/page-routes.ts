@@ -28,16 +28,23 @@ export function sealingPageRoutes(ctx: AppContext): Router {
   const { db } = ctx;
   const signedIn = [requirePageAuth(ctx), loadTimeZone(ctx), loadJournalState(ctx), allowWasmEval()];
 
+  /** The browser refuses the account's email (or its local part) as a journal passphrase. */
+  async function accountEmail(userId: string): Promise<string> {
+    const result = await db.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [userId]);
+    return result.rows[0]?.email ?? '';
+  }
+
   router.get('/account/sealing', ...signedIn, requireRecentSignIn(ctx), async function sealingPage(_req, res) {
     const { userId } = signInState(res);
     const state = await journalState(db, userId);
-    const [keys, remaining, hasPrfPasskey] = await Promise.all([
+    const [keys, remaining, hasPrfPasskey, email] = await Promise.all([
       listKeys(db, userId),
       remainingEntries(db, userId, state),
       // Whether a passkey's authenticator does PRF is known only when the browser asks it; any passkey may.
       hasPasskey(db, userId),
+      accountEmail(userId),
     ]);
-    res.render('account/sealing', { title: 'Seal your journal', sealing: { state, keys, remaining, hasPrfPasskey } });
+    res.render('account/sealing', { title: 'Seal your journal', email, sealing: { state, keys, remaining, hasPrfPasskey } });
   });
 
   router.get('/journal/unlock', ...signedIn, async function unlockPage(req, res) {

@@ -4,6 +4,7 @@ import type { Db, Queryable } from '../db/db.js';
 import { ENTRY_COLUMNS, type Entry, toJson } from '../journal/entries.js';
 import { type JournalState, type PlainWrite, type SealedWrite, writeSealed, writeUnsealed } from '../journal/sealed.js';
 import { deleteAllKeys, enoughKeys, type KeyKind } from './keys.js';
+import { remainingPhotos } from './photos.js';
 
 export async function remainingEntries(db: Queryable, userId: string, state: JournalState): Promise<number> {
   if (state === 'open') return 0;
@@ -46,9 +47,11 @@ export function startUnsealing(db: Db, userId: string): Promise<StateChange> {
   });
 }
 
-/** Once no sealed entry is left, the journal is open: its wrapped keys and any sealed history are deleted. */
+/** Once no sealed entry or photo is left, the journal is open: its wrapped keys and any sealed history are deleted. */
 async function openWhenDone(tx: Queryable, userId: string): Promise<JournalState> {
   if ((await remainingEntries(tx, userId, 'unsealing')) > 0) return 'unsealing';
+  // A sealed photo left needs the key that is about to be deleted: the journal opens after it.
+  if ((await remainingPhotos(tx, userId, 'unsealing')) > 0) return 'unsealing';
   await setState(tx, userId, 'open');
   await deleteAllKeys(tx, userId);
   await tx.query('DELETE FROM entry_versions WHERE user_id = $1 AND sealed IS NOT NULL', [userId]);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainExcerpt, renderMarkdown } from '../../src/journal/markdown.js';
 import { TEST_PASSWORD, uniqueEmail } from '../helpers/app.js';
 import { testDbUrl } from '../helpers/db.js';
+import { cameraJpeg } from '../photos/helpers.js';
 import {
   axeViolations,
   BROWSER_TEST_ENV,
@@ -114,7 +115,12 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
   }
 
   /** A new account whose journal is sealed with a passphrase and the recovery key; its user id and recovery key. */
-  async function sealedAccount(page: Page, entries = 0, prepare?: () => Promise<void>): Promise<{ userId: string; recoveryKey: string }> {
+  async function sealedAccount(
+    page: Page,
+    entries = 0,
+    prepare?: () => Promise<void>,
+    beforeSealing?: () => Promise<void>,
+  ): Promise<{ userId: string; recoveryKey: string }> {
     await page.goto('/register');
     await page.fill('#email', uniqueEmail('sealed'));
     await page.fill('#password', TEST_PASSWORD);
@@ -122,6 +128,7 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     await Promise.all([page.waitForURL('**/journal'), page.click('button:has-text("Create account")')]);
     const userId = (await page.getAttribute('meta[name="smriti-user"]', 'content'))!;
     if (entries > 0) await writeEntries(page);
+    await beforeSealing?.();
     await page.goto('/account/sealing');
     await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
     await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
@@ -140,6 +147,161 @@ describe.skipIf(!chromiumAvailable)('a sealed journal in a real browser', () => 
     );
     return result.rows;
   }
+
+  it('judges the journal passphrase with zxcvbn in the browser: a guessable one or the email is refused with a sentence', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    const email = uniqueEmail('strength');
+    await page.goto('/register');
+    await page.fill('#email', email);
+    await page.fill('#password', TEST_PASSWORD);
+    await page.fill('#password_confirm', TEST_PASSWORD);
+    await Promise.all([page.waitForURL('**/journal'), page.click('button:has-text("Create account")')]);
+    const passphrasesSent: string[] = [];
+    page.on('request', (request) => passphrasesSent.push(request.postData() ?? ''));
+    await page.goto('/account/sealing');
+    for (const weak of ['password1234', 'Summer2024!', email]) {
+      await page.fill('#seal-journal input[name=passphrase]', weak);
+      await page.fill('#seal-journal input[name=passphrase_confirm]', weak);
+      await page.click('[data-sealing-next]');
+      await expect.poll(() => page.textContent('[data-sealing-error]')).toMatch(/too easy to guess|email address/);
+      expect(await page.isVisible('[data-sealing-step="recovery"]')).toBe(false);
+    }
+    expect(await page.textContent('[data-passphrase-strength]')).toMatch(/\.$/);
+    await page.fill('#seal-journal input[name=passphrase]', PASSPHRASE);
+    await page.fill('#seal-journal input[name=passphrase_confirm]', PASSPHRASE);
+    expect(await page.textContent('[data-passphrase-strength]')).toBe('Strong enough.');
+    await page.click('[data-sealing-next]');
+    await page.waitForSelector('[data-sealing-step="recovery"]:not([hidden])');
+    expect(passphrasesSent.join('\n')).not.toContain('Summer2024!');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('seals a photo in the browser: stripped, upright, resized and encrypted before upload, and shown decrypted', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    const { userId } = await sealedAccount(page);
+    await page.waitForSelector('#sealing-done:not([hidden])');
+    const photoRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/photos')) photoRequests.push(r.postDataBuffer()?.toString('latin1') ?? '');
+    });
+
+    await page.goto('/journal/new');
+    await page.fill('#title', 'By the observatory');
+    await page.fill('#body', 'The meridian line.');
+    await waitForSaveState(page, 'saved');
+    // A camera's JPEG: EXIF with GPS (Greenwich), make and model, XMP, IPTC, and Orientation 6 (600×400 stored, 400×600 upright).
+    await page.setInputFiles('input[type=file][name=photo]', { name: 'camera.jpg', mimeType: 'image/jpeg', buffer: await cameraJpeg() });
+    await expect.poll(() => page.inputValue('#body')).toMatch(/!\[\]\(\/photos\/[0-9a-f-]{36}\)/);
+    await waitForSaveState(page, 'saved');
+    const photoId = /\/photos\/([0-9a-f-]{36})/.exec(await page.inputValue('#body'))![1]!;
+
+    // What left the browser and what the database holds: ciphertext, no JPEG, no metadata.
+    const sent = photoRequests.join('');
+    for (const trace of ['Exif', 'Canon', 'Greenwich', 'GPS', '\xff\xd8\xff']) expect(sent).not.toContain(trace);
+    const stored = await server.db.query<{ display: Buffer; thumb: Buffer; sealed: boolean; width: number; height: number; entry: string }>(
+      'SELECT display, thumb, sealed, width, height, entry_id AS entry FROM photos WHERE user_id = $1 AND id = $2',
+      [userId, photoId],
+    );
+    const row = stored.rows[0]!;
+    expect(row).toMatchObject({ sealed: true, width: 400, height: 600 });
+    for (const bytes of [row.display, row.thumb]) {
+      expect(bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
+      for (const trace of ['Exif', 'Canon', 'Greenwich', 'GPS']) expect(bytes.includes(trace)).toBe(false);
+    }
+    const [entry] = await sealedRows(userId);
+    expect(row.entry).toBe(entry!.id);
+
+    // The entry's page opens it with the journal key: an upright picture from a blob: URL, and inside
+    // the ciphertext a JPEG made anew, without EXIF, GPS or any other metadata block.
+    await page.goto(`/journal/${entry!.id}`);
+    const img = page.locator('.entry-body img[data-photo-opened=""]');
+    await img.waitFor();
+    expect(await img.getAttribute('src')).toMatch(/^blob:/);
+    expect(await img.evaluate((el: HTMLImageElement) => el.decode().then(() => [el.naturalWidth, el.naturalHeight]))).toEqual([400, 600]);
+    const inside = await page.evaluate(async (id) => {
+      const w = window as unknown as {
+        smritiSealing: { ready: Promise<CryptoKey> };
+        smritiSealedPhotos: { open(key: CryptoKey, id: string, size: string, bytes: Uint8Array): Promise<Uint8Array> };
+      };
+      const key = await w.smritiSealing.ready;
+      const bytes = new Uint8Array(await (await fetch(`/photos/${id}`)).arrayBuffer());
+      const plain = await w.smritiSealedPhotos.open(key, id, 'display', bytes);
+      return Array.from(plain.slice(0, 4096));
+    }, photoId);
+    const head = Buffer.from(inside);
+    expect(head.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(true);
+    for (const trace of ['Exif', 'Canon', 'Greenwich', 'GPS', 'Photoshop']) expect(head.includes(trace)).toBe(false);
+
+    // The journal's card shows the thumbnail, opened too.
+    await page.goto('/journal');
+    const thumb = page.locator('li.entry-card img.entry-thumb[data-photo-opened=""]');
+    await thumb.waitFor();
+    expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
+    // And the Photos view, whose pictures the server can only name.
+    await page.goto('/journal/photos');
+    const tile = page.locator(`img[data-photo="/photos/${photoId}?size=thumb"][data-photo-opened=""]`);
+    await tile.waitFor();
+    expect(await tile.evaluate((el: HTMLImageElement) => el.decode().then(() => el.naturalHeight))).toBe(400);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('seals the photos already in a journal when it is sealed, shows them opened, and writes them back when it is unsealed', async () => {
+    const page = await deviceWithPrfAuthenticator();
+    const consoleErrors = watchConsole(page);
+    let photoId = '';
+    // The first photo's upload is cut off: sealing stops with a sentence, and goes on when the page is opened again.
+    const cutOff = async () => {
+      let dropped = false;
+      await page.route('**/api/sealing/photos', (route) => {
+        if (dropped || route.request().method() !== 'POST') return route.continue();
+        dropped = true;
+        return route.abort('connectionclosed');
+      });
+    };
+    const { userId } = await sealedAccount(page, 0, cutOff, async () => {
+      await page.goto('/journal/new');
+      await page.fill('#title', 'Before sealing');
+      await page.fill('#body', 'A photo from the open days.');
+      await waitForSaveState(page, 'saved');
+      await page.setInputFiles('input[type=file][name=photo]', { name: 'camera.jpg', mimeType: 'image/jpeg', buffer: await cameraJpeg() });
+      await expect.poll(() => page.inputValue('#body')).toMatch(/\/photos\/[0-9a-f-]{36}/);
+      await waitForSaveState(page, 'saved');
+      photoId = /\/photos\/([0-9a-f-]{36})/.exec(await page.inputValue('#body'))![1]!;
+    });
+    await page.waitForSelector('[data-sealing-error]:not([hidden])');
+    await page.goto('/account/sealing');
+    await page.waitForSelector('#sealing-done:not([hidden])');
+    expect(await page.textContent('[data-progress-text]')).toBe('1 of 1 photos sealed.');
+    const row = async () =>
+      (
+        await server.db.query<{ sealed: boolean; display: Buffer; thumb: Buffer }>(
+          'SELECT sealed, display, thumb FROM photos WHERE user_id = $1 AND id = $2',
+          [userId, photoId],
+        )
+      ).rows[0]!;
+    const sealed = await row();
+    expect(sealed.sealed).toBe(true);
+    for (const bytes of [sealed.display, sealed.thumb]) expect(bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
+    const [entry] = await sealedRows(userId);
+    await page.goto(`/journal/${entry!.id}`);
+    const img = page.locator('.entry-body img[data-photo-opened=""]');
+    await img.waitFor();
+    expect(await img.evaluate((el: HTMLImageElement) => el.decode().then(() => [el.naturalWidth, el.naturalHeight]))).toEqual([400, 600]);
+
+    await page.goto('/account/sealing');
+    await page.check('#unseal_confirm');
+    await page.click('#unseal-journal button[type=submit]');
+    await page.waitForSelector('#unsealing-done:not([hidden])');
+    const back = await row();
+    expect(back.sealed).toBe(false);
+    expect(back.display.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))).toBe(true);
+    await page.goto(`/journal/${entry!.id}`);
+    expect(await page.getAttribute('meta[name="smriti-journal"]', 'content')).toBe('open');
+    expect(await page.locator('.entry-body img').evaluate((el: HTMLImageElement) => el.decode().then(() => el.naturalHeight))).toBe(600);
+    expect(consoleErrors).toEqual([]);
+  });
 
   it('writes, edits, resolves a conflict, trashes, opens with the recovery key, all sealed, then unseals', async () => {
     const page = await deviceWithPrfAuthenticator();

@@ -7,8 +7,20 @@ import { sealJournal } from './helpers.js';
 const setup = useTestApp({ STEP_UP_SECONDS: '600' });
 
 const scriptSrc = (csp: string | undefined) => /script-src ([^;]*)/.exec(csp ?? '')?.[1];
+const imgSrc = (csp: string | undefined) => /img-src ([^;]*)/.exec(csp ?? '')?.[1];
 
 describe('the sealing pages', () => {
+  it('lets a sealed journal’s pages show images from blob: URLs (its photos, opened in the browser), and an open journal’s not', async () => {
+    const { browser: sealed } = await signedInBrowser(setup.t.app);
+    const { browser: open } = await signedInBrowser(setup.t.app);
+    await sealJournal(sealed);
+    for (const path of ['/journal', '/journal/new', '/journal/photos', '/search?q=x', '/account']) {
+      expect(imgSrc((await sealed.get(path)).headers['content-security-policy']), path).toBe("'self' data: blob:");
+      expect(imgSrc((await open.get(path)).headers['content-security-policy']), path).toBe("'self' data:");
+      expect(scriptSrc((await sealed.get(path)).headers['content-security-policy']), path).toBe("'self'");
+    }
+  });
+
   it('renders /account/sealing with the form, recovery key and progress names, and allows WebAssembly there', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
     const res = await browser.get('/account/sealing');

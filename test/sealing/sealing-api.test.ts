@@ -30,7 +30,13 @@ async function versionsOf(id: string) {
 describe('the sealing state and keys', () => {
   it('answers an open journal with no keys, then keeps wrapped keys and shows them without their secrets', async () => {
     const { browser } = await signedInBrowser(setup.t.app);
-    expect((await browser.json('get', '/api/sealing')).body).toEqual({ sealed: false, state: 'open', remaining: 0, keys: [] });
+    expect((await browser.json('get', '/api/sealing')).body).toEqual({
+      sealed: false,
+      state: 'open',
+      remaining: 0,
+      photosRemaining: 0,
+      keys: [],
+    });
     const recovery = RECOVERY();
     const id = await addKey(browser, recovery);
     const status = (await browser.json('get', '/api/sealing')).body;
@@ -271,7 +277,13 @@ describe('unsealing', () => {
       entries: [{ id: ids[1], version: 2, title: 'Kite', body: 'A red kite' }],
     });
     expect(last.body).toMatchObject({ state: 'open', remaining: 0 });
-    expect((await browser.json('get', '/api/sealing')).body).toEqual({ sealed: false, state: 'open', remaining: 0, keys: [] });
+    expect((await browser.json('get', '/api/sealing')).body).toEqual({
+      sealed: false,
+      state: 'open',
+      remaining: 0,
+      photosRemaining: 0,
+      keys: [],
+    });
     expect((await browser.json('get', '/api/entries?q=heron')).body.total).toBe(1);
     expect((await versionsOf(ids[0]!)).every((v) => v.sealed === null)).toBe(true);
   });
@@ -289,7 +301,13 @@ describe('unsealing', () => {
     expect(saved.body).toMatchObject({ title: 'Owl', version: 3 });
     expect(await row(id)).toMatchObject({ sealed: null });
     expect((await browser.json('get', '/api/sealing/pending')).body.entries).toEqual([]);
-    expect((await browser.json('get', '/api/sealing')).body).toEqual({ sealed: false, state: 'open', remaining: 0, keys: [] });
+    expect((await browser.json('get', '/api/sealing')).body).toEqual({
+      sealed: false,
+      state: 'open',
+      remaining: 0,
+      photosRemaining: 0,
+      keys: [],
+    });
     expect((await versionsOf(id)).every((v) => v.sealed === null)).toBe(true);
   });
 

@@ -7,6 +7,7 @@
   if (!page || !sealing) return;
 
   const BATCH = 50;
+  const PHOTO_BATCH = 10;
   const form = document.getElementById('seal-journal');
   const errorSlot = page.querySelector('[data-sealing-error]');
   const progressBox = page.querySelector('[data-progress-box]');
@@ -24,14 +25,44 @@
     if (errorSlot) errorSlot.hidden = true;
   };
 
-  /** A quick check in the browser: long enough, and not one repeated character or a run of digits. */
-  function weakness(passphrase) {
-    if (passphrase.length < 12) return 'Use at least 12 characters: a few unrelated words work well.';
-    if (/^(.)\1*$/.test(passphrase) || /^\d+$/.test(passphrase)) return 'That passphrase is too easy to guess: use a few unrelated words.';
-    const kinds = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z\d]/].filter((re) => re.test(passphrase)).length;
-    if (passphrase.length < 16 && kinds < 2) return 'Make it longer (16 characters or more) or mix in digits or other characters.';
-    return null;
+  const HINT = 'Try three or four words that do not belong together, or a short sentence only you would write.';
+  const email = (page.dataset.email || '').trim().toLowerCase();
+  let estimator = null;
+  /** zxcvbn-ts (its own files, loaded on this page only), built at first use: the server's rule, run here. */
+  function zxcvbn() {
+    const libraries = window.zxcvbnts;
+    if (!estimator && libraries?.core && libraries['language-common'] && libraries['language-en']) {
+      const common = libraries['language-common'];
+      const english = libraries['language-en'];
+      estimator = new libraries.core.ZxcvbnFactory({
+        dictionary: { ...common.dictionary, ...english.dictionary },
+        graphs: common.adjacencyGraphs,
+        translations: english.translations,
+      });
+    }
+    return estimator;
   }
+
+  /**
+   * Why the journal passphrase would be guessed early, or null: zxcvbn's score 3 (about 10^8 guesses)
+   * or more, as for sign-in passwords (src/auth/password-strength.ts), and never the account's email.
+   * The passphrase never leaves this page, so this is the only check it gets.
+   */
+  function weakness(passphrase) {
+    const candidate = passphrase.trim().toLowerCase();
+    const localPart = email.split('@')[0] || '';
+    if (email && (candidate === email || (localPart && candidate === localPart)))
+      return `Your email address is the first thing someone would try. ${HINT}`;
+    const judge = zxcvbn();
+    if (!judge) return 'The passphrase checker did not load. Reload the page and try again.';
+    const result = judge.check(passphrase, email ? [email, localPart] : []);
+    if (result.score < 3) {
+      const why = result.feedback.warning ? ` ${result.feedback.warning}` : '';
+      return `This passphrase is too easy to guess.${why} ${HINT}`;
+    }
+    return passphrase.length < 12 ? `Use at least 12 characters. ${HINT}` : null;
+  }
+  sealing.passphraseWeakness = weakness;
 
   async function apiOrThrow(path, init) {
     const answer = await sealing.api(path, init);
@@ -58,8 +89,32 @@
     },
   };
 
+  /** The journal's existing photos, one at a time, re-written in place (public/js/sealing/photos.js). */
+  async function rewritePhotos(key, state) {
+    const first = await apiOrThrow(`/api/sealing/photos?limit=${PHOTO_BATCH}`);
+    const total = first.remaining || 0;
+    if (total === 0) return 0;
+    await sealing.loadScript('/js/sealing/photos.js');
+    const label = rewrite[state].label;
+    progressBox.hidden = false;
+    progressLabel.textContent = state === 'sealed' ? 'Sealing your photos…' : 'Unsealing your photos…';
+    progress.max = total;
+    let count = 0;
+    for (let batch = first.photos; batch?.length; batch = (await apiOrThrow(`/api/sealing/photos?limit=${PHOTO_BATCH}`)).photos) {
+      for (const { id } of batch) {
+        const answer = await window.smritiSealedPhotos.rewrite(key, state, id);
+        if (answer.rewritten) count += 1;
+        progress.value = Math.min(count, total);
+        progressText.textContent = `${count} of ${Math.max(total, count)} photos ${label}.`;
+      }
+    }
+    return count;
+  }
+
   async function rewriteRemaining(key, state, total) {
     const way = rewrite[state];
+    // Unsealing opens the photos first: the last entry written back deletes the journal's keys.
+    if (state === 'unsealing') await rewritePhotos(key, state);
     progressBox.hidden = false;
     progressLabel.textContent = state === 'sealed' ? 'Sealing your entries…' : 'Unsealing your entries…';
     progress.max = Math.max(total, 1);
@@ -84,6 +139,7 @@
     progress.value = progress.max;
     progressLabel.textContent = state === 'sealed' ? 'Your entries, sealed' : 'Your entries, unsealed';
     report();
+    if (state === 'sealed' && (await rewritePhotos(key, state)) > 0) progressLabel.textContent = 'Your entries and photos, sealed';
     await sealing.dbDelete('search-index');
     if (state === 'unsealing') await sealing.forgetKey({ evenRemembered: true });
     way.done().hidden = false;
@@ -91,7 +147,7 @@
 
   async function resume() {
     const status = await apiOrThrow('/api/sealing');
-    if (status.state === 'open' || status.remaining <= 0) return;
+    if (status.state === 'open' || (status.remaining <= 0 && !status.photosRemaining)) return;
     const key = await sealing.ready;
     if (!key) {
       const note = page.querySelector('[data-sealing-status]');

@@ -89,9 +89,28 @@
     const photo = md.firstPhoto(entry.body);
     if (photo && !card.querySelector('.entry-thumb')) {
       const thumb = document.createElement('img');
-      Object.assign(thumb, { className: 'entry-thumb', src: photo, alt: '', loading: 'lazy', width: 96, height: 96 });
+      Object.assign(thumb, { className: 'entry-thumb', alt: '', width: 96, height: 96 });
+      thumb.dataset.photo = photo; // opened with the journal key, then shown (showPhotos)
       card.prepend(thumb);
     }
+  }
+
+  /** The page's own photos, opened with the journal key when sealed and shown from blob: URLs. */
+  async function showPhotos(key, root = document) {
+    if (!root.querySelector('img[data-photo]:not([src]), img[src^="/photos/"]')) return;
+    await loadScript('/js/sealing/photos.js');
+    await window.smritiSealedPhotos.show(key, root);
+  }
+
+  /** Rendered Markdown put in place without the browser fetching its photos first (showPhotos does). */
+  function placeHtml(container, html) {
+    const template = document.createElement('template');
+    template.innerHTML = html;
+    for (const img of template.content.querySelectorAll('img[src^="/photos/"]')) {
+      img.dataset.photo = img.getAttribute('src');
+      img.removeAttribute('src');
+    }
+    container.replaceChildren(template.content);
   }
 
   /** An entry's own page (or a version of it): heading, body, tags, star. */
@@ -100,7 +119,7 @@
     if (heading) heading.textContent = entry.title || 'Untitled';
     const body = article.querySelector('.entry-body');
     // The entry's own page (it names its version) ticks checklist items; a version of its history does not.
-    if (body) body.innerHTML = md.render(entry.body, { checklist: Boolean(article.dataset.version) });
+    if (body) placeHtml(body, md.render(entry.body, { checklist: Boolean(article.dataset.version) }));
     const hint = article.querySelector(':scope > p.hint');
     if (hint) setTags(article, hint, entry.tags);
     const star = article.querySelector('.star-form');
@@ -150,6 +169,7 @@
       entry.body = body;
       article.dataset.version = String(saved.version);
       fillArticle(article, entry, md);
+      showPhotos(key, article).catch(() => {});
       document.getElementById(box.id)?.focus();
     });
   }
@@ -208,6 +228,8 @@
       return null;
     }
     if (key) await renderSealed(key);
+    // Not awaited: the pictures come in as they are opened, after the text.
+    if (key) showPhotos(key).catch(() => {});
     if (key && location.pathname === '/account') {
       await loadScript('/js/sealing/data.js');
       window.smritiSealedData.start(key);

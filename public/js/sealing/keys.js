@@ -70,7 +70,10 @@
     }
     if (choice() === 'passphrase') {
       const passphrase = form.elements.namedItem('new_passphrase').value;
-      if (passphrase.length < 12) return { problem: 'Use at least 12 characters for the new passphrase.' };
+      const weak = sealing.passphraseWeakness
+        ? sealing.passphraseWeakness(passphrase)
+        : passphrase.length < 12 && 'Use at least 12 characters.';
+      if (weak) return { problem: weak };
       if (passphrase !== form.elements.namedItem('new_passphrase_confirm').value) return { problem: 'The two new passphrases differ.' };
       return { wrapper: await sealing.wrappers.passphrase(key, passphrase) };
     }
