@@ -1,6 +1,6 @@
 // Checklists in entries: "- [ ]" and "- [x]" items render as checkboxes, and ticking one edits that line.
-import type MarkdownIt from 'markdown-it';
 import type Token from 'markdown-it/lib/token.mjs';
+import type { TaskBox } from '../../public/js/markdown-rules.js';
 
 /** One item of a checklist: where its marker is in the text, and whether it is ticked. */
 export interface ChecklistItem {
@@ -14,40 +14,18 @@ export interface ChecklistEnv {
   checklist?: { form: string };
 }
 
-const MARKER = /^\[([ xX])\](?=[ \t]|$)/;
-
-/** A core rule: an item whose text opens with "[ ] " or "[x] " gets a task_box token in its place. */
-export function taskLists(md: MarkdownIt): void {
-  md.core.ruler.after('inline', 'task_lists', (state) => {
-    let index = 0;
-    state.tokens.forEach((token, i) => {
-      if (token.type !== 'inline' || state.tokens[i - 2]?.type !== 'list_item_open') return;
-      const first = token.children?.[0];
-      const found = first?.type === 'text' ? MARKER.exec(first.content) : null;
-      if (!first || !found) return;
-      first.content = first.content.slice(3).replace(/^[ \t]/, '');
-      // The item's words without Markdown ("**milk**" is heard as "milk").
-      const label = token
-        .children!.filter((child) => child.type === 'text' || child.type === 'code_inline')
-        .map((child) => child.content)
-        .join('')
-        .trim();
-      const box = new state.Token('task_box', '', 0);
-      box.meta = { index: index++, checked: found[1] !== ' ', line: token.map?.[0] ?? -1, label };
-      token.children!.unshift(box);
-      state.tokens[i - 2]!.attrJoin('class', 'task-item');
-    });
-  });
-  md.renderer.rules.task_box = (tokens, i, _options, env: ChecklistEnv) => {
-    const { index, checked, label } = tokens[i]!.meta as { index: number; checked: boolean; label: string };
-    const name = md.utils.escapeHtml(label || `Item ${index + 1}`);
-    if (!env.checklist) return `<input type="checkbox" class="task-box" disabled${checked ? ' checked' : ''} aria-label="${name}"> `;
-    // A button of the page's form, so one click saves without JavaScript; it asks for the other state.
-    return (
-      `<button type="submit" form="${env.checklist.form}" name="task" value="${index}:${checked ? 0 : 1}" id="task-${index}" ` +
-      `class="task-box" role="checkbox" aria-checked="${checked}" aria-label="${name}">${checked ? '✓' : ''}</button> `
-    );
-  };
+/**
+ * The server's checklist box (public/js/markdown-rules.js finds the items): on the entry's own page
+ * a button of the page's form, so one click saves without JavaScript; elsewhere a disabled box.
+ */
+export function formTaskBox(box: TaskBox, env: ChecklistEnv, escapeHtml: (text: string) => string): string {
+  const { index, checked, label } = box;
+  const name = escapeHtml(label || `Item ${index + 1}`);
+  if (!env.checklist) return `<input type="checkbox" class="task-box" disabled${checked ? ' checked' : ''} aria-label="${name}"> `;
+  return (
+    `<button type="submit" form="${env.checklist.form}" name="task" value="${index}:${checked ? 0 : 1}" id="task-${index}" ` +
+    `class="task-box" role="checkbox" aria-checked="${checked}" aria-label="${name}">${checked ? '✓' : ''}</button> `
+  );
 }
 
 /** The checklist items of parsed Markdown, in the order they render (the index a box submits). */

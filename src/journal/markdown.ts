@@ -1,58 +1,11 @@
 // Entry bodies as Markdown: safe HTML for the page, and plain text for excerpts.
 import MarkdownIt from 'markdown-it';
-import { type ChecklistEnv, type ChecklistItem, itemsOf, taskLists } from './checklists.js';
-import { OWN_PHOTO_URL } from './photos.js';
+import { journalMarkdown, markdownText as wordsOf } from '../../public/js/markdown-rules.js';
+import { type ChecklistEnv, type ChecklistItem, formTaskBox, itemsOf } from './checklists.js';
 
-// Raw HTML off: whatever the writer types as <script> or <img onerror> stays text.
-const md = new MarkdownIt({ html: false, linkify: true, breaks: true });
-md.use(taskLists);
-
-// markdown-it refuses javascript:, vbscript: and data: itself; this narrows links to the schemes a
-// journal needs, so no scheme a browser might treat as script ever becomes a link. The writer's own
-// photos (/photos/<id>) are the one same-origin address allowed.
-const ALLOWED_LINK = /^(https?:\/\/|mailto:)/i;
-md.validateLink = (url) => ALLOWED_LINK.test(url.trim()) || OWN_PHOTO_URL.test(url.trim());
-
-// Only the writer's own photos become images (GET /photos/:id answers the owner alone); any other
-// image stays the text that was typed, as the CSP (img-src 'self') would refuse it anyway.
-// `env.ownPhotos`, when given, names the photos the writer owns: any other id stays text too.
-md.renderer.rules.image = (tokens, index, _options, env: { ownPhotos?: ReadonlySet<string> }) => {
-  const token = tokens[index]!;
-  const src = token.attrGet('src') ?? '';
-  const caption = token.content;
-  const own = OWN_PHOTO_URL.exec(src);
-  if (!own || (env?.ownPhotos && !env.ownPhotos.has(own[1]!.toLowerCase()))) return md.utils.escapeHtml(`![${caption}](${src})`);
-  const figcaption = caption ? `<span class="photo-caption">${md.utils.escapeHtml(caption)}</span>` : '';
-  return `<span class="photo"><img src="${md.utils.escapeHtml(src)}" alt="${md.utils.escapeHtml(caption)}">${figcaption}</span>`;
-};
-
-md.renderer.rules.link_open = (tokens, index, options, _env, self) => {
-  tokens[index]!.attrSet('rel', 'noopener nofollow');
-  return self.renderToken(tokens, index, options);
-};
-
-// The entry's title is the page's h1: a "# heading" in the body becomes h2, and so on down.
-md.renderer.rules.heading_open = (tokens, index, options, _env, self) => {
-  const token = tokens[index]!;
-  token.tag = `h${Math.min(Number(token.tag.slice(1)) + 1, 6)}`;
-  return self.renderToken(tokens, index, options);
-};
-md.renderer.rules.heading_close = (tokens, index, options, _env, self) => {
-  const token = tokens[index]!;
-  token.tag = `h${Math.min(Number(token.tag.slice(1)) + 1, 6)}`;
-  return self.renderToken(tokens, index, options);
-};
-
-// A wide table or code block scrolls inside its own box rather than widening the page; the box
-// takes focus so it can be scrolled from the keyboard.
-md.renderer.rules.table_open = (tokens, index, options, _env, self) =>
-  `<div class="table-scroll" tabindex="0" role="region" aria-label="Table">${self.renderToken(tokens, index, options)}`;
-md.renderer.rules.table_close = (tokens, index, options, _env, self) => `${self.renderToken(tokens, index, options)}</div>`;
-for (const rule of ['fence', 'code_block'] as const) {
-  const original = md.renderer.rules[rule]!;
-  md.renderer.rules[rule] = (tokens, index, options, env, self) =>
-    original(tokens, index, options, env, self).replace(/^<pre>/, '<pre tabindex="0">');
-}
+// The rules are one module with the browser's renderer of sealed journals (DESIGN §16): raw HTML
+// off, links only to http(s), mailto and the writer's own photos, those photos the only images.
+const md = journalMarkdown(MarkdownIt, formTaskBox);
 
 /**
  * The body as HTML to place in the page unescaped: markdown-it escapes every character of text.
@@ -70,17 +23,7 @@ export function checklistItems(body: string): ChecklistItem[] {
 
 /** The words of the body without Markdown syntax, on one line. */
 export function markdownText(body: string): string {
-  const words: string[] = [];
-  for (const token of md.parse(body, {})) {
-    if (token.type === 'fence' || token.type === 'code_block') words.push(token.content, ' ');
-    if (token.type !== 'inline') continue;
-    for (const child of token.children ?? []) {
-      if (child.type === 'text' || child.type === 'code_inline') words.push(child.content);
-      else if (child.type === 'softbreak' || child.type === 'hardbreak') words.push(' ');
-    }
-    words.push(' ');
-  }
-  return words.join('').replace(/\s+/g, ' ').trim();
+  return wordsOf(md, body);
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

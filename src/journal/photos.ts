@@ -4,8 +4,6 @@ import { isUuid } from '../uuid.js';
 import type { ProcessedPhoto } from './photo-images.js';
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
-/** The only image address an entry may show: one of the writer's own photos. */
-export const OWN_PHOTO_URL = new RegExp(`^/photos/(${UUID})(\\?size=thumb)?$`);
 const PHOTO_REFERENCE = new RegExp(`\\(/photos/(${UUID})[)?\\s]`, 'g');
 
 /** The photo ids an entry's text refers to as `![caption](/photos/<id>)`, in order, each once. */

@@ -44,6 +44,8 @@ const GROUND: Record<string, readonly string[]> = {
   'time-zone.ts': ['db/'],
   'client.ts': ['audit.ts'],
   'http/': ['config.ts', 'db/', 'lifecycle.ts'],
+  // Outside src/: the Markdown rules the server shares with the browser (public/js/markdown-rules.js).
+  '../': [],
 };
 
 /** Features, from the bottom up: each may import the ground, context.ts (types), and the units listed. */
@@ -128,6 +130,11 @@ describe('the direction of imports in src/', () => {
   it('names every folder and top-level file of src/ in the table (composition aside)', () => {
     const units = new Set([...IMPORTS.keys()].map(unitOf).filter((u) => !COMPOSITION.has(u)));
     expect([...units].filter((u) => allowedFor(u) === undefined)).toEqual([]);
+  });
+
+  it('imports nothing from outside src/ but the Markdown rules shared with the browser', () => {
+    const outside = CROSSINGS.filter(([, target]) => target.startsWith('../')).map(([, target]) => target);
+    expect(new Set(outside)).toEqual(new Set(['../public/js/markdown-rules.ts']));
   });
 
   it('checks every import from one folder or top-level file to another against the table', () => {

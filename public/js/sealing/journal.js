@@ -44,7 +44,8 @@
   }
   async function markdown() {
     await loadScript('/vendor/markdown-it/markdown-it.min.js');
-    await loadScript('/js/sealing/markdown.js');
+    // A module: the server's rules (public/js/markdown-rules.js) come with it.
+    await import('/js/sealing/markdown.js');
     return window.smritiMarkdown;
   }
 
