@@ -85,7 +85,7 @@ export async function refresh(ctx: BenchContext): Promise<Comparison[]> {
       app,
       sql,
       app.rps / sql.rps,
-      { op: '>=', value: 0.6 },
+      { op: '>=', value: 0.5 },
       { ok: errors === 0, note: notes.join('; ') },
     ),
   ];
