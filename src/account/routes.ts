@@ -6,7 +6,7 @@ import { clearAuthCookies } from '../auth/cookies.js';
 import { findSignedInUser, loadTimeZone, requirePageAuth, signInState } from '../auth/middleware.js';
 import { checkCurrentPassword, limitedAnswer } from '../auth/password-checks.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
-import { endSessions } from '../auth/sessions.js';
+import { endSessions, refuseHere } from '../auth/sessions.js';
 import { requireRecentSignIn } from '../auth/step-up.js';
 import { updatePasswordHash } from '../auth/users.js';
 import { auditEvent, clientInfo } from '../client.js';
@@ -53,12 +53,14 @@ export function accountRoutes(ctx: AppContext): Router {
     if (check.kind === 'wrong') return renderAccount(ctx, res, 400, { current_password: check.message });
     const hash = await hashPassword(ctx.passwords, form.new_password, user.id);
     const at = new Date(ctx.now());
-    const revoked = await db.transaction(async (tx) => {
+    const ended = await db.transaction(async (tx) => {
       await updatePasswordHash(tx, user.id, hash, at);
       await revokeResets(tx, user.id, at);
       await endPendingSignIns(tx, user.id, at);
-      return (await endSessions(tx, user.id, 'password_changed', at, { keep: auth.sid })).length;
+      return endSessions(tx, user.id, 'password_changed', at, { keep: auth.sid });
     });
+    refuseHere(ctx, ended, at);
+    const revoked = ended.length;
     await recordAudit(db, logger, {
       type: AUDIT.passwordChanged,
       userId: user.id,
@@ -81,7 +83,10 @@ export function accountRoutes(ctx: AppContext): Router {
 
   router.post('/account/sessions/revoke-others', recent, async (req, res) => {
     const auth = signInState(res);
-    const revoked = (await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { keep: auth.sid })).length;
+    const at = new Date(ctx.now());
+    const ended = await endSessions(db, auth.userId, 'revoked_by_user', at, { keep: auth.sid });
+    refuseHere(ctx, ended, at);
+    const revoked = ended.length;
     const event = { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: auth.sid, detail: { others: revoked } };
     await recordAudit(db, logger, auditEvent(ctx, req, event));
     req.flash('info', revoked ? `Signed out ${revoked} other session${revoked === 1 ? '' : 's'}.` : 'There were no other sessions.');
@@ -95,7 +100,9 @@ export function accountRoutes(ctx: AppContext): Router {
   router.post('/account/sessions/:sid/revoke', recentUnlessThisSession, async (req, res) => {
     const auth = signInState(res);
     const sid = req.params.sid;
-    const ended = isUuid(sid) ? await endSessions(db, auth.userId, 'revoked_by_user', new Date(ctx.now()), { only: sid }) : [];
+    const at = new Date(ctx.now());
+    const ended = isUuid(sid) ? await endSessions(db, auth.userId, 'revoked_by_user', at, { only: sid }) : [];
+    refuseHere(ctx, ended, at);
     if (ended.length === 0) throw new AppError(404, 'not_found', 'There is no such session, or it has already ended.');
     await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.sessionRevoked, userId: auth.userId, sessionId: sid }));
     if (sid === auth.sid) {

@@ -7,7 +7,7 @@ import { AppError } from '../http/errors.js';
 import { limiter } from '../http/rate-limit.js';
 import { clearAuthCookies, REFRESH_COOKIE, readCookie } from './cookies.js';
 import { checkAccess, refreshSession, requireApiAuth, signedInUser, signInState } from './middleware.js';
-import { endSessions, sessionOfRefreshToken } from './sessions.js';
+import { endSessions, refuseHere, sessionOfRefreshToken } from './sessions.js';
 
 const REFRESH_MESSAGES = {
   missing: 'You are not signed in.',
@@ -25,7 +25,8 @@ export function authRoutes(ctx: AppContext): Router {
   router.post('/logout', async (req, res) => {
     const session = sessionToEnd(ctx, req);
     if (session) {
-      await endSessions(db, session.userId, 'logout', new Date(ctx.now()), { only: session.sid });
+      const at = new Date(ctx.now());
+      refuseHere(ctx, await endSessions(db, session.userId, 'logout', at, { only: session.sid }), at);
       await recordAudit(db, logger, auditEvent(ctx, req, { type: AUDIT.logout, userId: session.userId, sessionId: session.sid }));
     }
     clearAuthCookies(res, config);

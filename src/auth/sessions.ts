@@ -5,7 +5,7 @@ import type { ClientInfo } from '../client.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { timeOrderedUuid } from '../uuid.js';
-import { isSessionRevoked } from './revocations.js';
+import { isSessionRevoked, markSessionsRevoked } from './revocations.js';
 import { checkToken, type SignedToken, signToken, type TokenSubject } from './tokens.js';
 
 export type RevokeReason =
@@ -177,6 +177,15 @@ export async function endSessions(
   const keep = 'keep' in which ? which.keep : null;
   const result = await db.query<{ ended: string[] }>('SELECT end_sessions($1, $2, $3, $4, $5) AS ended', [userId, reason, at, only, keep]);
   return result.rows[0]!.ended;
+}
+
+/**
+ * After the ending committed: this process refuses those sessions' access tokens at once, without
+ * waiting for its own notice on the revocation channel (the next request of the same person may
+ * arrive first). Every other process hears the notice.
+ */
+export function refuseHere(deps: Pick<SessionDeps, 'revokedSessions'>, sids: readonly string[], at: Date): void {
+  markSessionsRevoked(deps.revokedSessions, sids, at.getTime());
 }
 
 /** The user's live sessions, the most recently used first. */

@@ -14,7 +14,7 @@ afterAll(() => db.close());
 const sidOf = (browser: Browser) => (jwt.decode(browser.jar.get(REFRESH_COOKIE)!) as { sid: string }).sid;
 
 describe('revoking one session from the account page', () => {
-  it("makes that session's refresh fail and its pages redirect once its access token lapses", async () => {
+  it("makes that session's refresh fail and its pages redirect at once", async () => {
     const clock = fakeClock();
     const t = buildTestApp(
       db,
@@ -32,8 +32,7 @@ describe('revoking one session from the account page', () => {
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/account');
 
-    expect((await phone.get('/journal')).status).toBe(200);
-    clock.advance(301);
+    // The process that ended it refuses its access token at once (no listener runs in this app).
     const after = await phone.get('/journal');
     expect(after.status).toBe(303);
     expect(after.headers.location).toBe('/login?flash=session_ended&next=%2Fjournal');

@@ -192,3 +192,28 @@ describe('a session ended on purpose says so: refresh_revoked and flash=session_
     }
   });
 });
+
+describe('the process that ends a session refuses it at once', () => {
+  // No listener on the revocation channel here: only what the ending process does itself counts.
+  it('refuses the ended sessions’ access tokens on its next request, before any notice is heard', async () => {
+    const t = buildTestApp(ctx.db);
+    const { browser: laptop, email } = await signedInBrowser(t.app);
+    const signIn = async () => {
+      const phone = new Browser(t.app);
+      await phone.post('/login', { email, password: TEST_PASSWORD });
+      expect((await phone.get('/api/me')).status).toBe(200);
+      return phone;
+    };
+    const phone = await signIn();
+    const sid = (await phone.get('/api/me')).body.sessionId as string;
+    await laptop.post(`/account/sessions/${sid}/revoke`);
+    expect((await phone.get('/api/me')).status).toBe(401);
+    const tablet = await signIn();
+    await laptop.post('/account/sessions/revoke-others');
+    expect((await tablet.get('/api/me')).status).toBe(401);
+    const copy = new Browser(t.app);
+    copy.jar.set(ACCESS_COOKIE, laptop.jar.get(ACCESS_COOKIE)!);
+    await laptop.post('/logout');
+    expect((await copy.get('/api/me')).status).toBe(401);
+  });
+});
