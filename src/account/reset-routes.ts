@@ -3,7 +3,7 @@ import { type Request, type Response, Router } from 'express';
 import { AUDIT, recordAudit } from '../audit.js';
 import { clearAuthCookies } from '../auth/cookies.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
-import { endSessions } from '../auth/sessions.js';
+import { endSessions, refuseHere } from '../auth/sessions.js';
 import { clearSignInFailures } from '../auth/sign-in-failures.js';
 import { emailProblem, findUserByEmail, findUserById, mayReceiveResetLink, updatePasswordHash } from '../auth/users.js';
 import { clientInfo } from '../client.js';
@@ -155,7 +155,8 @@ async function resetPassword(ctx: AppContext, flow: SignInFlow, req: Request, pa
     await updatePasswordHash(tx, userId, hash, at);
     await revokeResets(tx, userId, at);
     await endPendingSignIns(tx, userId, at);
-    const sessions = (await endSessions(tx, userId, 'password_reset', at, { keep: null })).length;
+    const ended = await endSessions(tx, userId, 'password_reset', at, { keep: null });
+    const sessions = ended.length;
     await recordAudit(tx, ctx.logger, {
       type: AUDIT.passwordReset,
       userId,
@@ -163,9 +164,10 @@ async function resetPassword(ctx: AppContext, flow: SignInFlow, req: Request, pa
       at,
       detail: { sessions_revoked: sessions },
     });
-    return { removed };
+    return { removed, ended };
   });
   if (!done) return false;
+  refuseHere(ctx, done.ended, at);
   if (done.removed.length > 0) ctx.events.emit({ kind: 'ways_in_removed', userId, ...client, at, removed: done.removed });
   // The person proved they hold the mailbox: failed sign-ins before the reset no longer block them.
   const user = await findUserById(ctx.db, userId);
