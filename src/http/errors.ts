@@ -27,7 +27,6 @@ export function wantsJson(req: Request): boolean {
 
 // body-parser reports its failures with a `type`; these are the caller's fault, with plain words.
 const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  'entity.too.large': { status: 413, code: 'body_too_large', message: 'The request body is larger than the 1 MB limit.' },
   'entity.parse.failed': { status: 400, code: 'body_malformed', message: 'The request body is not valid JSON.' },
   'encoding.unsupported': { status: 415, code: 'encoding_unsupported', message: 'The request body uses an unsupported encoding.' },
   'charset.unsupported': { status: 415, code: 'charset_unsupported', message: 'The request body uses an unsupported character set.' },
@@ -51,6 +50,12 @@ function toAppError(error: unknown): AppError | undefined {
     );
   }
   const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') {
+    // Most routes take 1 MB; a few take more (a sealing batch): the sentence names the route's own limit.
+    const limit = (error as { limit?: unknown }).limit;
+    const mb = typeof limit === 'number' && limit > 0 ? Math.max(1, Math.round(limit / (1024 * 1024))) : 1;
+    return new AppError(413, 'body_too_large', `The request body is larger than the ${mb} MB limit.`);
+  }
   const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
   if (known) return new AppError(known.status, known.code, known.message);
   const status = (error as { status?: unknown } | null)?.status;

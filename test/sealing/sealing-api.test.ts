@@ -208,6 +208,11 @@ describe('sealing the entries, in batches', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.sealed).toHaveLength(2);
+    const tooBig = await browser.json('post', '/api/sealing/batch', {
+      entries: ids.map((id) => ({ id, version: 2, sealed: ciphertext(6_500_000) })),
+    });
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.message).toBe('The request body is larger than the 16 MB limit.');
   });
 
   it('refuses a malformed batch with a sentence, and a batch into an open journal', async () => {
