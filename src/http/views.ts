@@ -7,6 +7,9 @@ const LAYOUT = join(VIEWS_DIR, 'layout.ejs');
 
 type Callback = (error: unknown, html?: string) => void;
 
+/** Text made safe inside HTML exactly as the views' `<%= %>` writes it, for the little markup built in code. */
+export const escapeHtml = (text: string): string => ejs.escapeXML(text);
+
 export function renderWithLayout(file: string, options: object, callback: Callback): void {
   // Express passes `cache: true` when view caching is on; EJS then compiles each file once.
   // Includes are written from the views root ('/partials/time'): EJS resolves those by joining

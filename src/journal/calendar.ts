@@ -4,6 +4,7 @@ import { signInState } from '../auth/middleware.js';
 import type { AppContext } from '../context.js';
 import type { Queryable } from '../db/db.js';
 import { AppError } from '../http/errors.js';
+import { escapeHtml } from '../http/views.js';
 import { formatMonth, localDay } from '../time-zone.js';
 import { currentStreak } from './streak.js';
 
@@ -80,8 +81,6 @@ export function monthGrids(year: number, totals: ReadonlyMap<string, { entries: 
   });
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 const WEEKDAY_ROW = `<thead><tr>${WEEKDAYS.map((long) => `<th scope="col"><abbr title="${long}">${long[0]}</abbr></th>`).join('')}</tr></thead>`;
 
 /**

@@ -1,5 +1,6 @@
 // The words of each security email, as plain text and as simple HTML with every value escaped.
 import type { SecurityEmailKind } from '../http/metrics.js';
+import { escapeHtml } from '../http/views.js';
 
 export interface EmailFacts {
   /** When it happened, already written for the reader (see formatEmailTime). */
@@ -43,9 +44,6 @@ export function formatEmailTime(at: Date, timeZone: string | null): string {
   const text = new Intl.DateTimeFormat('en-GB', { timeZone: zone, dateStyle: 'long', timeStyle: 'short' }).format(at);
   return `${text} (${zone === 'UTC' ? 'UTC' : `${zone} time`})`;
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function render(draft: Draft): ComposedEmail {
   const facts = draft.facts.map(([label, value]) => `${label}: ${value}`);
