@@ -13,7 +13,8 @@ export const OWN_PHOTO_URL: RegExp;
 
 export function journalMarkdown<Env extends object>(
   markdownit: (options: MarkdownIt.Options) => MarkdownIt,
-  taskBox: (box: TaskBox, env: Env, escapeHtml: (text: string) => string) => string,
+  /** The box on the entry's own page (`env.checklist` given); elsewhere the rules draw a disabled one. */
+  taskBox: (box: TaskBox, name: string, env: Env) => string,
 ): MarkdownIt;
 
 export function markdownText(md: MarkdownIt, body: string): string;

@@ -38,15 +38,21 @@ function taskLists(md) {
 
 /**
  * A markdown-it (the package's export on the server, window.markdownit in the browser) with the
- * journal's rules. `taskBox(box, env, escapeHtml)` draws a checklist box: `box` is `{ index,
- * checked, line, label }`, `env` what the render was given. `env.ownPhotos`, when given, names the
+ * journal's rules. `taskBox(box, name, env)` draws a checklist box on the entry's own page (when
+ * `env.checklist` is given): `box` is `{ index, checked, line, label }`, `name` its escaped label. `env.ownPhotos`, when given, names the
  * photos the writer owns: any other photo address stays text.
  */
 export function journalMarkdown(markdownit, taskBox) {
   const md = markdownit({ html: false, linkify: true, breaks: true });
   const escapeHtml = md.utils.escapeHtml;
   taskLists(md);
-  md.renderer.rules.task_box = (tokens, i, _options, env) => taskBox(tokens[i].meta, env ?? {}, escapeHtml);
+  md.renderer.rules.task_box = (tokens, i, _options, env) => {
+    const box = tokens[i].meta;
+    const name = escapeHtml(box.label || `Item ${box.index + 1}`);
+    // Anywhere but the entry's own page (env.checklist), a box only shows the item's state.
+    if (!env?.checklist) return `<input type="checkbox" class="task-box" disabled${box.checked ? ' checked' : ''} aria-label="${name}"> `;
+    return taskBox(box, name, env);
+  };
   md.validateLink = (url) => ALLOWED_LINK.test(url.trim()) || OWN_PHOTO_URL.test(url.trim());
   md.renderer.rules.image = (tokens, index, _options, env) => {
     const token = tokens[index];

@@ -15,15 +15,12 @@ export interface ChecklistEnv {
 }
 
 /**
- * The server's checklist box (public/js/markdown-rules.js finds the items): on the entry's own page
- * a button of the page's form, so one click saves without JavaScript; elsewhere a disabled box.
+ * The server's box on the entry's own page (public/js/markdown-rules.js finds the items): a button of
+ * the page's form, so one click saves without JavaScript; it asks for the other state.
  */
-export function formTaskBox(box: TaskBox, env: ChecklistEnv, escapeHtml: (text: string) => string): string {
-  const { index, checked, label } = box;
-  const name = escapeHtml(label || `Item ${index + 1}`);
-  if (!env.checklist) return `<input type="checkbox" class="task-box" disabled${checked ? ' checked' : ''} aria-label="${name}"> `;
+export function formTaskBox({ index, checked }: TaskBox, name: string, env: ChecklistEnv): string {
   return (
-    `<button type="submit" form="${env.checklist.form}" name="task" value="${index}:${checked ? 0 : 1}" id="task-${index}" ` +
+    `<button type="submit" form="${env.checklist!.form}" name="task" value="${index}:${checked ? 0 : 1}" id="task-${index}" ` +
     `class="task-box" role="checkbox" aria-checked="${checked}" aria-label="${name}">${checked ? '✓' : ''}</button> `
   );
 }

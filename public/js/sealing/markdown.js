@@ -8,9 +8,7 @@ const ITEM_LINE = /^((?:[ \t]*>)*[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+)\[[ xX]\]/;
 const CONTINUED_LINE = /^((?:[ \t]*>)*[ \t]*)\[[ xX]\]/;
 
 // On the entry's own page a box ticks the item, re-written sealed by the page's script (journal.js).
-function buttonTaskBox({ index, checked, line, label }, env, escapeHtml) {
-  const name = escapeHtml(label || `Item ${index + 1}`);
-  if (!env.checklist) return `<input type="checkbox" class="task-box" disabled${checked ? ' checked' : ''} aria-label="${name}"> `;
+function buttonTaskBox({ index, checked, line }, name) {
   return (
     `<button type="button" id="task-${index}" class="task-box" role="checkbox" aria-checked="${checked}" ` +
     `data-task-line="${line}" aria-label="${name}">${checked ? '✓' : ''}</button> `
