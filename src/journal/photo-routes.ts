@@ -23,7 +23,33 @@ export const SEALED_TYPE = 'application/octet-stream';
 const SEALED_INVALID =
   'A sealed photo is sent as its display size ("photo") and thumbnail ("thumb"), both encrypted, with its "id", "width" and "height".';
 
-type UploadFiles = { photo?: Express.Multer.File[]; thumb?: Express.Multer.File[] };
+export type UploadFiles = { photo?: Express.Multer.File[]; thumb?: Express.Multer.File[] };
+
+/**
+ * Reads an upload's "photo" and "thumb" files and its fields into memory, within `maxBytes` a file,
+ * once it is the account's turn; a bad upload is a 4xx in words.
+ */
+export function photoReceiver(maxBytes: number, tooLarge: string): (req: Request, res: Response) => Promise<UploadFiles> {
+  const receive = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: maxBytes, files: 2, fields: 6, parts: 8 },
+  }).fields([
+    { name: 'photo', maxCount: 1 },
+    { name: 'thumb', maxCount: 1 },
+  ]);
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      receive(req, res, (error: unknown) => {
+        if (!error) return resolve((req.files ?? {}) as UploadFiles);
+        if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') {
+          // The rest of the body is not read: the connection cannot carry another request.
+          res.set('Connection', 'close');
+          return reject(new AppError(413, 'photo_too_large', tooLarge));
+        }
+        reject(new AppError(400, 'upload_invalid', 'The upload could not be read. Send the photo in the field "photo".'));
+      });
+    });
+}
 
 const megabytes = (bytes: number) => (bytes >= 1024 ** 2 ? `${Math.round(bytes / 1024 ** 2)} MB` : `${Math.round(bytes / 1024)} KB`);
 const gigabytes = (bytes: number) => (bytes >= 1024 ** 3 ? `${Math.round((bytes / 1024 ** 3) * 10) / 10} GB` : megabytes(bytes));
@@ -46,27 +72,7 @@ export function photoRoutes(ctx: AppContext): Router {
     accountBusy: 'Your other photos are still uploading; this one can be sent once they are done.',
     accountBusyCode: 'uploads_busy',
   });
-  const receive = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: config.photos.maxBytes, files: 2, fields: 6, parts: 8 },
-  }).fields([
-    { name: 'photo', maxCount: 1 },
-    { name: 'thumb', maxCount: 1 },
-  ]);
-
-  /** The upload's file and fields, read only once it is this account's turn; a bad upload is a 4xx. */
-  function received(req: Request, res: Response): Promise<UploadFiles> {
-    return new Promise((resolve, reject) => {
-      receive(req, res, (error: unknown) => {
-        if (!error) return resolve((req.files ?? {}) as UploadFiles);
-        if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE') {
-          res.set('Connection', 'close');
-          return reject(new AppError(413, 'photo_too_large', messages.tooLarge));
-        }
-        reject(new AppError(400, 'upload_invalid', 'The upload could not be read. Send one file, in the field "photo".'));
-      });
-    });
-  }
+  const received = photoReceiver(config.photos.maxBytes, messages.tooLarge);
 
   router.post('/api/photos', requireApiAuth(ctx), async (req, res) => {
     const { userId } = signInState(res);

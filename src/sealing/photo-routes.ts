@@ -2,15 +2,13 @@
 // time, resumable like the entries: GET /api/sealing/photos lists those still in the other form;
 // POST /api/sealing/photos replaces one in place, with the browser's sealed copy (state sealed) or
 // with the opened photo, which the server re-encodes as any open journal's (state unsealing).
-import type { Request, Response } from 'express';
 import { Router } from 'express';
-import multer from 'multer';
 import { signInState } from '../auth/middleware.js';
 import { createFairQueue } from '../auth/password-queue.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { processPhoto } from '../journal/photo-images.js';
-import { photoMessages, sealedPhoto } from '../journal/photo-routes.js';
+import { photoMessages, photoReceiver, sealedPhoto } from '../journal/photo-routes.js';
 import { journalState } from '../journal/sealed.js';
 import { isUuid } from '../uuid.js';
 import { pendingPhotos, remainingPhotos, replacePhoto } from './photos.js';
@@ -19,7 +17,6 @@ import { finishUnsealing } from './state.js';
 const PENDING_PHOTOS_MAX = 50;
 // Unsealing hands each photo to sharp again: one at a time per process (uploads keep their own two).
 const REENCODE_LIMITS = { parallel: 1, maxWaiting: 20, maxPerAccount: 1 };
-type Files = { photo?: Express.Multer.File[]; thumb?: Express.Multer.File[] };
 
 export function sealingPhotoRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -30,24 +27,7 @@ export function sealingPhotoRoutes(ctx: AppContext): Router {
     accountBusy: 'Your other photos are still being written back; this one can be sent once they are done.',
     accountBusyCode: 'uploads_busy',
   });
-  const receive = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: config.photos.maxBytes, files: 2, fields: 4, parts: 6 },
-  }).fields([
-    { name: 'photo', maxCount: 1 },
-    { name: 'thumb', maxCount: 1 },
-  ]);
-
-  function received(req: Request, res: Response): Promise<Files> {
-    return new Promise((resolve, reject) => {
-      receive(req, res, (error: unknown) => {
-        if (!error) return resolve((req.files ?? {}) as Files);
-        if (error instanceof multer.MulterError && error.code === 'LIMIT_FILE_SIZE')
-          return reject(new AppError(413, 'photo_too_large', messages.tooLarge));
-        reject(new AppError(400, 'upload_invalid', 'The upload could not be read. Send the photo in the field "photo".'));
-      });
-    });
-  }
+  const received = photoReceiver(config.photos.maxBytes, messages.tooLarge);
 
   router.get('/api/sealing/photos', async function photosToRewrite(req, res) {
     const userId = signInState(res).userId;
